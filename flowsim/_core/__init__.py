@@ -1,0 +1,47 @@
+"""The bed-and-transfer core: the compiled board when it is built, else its Python twin.
+
+See docs/core.md for the semantics both implementations share.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from flowsim._core.reference import DEPARTED, FIT, GRANTED, LOST, MOVED
+from flowsim._core.reference import Board as PythonBoard
+
+CompiledBoard = None
+_import_error: Exception | None = None
+if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
+    try:
+        from flowsim._core.board import Board as CompiledBoard
+    except ImportError as exc:  # no compiler on this machine, or not built yet
+        _import_error = exc
+
+if CompiledBoard is not None:
+    Board = CompiledBoard
+    CORE = "compiled"
+else:
+    Board = PythonBoard
+    CORE = "python"
+    if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
+        warnings.warn(
+            f"flowsim's compiled core is not available ({_import_error}); using the "
+            "pure-Python twin, which gives identical results but runs far slower. "
+            "Reinstall with a C++ compiler present to build it.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+__all__ = [
+    "Board",
+    "CompiledBoard",
+    "PythonBoard",
+    "CORE",
+    "GRANTED",
+    "MOVED",
+    "FIT",
+    "DEPARTED",
+    "LOST",
+]
