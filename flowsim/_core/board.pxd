@@ -1,0 +1,87 @@
+# The compiled bed-and-transfer core: C-level declarations. See docs/core.md for the
+# semantics and flowsim/_core/reference.py for the readable twin it must match exactly.
+
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libcpp.vector cimport vector
+
+
+cdef struct CalendarEntry:
+    # A heap on (time, seq): seq is unique, so the order never depends on the payload.
+    double time
+    int64_t seq
+    int32_t kind        # _REQUEST, _MOVE, _END, _RENEGE or _CAPACITY
+    int64_t a           # patient, or pool for _CAPACITY
+    int64_t b           # leg, or the new capacity for _CAPACITY
+
+
+cdef struct QueueEntry:
+    # A pool's queue is a heap on (priority, time, seq): lower first.
+    double priority
+    double time         # when the request joined the queue
+    int64_t seq
+    int64_t patient
+
+
+cdef struct Leg:
+    int32_t pool
+    double priority
+    double stay         # hours in the pool after moving in
+    double ready        # hours from the previous stay's end (or admission) to the request
+    double lag          # hours from the grant to moving in
+
+
+cdef struct Route:
+    int64_t first       # index of leg 0 in Board.legs
+    int32_t n_legs
+    int32_t leg         # the leg requested, queued, granted or staying
+    double max_wait     # leg 0 only
+    bint waiting        # a request sits in a queue; cleared by grant or renege (lazy deletion)
+
+
+cdef struct Pool:
+    int64_t capacity
+    int64_t occupied
+    int64_t queued
+    int64_t delayed
+    double last         # time up to which the integrals below are accumulated
+    double capacity_hours
+    double occupied_hours
+    double queued_hours
+    double delayed_hours
+    int64_t granted
+    int64_t moved
+    int64_t departed
+    int64_t lost
+    int64_t requested
+
+
+cdef class Board:
+    cdef double _now
+    cdef int64_t _seq
+    cdef int64_t _request_seq
+    cdef int32_t _n_pools
+    cdef vector[CalendarEntry] calendar
+    cdef vector[vector[QueueEntry]] queues
+    cdef vector[Route] routes
+    cdef vector[Leg] legs
+    cdef vector[Pool] pools
+    # Events run since the last advance() returned, as columns.
+    cdef vector[double] ev_time
+    cdef vector[int8_t] ev_kind
+    cdef vector[int64_t] ev_patient
+    cdef vector[int32_t] ev_pool
+    cdef vector[int16_t] ev_leg
+
+    cdef void _run(self, double until) noexcept nogil
+    cdef void _request(self, double t, int64_t h, int32_t k) noexcept nogil
+    cdef void _grant(self, double t, int64_t h, int32_t p, int32_t k) noexcept nogil
+    cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil
+    cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil
+    cdef void _renege(self, double t, int64_t h) noexcept nogil
+    cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil
+    cdef void _fill(self, int32_t p, double t) noexcept nogil
+    cdef bint _still_waiting_leg0(self, int64_t h) noexcept nogil
+    cdef void _integrate(self, int32_t p, double t) noexcept nogil
+    cdef void _schedule(self, double t, int32_t kind, int64_t a, int64_t b) noexcept nogil
+    cdef void _emit(self, double t, int8_t kind, int64_t h, int32_t p, int32_t k) noexcept nogil
+    cdef int32_t _check_pool(self, object pool) except -1

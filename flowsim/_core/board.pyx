@@ -1,0 +1,490 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False, overflowcheck=False, infer_types=False
+# distutils: extra_compile_args = -ffp-contract=off
+"""The compiled bed-and-transfer core (docs/core.md).
+
+A line-for-line translation of `flowsim/_core/reference.py` into C++ data structures: the
+calendar is a binary heap of C structs on (time, seq), each pool's queue a binary heap on
+(priority, request time, seq), routes and legs live in flat vectors, and the events of an
+advance() collect in column vectors that become numpy arrays once, at the end. No Python
+object is touched per event.
+
+Results must be bit-identical to the twin: every floating-point operation here is the one
+the twin does, in the same order (-ffp-contract=off keeps the compiler from fusing
+`a + b * c` into one rounding, which Python never does).
+"""
+
+from libc.math cimport INFINITY
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.string cimport memcpy
+from libcpp.vector cimport vector
+
+import numpy as np
+
+from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, as_capacities
+
+GRANTED = 1
+MOVED = 2
+FIT = 3
+DEPARTED = 4
+LOST = 5
+
+# C-level copies of the kinds (the Python names above are for callers).
+cdef enum:
+    K_GRANTED = 1
+    K_MOVED = 2
+    K_FIT = 3
+    K_DEPARTED = 4
+    K_LOST = 5
+
+# Calendar entry kinds, as in the twin.
+cdef enum:
+    _REQUEST = 0
+    _MOVE = 1
+    _END = 2
+    _RENEGE = 3
+    _CAPACITY = 4
+
+
+# ---------------------------------------------------------------------- binary heaps
+# heapq's algorithm is not needed for identical results: the keys are unique (they end in
+# a sequence number), so any correct heap pops them in the same order.
+
+cdef inline bint cal_less(const CalendarEntry& x, const CalendarEntry& y) noexcept nogil:
+    return x.time < y.time or (x.time == y.time and x.seq < y.seq)
+
+
+cdef inline void cal_push(vector[CalendarEntry]* heap, CalendarEntry e) noexcept nogil:
+    heap.push_back(e)
+    cdef CalendarEntry* d = heap.data()
+    cdef size_t i = heap.size() - 1
+    cdef size_t parent
+    while i > 0:
+        parent = (i - 1) >> 1
+        if cal_less(e, d[parent]):
+            d[i] = d[parent]
+            i = parent
+        else:
+            break
+    d[i] = e
+
+
+cdef inline CalendarEntry cal_pop(vector[CalendarEntry]* heap) noexcept nogil:
+    cdef CalendarEntry* d = heap.data()
+    cdef CalendarEntry top = d[0]
+    cdef CalendarEntry last = heap.back()
+    heap.pop_back()
+    cdef size_t n = heap.size()
+    cdef size_t i = 0
+    cdef size_t c
+    if n == 0:
+        return top
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and cal_less(d[c + 1], d[c]):
+            c += 1
+        if cal_less(d[c], last):
+            d[i] = d[c]
+            i = c
+        else:
+            break
+    d[i] = last
+    return top
+
+
+cdef inline bint q_less(const QueueEntry& x, const QueueEntry& y) noexcept nogil:
+    if x.priority != y.priority:
+        return x.priority < y.priority
+    if x.time != y.time:
+        return x.time < y.time
+    return x.seq < y.seq
+
+
+cdef inline void q_push(vector[QueueEntry]* heap, QueueEntry e) noexcept nogil:
+    heap.push_back(e)
+    cdef QueueEntry* d = heap.data()
+    cdef size_t i = heap.size() - 1
+    cdef size_t parent
+    while i > 0:
+        parent = (i - 1) >> 1
+        if q_less(e, d[parent]):
+            d[i] = d[parent]
+            i = parent
+        else:
+            break
+    d[i] = e
+
+
+cdef inline QueueEntry q_pop(vector[QueueEntry]* heap) noexcept nogil:
+    cdef QueueEntry* d = heap.data()
+    cdef QueueEntry top = d[0]
+    cdef QueueEntry last = heap.back()
+    heap.pop_back()
+    cdef size_t n = heap.size()
+    cdef size_t i = 0
+    cdef size_t c
+    if n == 0:
+        return top
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and q_less(d[c + 1], d[c]):
+            c += 1
+        if q_less(d[c], last):
+            d[i] = d[c]
+            i = c
+        else:
+            break
+    d[i] = last
+    return top
+
+
+# ----------------------------------------------------------------------------- Board
+
+cdef class Board:
+    """Capacity pools, their queues and the calendar of stays and transfers (docs/core.md).
+
+    Same API and bit-identical results as `flowsim._core.reference.Board`.
+    """
+
+    def __init__(self, capacities):
+        caps = as_capacities(capacities)
+        cdef Py_ssize_t n = len(caps), p
+        cdef Pool pool
+        self._n_pools = <int32_t>n
+        self._now = 0.0
+        self._seq = 0
+        self._request_seq = 0
+        self.pools.resize(n)
+        self.queues.resize(n)
+        for p in range(n):
+            pool = self.pools[p]
+            pool.capacity = int(caps[p])
+            pool.occupied = pool.queued = pool.delayed = 0
+            pool.last = 0.0
+            pool.capacity_hours = pool.occupied_hours = 0.0
+            pool.queued_hours = pool.delayed_hours = 0.0
+            pool.granted = pool.moved = pool.departed = pool.lost = pool.requested = 0
+            self.pools[p] = pool
+
+    # ------------------------------------------------------------- public API
+
+    @property
+    def now(self):
+        """The time (hours) the board has advanced to."""
+        return self._now
+
+    @property
+    def n_pools(self):
+        return self._n_pools
+
+    def schedule_capacity(self, double t, pool, capacity):
+        """Set `pool`'s capacity to `capacity` slots at time `t` (a calendar event)."""
+        cdef int32_t p = self._check_pool(pool)
+        cdef int64_t c = capacity
+        if not (self._now <= t < INFINITY):
+            raise ValueError(f"capacity change at t={t} is not finite and >= now={self._now}")
+        if c < 0:
+            raise ValueError(f"capacity must be >= 0, got {c}")
+        self._schedule(t, _CAPACITY, p, c)
+
+    def admit(self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY):
+        """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
+
+        Leg 0's request joins its pool at `t + readies[0]`. Lower priority values go first.
+        `max_wait` applies to leg 0 only: 0 makes it a loss system, inf waits for ever.
+        """
+        cdef Py_ssize_t n = len(pools), i
+        if not 1 <= n <= MAX_LEGS:
+            raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n}")
+        if len(priorities) != n or len(stays) != n or len(readies) != n or len(lags) != n:
+            raise ValueError("pools, priorities, stays, readies and lags must have equal lengths")
+        # Convert and check everything before touching the board, as the twin does.
+        cdef vector[Leg] new
+        new.resize(n)
+        cdef Leg* leg
+        for i in range(n):
+            leg = &new[i]
+            leg.pool = self._check_pool(pools[i])
+            leg.priority = priorities[i]
+            leg.stay = stays[i]
+            leg.ready = readies[i]
+            leg.lag = lags[i]
+        if not (self._now <= t < INFINITY):
+            raise ValueError(f"admission at t={t} is not finite and >= now={self._now}")
+        for i in range(n):
+            leg = &new[i]
+            # `not x >= 0` also refuses NaN
+            if not (leg.stay >= 0.0 and leg.ready >= 0.0 and leg.lag >= 0.0):
+                raise ValueError("stays, readies and lags must be >= 0")
+            if leg.priority != leg.priority:
+                raise ValueError("priorities must not be NaN")
+        if not max_wait >= 0.0:
+            raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+        cdef Route route
+        route.first = <int64_t>self.legs.size()
+        route.n_legs = <int32_t>n
+        route.leg = 0
+        route.max_wait = max_wait
+        route.waiting = False
+        cdef int64_t handle = <int64_t>self.routes.size()
+        self.legs.insert(self.legs.end(), new.begin(), new.end())
+        self.routes.push_back(route)
+        self._schedule(t + new[0].ready, _REQUEST, handle, 0)
+        return handle
+
+    def advance(self, double until):
+        """Run every calendar event with time <= `until`; return the events, in order."""
+        if not (self._now <= until < INFINITY):
+            raise ValueError(f"advance(until={until}) needs a finite until >= now={self._now}")
+        with nogil:
+            self._run(until)
+        self._now = until
+        cdef Py_ssize_t n = <Py_ssize_t>self.ev_time.size()
+        time = np.empty(n, dtype=np.float64)
+        kind = np.empty(n, dtype=np.int8)
+        patient = np.empty(n, dtype=np.int64)
+        pool = np.empty(n, dtype=np.int32)
+        leg = np.empty(n, dtype=np.int16)
+        cdef double[::1] time_v
+        cdef int8_t[::1] kind_v
+        cdef int64_t[::1] patient_v
+        cdef int32_t[::1] pool_v
+        cdef int16_t[::1] leg_v
+        if n > 0:
+            time_v = time
+            kind_v = kind
+            patient_v = patient
+            pool_v = pool
+            leg_v = leg
+            memcpy(&time_v[0], self.ev_time.data(), n * sizeof(double))
+            memcpy(&kind_v[0], self.ev_kind.data(), n * sizeof(int8_t))
+            memcpy(&patient_v[0], self.ev_patient.data(), n * sizeof(int64_t))
+            memcpy(&pool_v[0], self.ev_pool.data(), n * sizeof(int32_t))
+            memcpy(&leg_v[0], self.ev_leg.data(), n * sizeof(int16_t))
+            self.ev_time.clear()
+            self.ev_kind.clear()
+            self.ev_patient.clear()
+            self.ev_pool.clear()
+            self.ev_leg.clear()
+        return {"time": time, "kind": kind, "patient": patient, "pool": pool, "leg": leg}
+
+    def next_time(self):
+        """Time of the next calendar event that will do something; inf if none."""
+        # A renege whose request was granted meanwhile does nothing: drop it here so the
+        # caller is not woken for it.
+        while (not self.calendar.empty() and self.calendar[0].kind == _RENEGE
+               and not self._still_waiting_leg0(self.calendar[0].a)):
+            cal_pop(&self.calendar)
+        return self.calendar[0].time if not self.calendar.empty() else INFINITY
+
+    def stats(self):
+        """Per-pool state now, time integrals since time 0 (up to `now`), and counters."""
+        cdef Py_ssize_t n = self._n_pools, p
+        cdef double now = self._now
+        cdef Pool* s
+        out = {}
+        for key in ("capacity", "occupied", "queued", "delayed") + STATS_COUNTERS:
+            out[key] = np.empty(n, dtype=np.int64)
+        for key in ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours"):
+            out[key] = np.empty(n, dtype=np.float64)
+        cdef int64_t[::1] capacity = out["capacity"], occupied = out["occupied"]
+        cdef int64_t[::1] queued = out["queued"], delayed = out["delayed"]
+        cdef int64_t[::1] granted = out["granted"], moved = out["moved"]
+        cdef int64_t[::1] departed = out["departed"], lost = out["lost"]
+        cdef int64_t[::1] requested = out["requested"]
+        cdef double[::1] capacity_hours = out["capacity_hours"]
+        cdef double[::1] occupied_hours = out["occupied_hours"]
+        cdef double[::1] queued_hours = out["queued_hours"]
+        cdef double[::1] delayed_hours = out["delayed_hours"]
+        for p in range(n):
+            s = &self.pools[p]
+            capacity[p] = s.capacity
+            occupied[p] = s.occupied
+            queued[p] = s.queued
+            delayed[p] = s.delayed
+            # Brought to `now` without being stored, so stats() changes nothing.
+            capacity_hours[p] = s.capacity_hours + <double>s.capacity * (now - s.last)
+            occupied_hours[p] = s.occupied_hours + <double>s.occupied * (now - s.last)
+            queued_hours[p] = s.queued_hours + <double>s.queued * (now - s.last)
+            delayed_hours[p] = s.delayed_hours + <double>s.delayed * (now - s.last)
+            granted[p] = s.granted
+            moved[p] = s.moved
+            departed[p] = s.departed
+            lost[p] = s.lost
+            requested[p] = s.requested
+        return out
+
+    def queue_length(self, pool):
+        return self.pools[self._check_pool(pool)].queued
+
+    def occupied(self, pool):
+        return self.pools[self._check_pool(pool)].occupied
+
+    def capacity(self, pool):
+        return self.pools[self._check_pool(pool)].capacity
+
+    # -------------------------------------------------------------- the rules
+
+    cdef void _run(self, double until) noexcept nogil:
+        cdef CalendarEntry e
+        while not self.calendar.empty() and self.calendar[0].time <= until:
+            e = cal_pop(&self.calendar)
+            self._now = e.time
+            if e.kind == _REQUEST:
+                self._request(e.time, e.a, <int32_t>e.b)
+            elif e.kind == _MOVE:
+                self._move(e.time, e.a, <int32_t>e.b)
+            elif e.kind == _END:
+                self._end_of_stay(e.time, e.a, <int32_t>e.b)
+            elif e.kind == _RENEGE:
+                self._renege(e.time, e.a)
+            else:
+                self._set_capacity(e.time, <int32_t>e.a, e.b)
+
+    cdef void _request(self, double t, int64_t h, int32_t k) noexcept nogil:
+        """Rule 2: grant at once if a slot is free and nobody queues; else queue or lose."""
+        cdef Route* route = &self.routes[h]
+        cdef Leg* leg = &self.legs[route.first + k]
+        cdef int32_t p = leg.pool
+        cdef Pool* s = &self.pools[p]
+        cdef QueueEntry q
+        self._integrate(p, t)
+        s.requested += 1
+        if s.occupied < s.capacity and s.queued == 0:
+            self._grant(t, h, p, k)
+        elif k == 0 and route.max_wait == 0.0:
+            s.lost += 1
+            self._emit(t, K_LOST, h, p, 0)
+        else:
+            s.queued += 1
+            route.waiting = True
+            q.priority = leg.priority
+            q.time = t
+            q.seq = self._request_seq
+            q.patient = h
+            q_push(&self.queues[p], q)
+            self._request_seq += 1
+            if k == 0 and route.max_wait < INFINITY:
+                self._schedule(t + route.max_wait, _RENEGE, h, 0)
+
+    cdef void _grant(self, double t, int64_t h, int32_t p, int32_t k) noexcept nogil:
+        """Rule 3: the slot counts as occupied from now; the move follows after the lag."""
+        cdef Pool* s = &self.pools[p]
+        s.occupied += 1
+        s.granted += 1
+        self._emit(t, K_GRANTED, h, p, k)
+        self._schedule(t + self.legs[self.routes[h].first + k].lag, _MOVE, h, k)
+
+    cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil:
+        """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
+        cdef Route* route = &self.routes[h]
+        cdef Leg* leg = &self.legs[route.first + k]
+        cdef int32_t p = leg.pool
+        cdef int32_t q
+        cdef Pool* s
+        self.pools[p].moved += 1
+        self._emit(t, K_MOVED, h, p, k)
+        if k > 0:
+            q = self.legs[route.first + k - 1].pool
+            self._integrate(q, t)
+            s = &self.pools[q]
+            s.occupied -= 1
+            s.delayed -= 1
+            self._fill(q, t)
+        self._schedule(t + leg.stay, _END, h, k)
+
+    cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil:
+        """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
+        cdef Route* route = &self.routes[h]
+        cdef int32_t p = self.legs[route.first + k].pool
+        cdef Pool* s = &self.pools[p]
+        self._integrate(p, t)
+        if k == route.n_legs - 1:
+            s.occupied -= 1
+            s.departed += 1
+            self._emit(t, K_DEPARTED, h, p, k)
+            self._fill(p, t)
+        else:
+            # Medically fit but still in the bed until the next leg's slot is moved into.
+            s.delayed += 1
+            self._emit(t, K_FIT, h, p, k)
+            route.leg = k + 1
+            self._schedule(t + self.legs[route.first + k + 1].ready, _REQUEST, h, k + 1)
+
+    cdef void _renege(self, double t, int64_t h) noexcept nogil:
+        """Rule 2: a leg-0 request still queued after max_wait hours is LOST."""
+        if not self._still_waiting_leg0(h):
+            return
+        cdef Route* route = &self.routes[h]
+        cdef int32_t p = self.legs[route.first].pool
+        cdef Pool* s = &self.pools[p]
+        self._integrate(p, t)
+        s.queued -= 1
+        route.waiting = False  # its queue entry stays in the heap, now dead
+        s.lost += 1
+        self._emit(t, K_LOST, h, p, 0)
+
+    cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil:
+        """Rules 6 and 7: a fall evicts nobody; a rise grants to the queue."""
+        self._integrate(p, t)
+        self.pools[p].capacity = capacity
+        self._fill(p, t)
+
+    cdef void _fill(self, int32_t p, double t) noexcept nogil:
+        """Rule 6: grant to the head of `p`'s queue while a slot is free."""
+        cdef vector[QueueEntry]* queue = &self.queues[p]
+        cdef Pool* s = &self.pools[p]
+        cdef QueueEntry head
+        cdef Route* route
+        while s.occupied < s.capacity and s.queued > 0:
+            head = q_pop(queue)
+            route = &self.routes[head.patient]
+            if not route.waiting:
+                continue  # reneged earlier: lazy deletion
+            route.waiting = False
+            s.queued -= 1
+            self._grant(t, head.patient, p, route.leg)
+
+    # ------------------------------------------------------------ bookkeeping
+
+    cdef bint _still_waiting_leg0(self, int64_t h) noexcept nogil:
+        cdef Route* route = &self.routes[h]
+        return route.waiting and route.leg == 0
+
+    cdef void _integrate(self, int32_t p, double t) noexcept nogil:
+        """Bring pool `p`'s time integrals up to `t`; call before any of its counts change."""
+        cdef Pool* s = &self.pools[p]
+        cdef double dt = t - s.last
+        if dt != 0.0:
+            s.capacity_hours += <double>s.capacity * dt
+            s.occupied_hours += <double>s.occupied * dt
+            s.queued_hours += <double>s.queued * dt
+            s.delayed_hours += <double>s.delayed * dt
+            s.last = t
+
+    cdef void _schedule(self, double t, int32_t kind, int64_t a, int64_t b) noexcept nogil:
+        cdef CalendarEntry e
+        e.time = t
+        e.seq = self._seq
+        e.kind = kind
+        e.a = a
+        e.b = b
+        cal_push(&self.calendar, e)
+        self._seq += 1
+
+    cdef void _emit(self, double t, int8_t kind, int64_t h, int32_t p, int32_t k) noexcept nogil:
+        self.ev_time.push_back(t)
+        self.ev_kind.push_back(kind)
+        self.ev_patient.push_back(h)
+        self.ev_pool.push_back(p)
+        self.ev_leg.push_back(<int16_t>k)
+
+    cdef int32_t _check_pool(self, object pool) except -1:
+        cdef int64_t p = pool
+        if not 0 <= p < self._n_pools:
+            raise ValueError(f"pool {p} is not in 0..{self._n_pools - 1}")
+        return <int32_t>p

@@ -1,0 +1,363 @@
+"""The pure-Python twin of the bed-and-transfer core: the readable specification.
+
+`flowsim/_core/board.pyx` implements the same `Board` in compiled code and must give
+bit-identical results (see docs/core.md). When the two disagree, this file decides what
+was meant. Keep it short and plain: its speed matters only on machines without a compiler.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+# Event kinds reported by Board.advance() (int8 in the `kind` array).
+GRANTED = 1  # a slot is granted: it counts as occupied from now
+MOVED = 2  # the patient moves into the granted slot; the previous leg's slot frees
+FIT = 3  # a stay ends but another leg follows: the patient is delayed, holding the slot
+DEPARTED = 4  # the last stay ends: the slot frees
+LOST = 5  # a leg-0 request is refused (max_wait == 0) or reneges (waited max_wait)
+
+# Calendar entry kinds: internal, never reported. Ties are broken by the sequence
+# number, never by the kind.
+_REQUEST = 0  # (patient, leg): the request joins its pool
+_MOVE = 1  # (patient, leg): the transfer lag after a grant is over
+_END = 2  # (patient, leg): the stay in the leg's pool is over
+_RENEGE = 3  # (patient, 0): the leg-0 request has waited max_wait hours
+_CAPACITY = 4  # (pool, capacity): a scheduled capacity change
+
+MAX_LEGS = 32767  # legs are reported as int16
+
+STATS_INT = ("capacity", "occupied", "queued", "delayed")
+STATS_HOURS = ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours")
+STATS_COUNTERS = ("granted", "moved", "departed", "lost", "requested")
+
+
+def as_capacities(capacities: Any) -> np.ndarray:
+    """Validate the initial capacities: a 1-D sequence of integers >= 0, one per pool."""
+    arr = np.asarray(capacities)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError("capacities must be a non-empty 1-D sequence, one per pool")
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"capacities must be integers, got dtype {arr.dtype}")
+    if (arr < 0).any():
+        raise ValueError("capacities must be >= 0")
+    return arr.astype(np.int64)
+
+
+class _Route:
+    """One patient's route through its legs, and where the patient is on it."""
+
+    __slots__ = ("pools", "priorities", "stays", "readies", "lags", "max_wait", "leg", "waiting")
+
+    def __init__(self, pools, priorities, stays, readies, lags, max_wait):
+        self.pools = pools
+        self.priorities = priorities
+        self.stays = stays
+        self.readies = readies
+        self.lags = lags
+        self.max_wait = max_wait
+        self.leg = 0  # the leg requested, queued, granted or staying
+        # True while a request sits in a pool queue; cleared by a grant or a renege, which
+        # is how a reneged entry left behind in the queue heap is recognised (lazy deletion).
+        self.waiting = False
+
+
+class Board:
+    """Capacity pools, their queues and the calendar of stays and transfers (docs/core.md).
+
+    Times are float hours. The board draws no random numbers: every duration is passed in.
+    """
+
+    def __init__(self, capacities: Sequence[int] | np.ndarray) -> None:
+        caps = as_capacities(capacities)
+        n = len(caps)
+        self._n_pools = n
+        self._now = 0.0
+        self._calendar: list[tuple] = []  # heap of (time, seq, kind, a, b)
+        self._seq = 0  # calendar sequence number: breaks ties in time, in scheduling order
+        self._request_seq = 0  # breaks ties in (priority, request time) within a queue
+        self._queues: list[list[tuple]] = [[] for _ in range(n)]  # heaps of (prio, t, seq, h)
+        self._routes: list[_Route] = []
+        # State of each pool now, and the time up to which its integrals are accumulated.
+        self._capacity = [int(c) for c in caps]
+        self._occupied = [0] * n
+        self._queued = [0] * n
+        self._delayed = [0] * n
+        self._last = [0.0] * n
+        self._capacity_hours = [0.0] * n
+        self._occupied_hours = [0.0] * n
+        self._queued_hours = [0.0] * n
+        self._delayed_hours = [0.0] * n
+        self._granted = [0] * n
+        self._moved = [0] * n
+        self._departed = [0] * n
+        self._lost = [0] * n
+        self._requested = [0] * n
+        self._events: tuple[list, list, list, list, list] = ([], [], [], [], [])
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def now(self) -> float:
+        """The time (hours) the board has advanced to."""
+        return self._now
+
+    @property
+    def n_pools(self) -> int:
+        return self._n_pools
+
+    def schedule_capacity(self, t: float, pool: int, capacity: int) -> None:
+        """Set `pool`'s capacity to `capacity` slots at time `t` (a calendar event)."""
+        t = float(t)
+        pool = self._check_pool(pool)
+        capacity = operator.index(capacity)
+        if not (self._now <= t < math.inf):
+            raise ValueError(f"capacity change at t={t} is not finite and >= now={self._now}")
+        if capacity < 0:
+            raise ValueError(f"capacity must be >= 0, got {capacity}")
+        self._schedule(t, _CAPACITY, pool, capacity)
+
+    def admit(
+        self,
+        t: float,
+        pools: Sequence[int],
+        priorities: Sequence[float],
+        stays: Sequence[float],
+        readies: Sequence[float],
+        lags: Sequence[float],
+        max_wait: float = math.inf,
+    ) -> int:
+        """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
+
+        Leg 0's request joins its pool at `t + readies[0]`. Lower priority values go first.
+        `max_wait` applies to leg 0 only: 0 makes it a loss system, inf waits for ever.
+        Later legs always wait: a fit patient is never refused, only delayed.
+        """
+        t = float(t)
+        route = _Route(
+            [self._check_pool(p) for p in pools],
+            [float(x) for x in priorities],
+            [float(x) for x in stays],
+            [float(x) for x in readies],
+            [float(x) for x in lags],
+            float(max_wait),
+        )
+        n_legs = len(route.pools)
+        if not 1 <= n_legs <= MAX_LEGS:
+            raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n_legs}")
+        if not all(len(x) == n_legs for x in (route.priorities, route.stays, route.readies, route.lags)):
+            raise ValueError("pools, priorities, stays, readies and lags must have equal lengths")
+        if not (self._now <= t < math.inf):
+            raise ValueError(f"admission at t={t} is not finite and >= now={self._now}")
+        for name in ("stays", "readies", "lags"):
+            # `not x >= 0` also refuses NaN
+            if not all(x >= 0.0 for x in getattr(route, name)):
+                raise ValueError(f"{name} must be >= 0")
+        if not all(x == x for x in route.priorities):
+            raise ValueError("priorities must not be NaN")
+        if not route.max_wait >= 0.0:
+            raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+        handle = len(self._routes)
+        self._routes.append(route)
+        self._schedule(t + route.readies[0], _REQUEST, handle, 0)
+        return handle
+
+    def advance(self, until: float) -> dict[str, np.ndarray]:
+        """Run every calendar event with time <= `until`; return the events, in order."""
+        until = float(until)
+        if not (self._now <= until < math.inf):
+            raise ValueError(f"advance(until={until}) needs a finite until >= now={self._now}")
+        calendar = self._calendar
+        while calendar and calendar[0][0] <= until:
+            t, _, kind, a, b = heapq.heappop(calendar)
+            self._now = t
+            if kind == _REQUEST:
+                self._request(t, a, b)
+            elif kind == _MOVE:
+                self._move(t, a, b)
+            elif kind == _END:
+                self._end_of_stay(t, a, b)
+            elif kind == _RENEGE:
+                self._renege(t, a)
+            else:
+                self._set_capacity(t, a, b)
+        self._now = until
+        times, kinds, patients, pools, legs = self._events
+        self._events = ([], [], [], [], [])
+        return {
+            "time": np.array(times, dtype=np.float64),
+            "kind": np.array(kinds, dtype=np.int8),
+            "patient": np.array(patients, dtype=np.int64),
+            "pool": np.array(pools, dtype=np.int32),
+            "leg": np.array(legs, dtype=np.int16),
+        }
+
+    def next_time(self) -> float:
+        """Time of the next calendar event that will do something; inf if none."""
+        calendar = self._calendar
+        # A renege whose request was granted meanwhile does nothing: drop it here so the
+        # caller is not woken for it.
+        while calendar and calendar[0][2] == _RENEGE and not self._still_waiting_leg0(calendar[0][3]):
+            heapq.heappop(calendar)
+        return calendar[0][0] if calendar else math.inf
+
+    def stats(self) -> dict[str, np.ndarray]:
+        """Per-pool state now, time integrals since time 0 (up to `now`), and counters."""
+        now = self._now
+        out: dict[str, np.ndarray] = {
+            "capacity": np.array(self._capacity, dtype=np.int64),
+            "occupied": np.array(self._occupied, dtype=np.int64),
+            "queued": np.array(self._queued, dtype=np.int64),
+            "delayed": np.array(self._delayed, dtype=np.int64),
+        }
+        # The integrals are brought to `now` without being stored, so stats() changes nothing.
+        for key, hours, count in (
+            ("capacity_hours", self._capacity_hours, self._capacity),
+            ("occupied_hours", self._occupied_hours, self._occupied),
+            ("queued_hours", self._queued_hours, self._queued),
+            ("delayed_hours", self._delayed_hours, self._delayed),
+        ):
+            out[key] = np.array(
+                [h + c * (now - last) for h, c, last in zip(hours, count, self._last)],
+                dtype=np.float64,
+            )
+        for key in STATS_COUNTERS:
+            out[key] = np.array(getattr(self, "_" + key), dtype=np.int64)
+        return out
+
+    def queue_length(self, pool: int) -> int:
+        return self._queued[self._check_pool(pool)]
+
+    def occupied(self, pool: int) -> int:
+        return self._occupied[self._check_pool(pool)]
+
+    def capacity(self, pool: int) -> int:
+        return self._capacity[self._check_pool(pool)]
+
+    # ------------------------------------------------------------------ the rules
+
+    def _request(self, t: float, h: int, k: int) -> None:
+        """Rule 2: grant at once if a slot is free and nobody queues; else queue or lose."""
+        route = self._routes[h]
+        p = route.pools[k]
+        self._integrate(p, t)
+        self._requested[p] += 1
+        if self._occupied[p] < self._capacity[p] and self._queued[p] == 0:
+            self._grant(t, h, p, k)
+        elif k == 0 and route.max_wait == 0.0:
+            self._lost[p] += 1
+            self._emit(t, LOST, h, p, 0)
+        else:
+            self._queued[p] += 1
+            route.waiting = True
+            heapq.heappush(self._queues[p], (route.priorities[k], t, self._request_seq, h))
+            self._request_seq += 1
+            if k == 0 and route.max_wait < math.inf:
+                self._schedule(t + route.max_wait, _RENEGE, h, 0)
+
+    def _grant(self, t: float, h: int, p: int, k: int) -> None:
+        """Rule 3: the slot counts as occupied from now; the move follows after the lag."""
+        self._occupied[p] += 1
+        self._granted[p] += 1
+        self._emit(t, GRANTED, h, p, k)
+        self._schedule(t + self._routes[h].lags[k], _MOVE, h, k)
+
+    def _move(self, t: float, h: int, k: int) -> None:
+        """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
+        route = self._routes[h]
+        p = route.pools[k]
+        self._moved[p] += 1
+        self._emit(t, MOVED, h, p, k)
+        if k > 0:
+            q = route.pools[k - 1]
+            self._integrate(q, t)
+            self._occupied[q] -= 1
+            self._delayed[q] -= 1
+            self._fill(q, t)
+        self._schedule(t + route.stays[k], _END, h, k)
+
+    def _end_of_stay(self, t: float, h: int, k: int) -> None:
+        """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
+        route = self._routes[h]
+        p = route.pools[k]
+        self._integrate(p, t)
+        if k == len(route.pools) - 1:
+            self._occupied[p] -= 1
+            self._departed[p] += 1
+            self._emit(t, DEPARTED, h, p, k)
+            self._fill(p, t)
+        else:
+            # Medically fit but still in the bed until the next leg's slot is moved into.
+            self._delayed[p] += 1
+            self._emit(t, FIT, h, p, k)
+            route.leg = k + 1
+            self._schedule(t + route.readies[k + 1], _REQUEST, h, k + 1)
+
+    def _renege(self, t: float, h: int) -> None:
+        """Rule 2: a leg-0 request still queued after max_wait hours is LOST."""
+        if not self._still_waiting_leg0(h):
+            return
+        p = self._routes[h].pools[0]
+        self._integrate(p, t)
+        self._queued[p] -= 1
+        self._routes[h].waiting = False  # its queue entry stays in the heap, now dead
+        self._lost[p] += 1
+        self._emit(t, LOST, h, p, 0)
+        # No cascade: a queue was waiting, so the pool was full, and a renege frees no slot.
+
+    def _set_capacity(self, t: float, p: int, capacity: int) -> None:
+        """Rules 6 and 7: a fall evicts nobody; a rise grants to the queue."""
+        self._integrate(p, t)
+        self._capacity[p] = capacity
+        self._fill(p, t)
+
+    def _fill(self, p: int, t: float) -> None:
+        """Rule 6: grant to the head of `p`'s queue while a slot is free."""
+        queue = self._queues[p]
+        while self._occupied[p] < self._capacity[p] and self._queued[p] > 0:
+            _, _, _, h = heapq.heappop(queue)
+            route = self._routes[h]
+            if not route.waiting:
+                continue  # reneged earlier: lazy deletion
+            route.waiting = False
+            self._queued[p] -= 1
+            self._grant(t, h, p, route.leg)
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def _still_waiting_leg0(self, h: int) -> bool:
+        route = self._routes[h]
+        return route.waiting and route.leg == 0
+
+    def _integrate(self, p: int, t: float) -> None:
+        """Bring pool `p`'s time integrals up to `t`; call before any of its counts change."""
+        dt = t - self._last[p]
+        if dt != 0.0:
+            self._capacity_hours[p] += self._capacity[p] * dt
+            self._occupied_hours[p] += self._occupied[p] * dt
+            self._queued_hours[p] += self._queued[p] * dt
+            self._delayed_hours[p] += self._delayed[p] * dt
+            self._last[p] = t
+
+    def _schedule(self, t: float, kind: int, a: int, b: int) -> None:
+        heapq.heappush(self._calendar, (t, self._seq, kind, a, b))
+        self._seq += 1
+
+    def _emit(self, t: float, kind: int, h: int, p: int, k: int) -> None:
+        times, kinds, patients, pools, legs = self._events
+        times.append(t)
+        kinds.append(kind)
+        patients.append(h)
+        pools.append(p)
+        legs.append(k)
+
+    def _check_pool(self, pool: int) -> int:
+        pool = operator.index(pool)
+        if not 0 <= pool < self._n_pools:
+            raise ValueError(f"pool {pool} is not in 0..{self._n_pools - 1}")
+        return pool
