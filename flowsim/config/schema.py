@@ -89,7 +89,6 @@ class PopulationConfig(Strict):
     size: Annotated[int, Field(ge=10_000, le=3_000_000)]
     age_shares: PerAgeBand
     male_share: Fraction
-    growth_per_year: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.0
     frailty_shares: dict[str, Annotated[list[Fraction], Field(min_length=4, max_length=4)]]
     frailty_step_per_1000_py: PerAgeBand
     mortality_per_1000_py: PerAgeBand

@@ -1,0 +1,77 @@
+"""One clock for SimPy and the bed-and-transfer core.
+
+SimPy runs the front door (A&E journeys); the core runs beds and transfers on its own
+event calendar. The core is advanced to SimPy's `now` whenever a request is made, and,
+while someone in A&E waits for a bed, a timer wakes SimPy at the core's next event so the
+boarder leaves A&E the moment their bed is ready. With nobody waiting, the core runs
+ahead unobserved until the next request or the end of the day.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from flowsim._core import MOVED
+
+EVENT_FIELDS = ("time", "kind", "patient", "pool", "leg")
+
+
+class CoreClock:
+    def __init__(self, env: simpy.Environment, board):
+        self.env = env
+        self.board = board
+        self._waiters: dict[int, simpy.Event] = {}
+        self._timer_at = math.inf
+        self._batches: list[dict[str, np.ndarray]] = []
+
+    def admit(self, pools, priorities, stays, readies, lags, max_wait: float = math.inf) -> int:
+        handle = self.board.admit(self.env.now, pools, priorities, stays, readies, lags, max_wait)
+        self.pump()
+        return handle
+
+    def wait_for_bed(self, handle: int) -> simpy.Event:
+        """An event that fires when the route's first leg starts (the patient leaves A&E)."""
+        event = self.env.event()
+        self._waiters[handle] = event
+        self._arm()
+        return event
+
+    def _on_timer(self, timer: simpy.Event) -> None:
+        if timer.value == self._timer_at:  # a stale, later timer leaves the current one armed
+            self._timer_at = math.inf
+        self.pump()
+
+    def pump(self) -> dict[str, np.ndarray]:
+        """Advance the core to now; wake waiting A&E patients whose bed is ready."""
+        events = self.board.advance(self.env.now)
+        if events["time"].size:
+            self._batches.append(events)
+            if self._waiters:
+                kinds = events["kind"]
+                legs = events["leg"]
+                for i in np.flatnonzero((kinds == MOVED) & (legs == 0)):
+                    waiter = self._waiters.pop(int(events["patient"][i]), None)
+                    if waiter is not None:
+                        waiter.succeed()
+        self._arm()
+        return events
+
+    def _arm(self) -> None:
+        if not self._waiters:
+            return
+        t = self.board.next_time()
+        if t < self._timer_at and math.isfinite(t):
+            self._timer_at = t
+            timer = self.env.timeout(max(0.0, t - self.env.now), value=t)
+            timer.callbacks.append(self._on_timer)
+
+    def take_events(self) -> dict[str, np.ndarray]:
+        """Every core event since the last call, in order, as one set of columns."""
+        batches = self._batches
+        self._batches = []
+        if not batches:
+            return {name: np.empty(0) for name in EVENT_FIELDS}
+        return {name: np.concatenate([b[name] for b in batches]) for name in EVENT_FIELDS}

@@ -1,0 +1,71 @@
+"""The capacity pools of a footprint: acute beds per site and the services downstream.
+
+Pool numbers are the core's; names are what the results and the dashboard show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowsim.config.schema import CapacityChange, FlowsimConfig
+
+# A pool that never fills: "home", where a restart of support only takes time.
+UNLIMITED = 1 << 40
+DOWNSTREAM = ("community_beds", "reablement", "home_care", "care_home", "virtual_ward", "home")
+
+
+@dataclass(frozen=True)
+class Pools:
+    names: tuple[str, ...]
+    capacities: tuple[int, ...]
+    sites: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, config: FlowsimConfig) -> "Pools":
+        sites = tuple(s.name for s in config.acute.sites)
+        acute = [round(s.beds * config.acute.beds_scale) for s in config.acute.sites]
+        downstream = [
+            config.community.community_beds,
+            config.community.reablement_slots,
+            config.social_care.home_care_packages,
+            config.social_care.care_home_places,
+            config.emergency.virtual_ward_slots,
+            UNLIMITED,
+        ]
+        names = tuple(f"acute_{s}" for s in sites) + DOWNSTREAM
+        return cls(names=names, capacities=tuple(acute + downstream), sites=sites)
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.sites)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def acute(self, site: int) -> int:
+        return site
+
+    def targets(self, change: CapacityChange) -> list[int]:
+        """The pools an intervention changes: one site, every site, or one service."""
+        if change.pool == "acute":
+            if change.site is None:
+                return list(range(self.n_sites))
+            if change.site not in self.sites:
+                raise ValueError(f"intervention {change.name!r}: unknown site {change.site!r}")
+            return [self.sites.index(change.site)]
+        return [self.index(change.pool)]
+
+    def capacity_schedule(self, config: FlowsimConfig) -> list[tuple[float, int, int]]:
+        """(time in hours, pool, capacity) steps of every capacity intervention, ramped daily."""
+        steps: list[tuple[float, int, int]] = []
+        for change in config.interventions:
+            if not isinstance(change, CapacityChange):
+                continue
+            for pool in self.targets(change):
+                base = self.capacities[pool]
+                ramp = max(change.ramp_days, 1)
+                for d in range(ramp):
+                    frac = (d + 1) / ramp
+                    cap = max(0, round(base * (1.0 + change.relative_change * frac)))
+                    steps.append(((change.start_day + d) * 24.0, pool, cap))
+        return sorted(steps)

@@ -1,0 +1,211 @@
+"""The synthetic population of a footprint, held as columns of numpy arrays.
+
+A Python object per person is far too slow at 1-3 million people, so each attribute is
+one array indexed by person slot. A death frees a slot for a newcomer (a birth or an
+in-migrant) with a new `person_id`, so the footprint keeps its size and every person is
+counted every day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowsim.config.schema import AGE_BANDS, PopulationConfig
+
+N_BANDS = len(AGE_BANDS)
+HOME, HOME_CARE, CARE_HOME = 0, 1, 2
+N_CODES = N_BANDS * 4 * 3  # age band x frailty x residence
+BAND_YEARS = np.array([16.0, 29.0, 20.0, 10.0, 10.0, np.inf])  # width of each age band
+OLDER_BANDS = 3  # bands from 65-74 up
+
+
+def cohort_code(band: np.ndarray, frailty: np.ndarray, residence: np.ndarray) -> np.ndarray:
+    return (band.astype(np.int16) * 12 + frailty.astype(np.int16) * 3 + residence).astype(np.int16)
+
+
+def code_parts(code: np.ndarray | int):
+    """(band, frailty, residence) of a cohort code."""
+    return code // 12, (code // 3) % 4, code % 3
+
+
+class Population:
+    """Everyone in the footprint, with the state that drives their demand for care."""
+
+    def __init__(self, config: PopulationConfig, rng: np.random.Generator):
+        self.config = config
+        n = config.size
+        self.size = n
+        band_shares = np.array([config.age_shares[b] for b in AGE_BANDS])
+        self.age_band = rng.choice(N_BANDS, size=n, p=band_shares / band_shares.sum()).astype(np.int8)
+        self.sex = (rng.random(n) < config.male_share).astype(np.int8)
+        self.frailty = self._initial_frailty(self.age_band, rng)
+        self.residence = np.full(n, HOME, dtype=np.int8)
+        u = rng.random(n)
+        care_home = np.array([config.care_home_share[b] for b in AGE_BANDS])[self.age_band]
+        home_care = np.array([config.home_care_share[b] for b in AGE_BANDS])[self.age_band]
+        self.residence[u < care_home] = CARE_HOME
+        self.residence[(u >= care_home) & (u < care_home + home_care)] = HOME_CARE
+        self.practice = rng.integers(0, config.practices, size=n).astype(np.int32)
+        self.locality = (self.practice % config.localities).astype(np.int16)
+        self.person_id = np.arange(n, dtype=np.int64)
+        self.next_person_id = n
+        self.episodes = np.zeros(n, dtype=np.int32)
+        self.in_hospital = np.zeros(n, dtype=bool)
+        self.recent_until_h = np.full(n, -np.inf)
+        self.code = cohort_code(self.age_band, self.frailty, self.residence)
+
+        self._mortality_fit = self._fit_rates(
+            np.array([config.mortality_per_1000_py[b] for b in AGE_BANDS]) / 1000.0,
+            np.asarray(config.mortality_hr_by_frailty),
+        )
+        self._frailty_step = (
+            np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
+        )
+        self._newcomer_bands = self._stationary_inflow(band_shares)
+        self.deaths_today = 0
+        self.newcomers_today = 0
+
+    # -- set-up -------------------------------------------------------------------------
+    def _initial_frailty(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        table = np.array([self.config.frailty_shares[b] for b in AGE_BANDS])
+        cum = np.cumsum(table / table.sum(axis=1, keepdims=True), axis=1)
+        u = rng.random(band.shape[0])
+        return (u[:, None] > cum[band]).sum(axis=1).clip(0, 3).astype(np.int8)
+
+    def band_mean_multiplier(self, by_frailty: np.ndarray, by_residence: np.ndarray) -> np.ndarray:
+        """Each age band's mean of a frailty x residence multiplier, at this moment."""
+        m = by_frailty[self.frailty] * by_residence[self.residence]
+        total = np.bincount(self.age_band, weights=m, minlength=N_BANDS)
+        count = np.bincount(self.age_band, minlength=N_BANDS)
+        return total / np.maximum(count, 1)
+
+    def _fit_rates(self, band_rate: np.ndarray, hr: np.ndarray) -> np.ndarray:
+        """Yearly rates for fit people such that each band's average is `band_rate`."""
+        return band_rate / self.band_mean_multiplier(hr, np.ones(3))
+
+    def _stationary_inflow(self, shares: np.ndarray) -> np.ndarray:
+        """Age bands of newcomers that keep the age structure steady as people age and die."""
+        ageing = 1.0 / BAND_YEARS
+        deaths = np.array([self.config.mortality_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
+        outflow = shares * (ageing + deaths)
+        inflow = outflow - np.concatenate([[0.0], (shares * ageing)[:-1]])
+        inflow = np.clip(inflow, 0.0, None)
+        return inflow / inflow.sum()
+
+    # -- daily change ---------------------------------------------------------------------
+    def _pick(self, rng: np.random.Generator, eligible, k: int, n_eligible: int) -> np.ndarray:
+        """k distinct people drawn uniformly from the `n_eligible` for whom `eligible` holds.
+
+        Rejection sampling from the whole population: cheap for the few events a day.
+        """
+        k = min(int(k), int(n_eligible))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64)
+        chosen: list[np.ndarray] = []
+        got = 0
+        batch = int(min(self.size, 64 + 3 * k * self.size / n_eligible))
+        for _ in range(1000):
+            proposal = rng.integers(0, self.size, size=batch)
+            hits = np.unique(proposal[eligible(proposal)])
+            if chosen:
+                hits = np.setdiff1d(hits, np.concatenate(chosen))
+            chosen.append(hits)
+            got += hits.size
+            if got >= k:
+                break
+        idx = np.concatenate(chosen)
+        return rng.permutation(idx)[:k]
+
+    def age_and_frailty(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:
+        """Birthdays that cross a band edge, and frailty progressing by one level."""
+        counts = np.bincount(self.age_band, minlength=N_BANDS)
+        changed = []
+        for b in range(N_BANDS - 1):
+            k = rng.poisson(counts[b] * days / (BAND_YEARS[b] * 365.0))
+            idx = self._pick(rng, lambda i, b=b: self.age_band[i] == b, k, counts[b])
+            self.age_band[idx] = b + 1
+            changed.append(idx)
+        not_severe = np.bincount(self.age_band[self.frailty < 3], minlength=N_BANDS)
+        for b in range(N_BANDS):
+            k = rng.poisson(not_severe[b] * self._frailty_step[b] * days / 365.0)
+            idx = self._pick(
+                rng, lambda i, b=b: (self.age_band[i] == b) & (self.frailty[i] < 3), k, not_severe[b]
+            )
+            self.frailty[idx] += 1
+            changed.append(idx)
+        idx = np.concatenate(changed) if changed else np.empty(0, dtype=np.int64)
+        self.refresh(idx)
+        return idx
+
+    def deaths(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:
+        """Deaths of people living at home and not in hospital.
+
+        Care-home residents and people with a home-care package die at the end of their
+        place or package (their stay in that pool), so the pool frees the place.
+        """
+        at_risk = (self.residence == HOME) & ~self.in_hospital
+        counts = np.bincount(self.code[at_risk], minlength=N_CODES)
+        dead = []
+        for code in np.flatnonzero(counts):
+            band, frailty, _ = code_parts(code)
+            rate = self._mortality_fit[band] * self.config.mortality_hr_by_frailty[frailty]
+            k = rng.poisson(counts[code] * rate * days / 365.0)
+            if k:
+                eligible = lambda i, c=code: (self.code[i] == c) & ~self.in_hospital[i]  # noqa: E731
+                dead.append(self._pick(rng, eligible, k, counts[code]))
+        idx = np.concatenate(dead) if dead else np.empty(0, dtype=np.int64)
+        return idx
+
+    def replace(self, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Newcomers take the slots of people who died: the footprint keeps its size."""
+        k = idx.size
+        if k == 0:
+            return
+        self.age_band[idx] = rng.choice(N_BANDS, size=k, p=self._newcomer_bands).astype(np.int8)
+        self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
+        self.sex[idx] = (rng.random(k) < self.config.male_share).astype(np.int8)
+        self.residence[idx] = HOME
+        self.practice[idx] = rng.integers(0, self.config.practices, size=k)
+        self.locality[idx] = self.practice[idx] % self.config.localities
+        self.person_id[idx] = np.arange(self.next_person_id, self.next_person_id + k)
+        self.next_person_id += k
+        self.episodes[idx] = 0
+        self.in_hospital[idx] = False
+        self.recent_until_h[idx] = -np.inf
+        self.refresh(idx)
+
+    def refresh(self, idx: np.ndarray) -> None:
+        if idx.size:
+            self.code[idx] = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
+
+    def older_people(self) -> int:
+        return int(np.count_nonzero(self.age_band >= OLDER_BANDS))
+
+    # -- demand -------------------------------------------------------------------------
+    def sample_by_rate(
+        self, rng: np.random.Generator, rate_by_code: np.ndarray, days: float = 1.0
+    ) -> np.ndarray:
+        """People with a need today, each drawn with probability proportional to their rate.
+
+        Events are a Poisson process per person; at most a handful per person per day, so
+        drawing the day's total and then the people (with replacement) is exact.
+        """
+        rate = rate_by_code[self.code] * (days / 365.0)
+        cum = np.cumsum(rate)
+        total = cum[-1] if cum.size else 0.0
+        k = rng.poisson(total) if total > 0 else 0
+        if k == 0:
+            return np.empty(0, dtype=np.int64)
+        people = np.searchsorted(cum, rng.random(k) * total, side="right")
+        return np.minimum(people, self.size - 1).astype(np.int64)
+
+    def sample_recent(
+        self, rng: np.random.Generator, now_h: float, extra_rate_by_code: np.ndarray, days: float = 1.0
+    ) -> np.ndarray:
+        """Extra needs of people recently discharged (their readmission risk is raised)."""
+        recent = np.flatnonzero(self.recent_until_h > now_h)
+        if recent.size == 0:
+            return recent.astype(np.int64)
+        lam = extra_rate_by_code[self.code[recent]] * (days / 365.0)
+        n = rng.poisson(lam)
+        return np.repeat(recent, n).astype(np.int64)
