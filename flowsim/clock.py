@@ -32,6 +32,11 @@ class CoreClock:
         self.pump()
         return handle
 
+    def has_free_slot(self, pool: int) -> bool:
+        self.pump()
+        board = self.board
+        return board.occupied(pool) < board.capacity(pool) and board.queue_length(pool) == 0
+
     def wait_for_bed(self, handle: int) -> simpy.Event:
         """An event that fires when the route's first leg starts (the patient leaves A&E)."""
         event = self.env.event()

@@ -69,10 +69,12 @@ class KeyedUniforms:
         return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def lognormal_from_normal(z: np.ndarray, mean: np.ndarray | float, cv: float) -> np.ndarray:
-    """A lognormal with the given mean and coefficient of variation, from standard normals."""
-    if cv <= 0:
-        return np.broadcast_to(np.asarray(mean, dtype=np.float64), np.shape(z)).copy()
+def lognormal_from_normal(z: np.ndarray, mean: np.ndarray | float, cv: np.ndarray | float) -> np.ndarray:
+    """A lognormal with the given mean and coefficient of variation, from standard normals.
+
+    A coefficient of variation of 0 gives the mean itself.
+    """
+    cv = np.asarray(cv, dtype=np.float64)
     sigma2 = np.log1p(cv * cv)
     mu = np.log(mean) - 0.5 * sigma2
-    return np.exp(mu + np.sqrt(sigma2) * z)
+    return np.exp(mu + np.sqrt(sigma2) * np.asarray(z))

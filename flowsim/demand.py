@@ -1,0 +1,93 @@
+"""Each day's needs for urgent care: who calls an ambulance, walks into A&E or sees a GP.
+
+Yearly rates by age band are spread across each band's people by frailty and residence
+(keeping the band's starting average), then shaped by month and weekday, by scenario
+levers, and by a raised risk for a while after a discharge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from flowsim.config.schema import AGE_BANDS, DemandChange, FlowsimConfig
+from flowsim.population import N_BANDS, N_CODES, Population, code_parts
+
+WALK_IN, AMBULANCE, GP = 0, 1, 2
+
+
+class Demand:
+    def __init__(self, config: FlowsimConfig, population: Population):
+        d = config.population.demand
+        self.config = config
+        self.start = config.run.start_date
+        self.frailty_m = np.asarray(d.frailty_multiplier, dtype=np.float64)
+        self.residence_m = np.array([1.0, d.home_care_multiplier, d.care_home_multiplier])
+        norm = population.band_mean_multiplier(self.frailty_m, self.residence_m)
+        band_rates = np.array(
+            [
+                [d.walk_in_per_1000_py[b] / 1000.0 for b in AGE_BANDS],
+                [d.ambulance_per_1000_py[b] / 1000.0 for b in AGE_BANDS],
+                [d.gp_contacts_per_person_py[b] for b in AGE_BANDS],
+            ]
+        ) / np.maximum(norm, 1e-12)
+        band, frailty, residence = code_parts(np.arange(N_CODES))
+        person_m = self.frailty_m[frailty] * self.residence_m[residence]
+        self.base = band_rates[:, band] * person_m  # [type, code], per person-year
+        self.code_band, self.code_residence = band, residence
+        hours = np.asarray(d.hour_profile, dtype=np.float64)
+        self.hour_cdf = np.cumsum(hours) / hours.sum()
+        self.weekday = np.asarray(d.weekday_factor) / np.mean(d.weekday_factor)
+        self.month_walk_in = np.asarray(d.month_factor_walk_in) / np.mean(d.month_factor_walk_in)
+        self.month_ambulance = np.asarray(d.month_factor_ambulance) / np.mean(d.month_factor_ambulance)
+        w = config.primary_care.weekend_demand_factor
+        self.gp_weekday = np.array([7.0 / (5.0 + 2.0 * w)] * 5 + [7.0 * w / (5.0 + 2.0 * w)] * 2)
+        self.changes = [c for c in config.interventions if isinstance(c, DemandChange)]
+
+    def date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day)
+
+    def lever(self, day: int) -> np.ndarray:
+        """Scenario changes to emergency demand, by cohort code, on this day."""
+        factor = np.ones(N_CODES)
+        for c in self.changes:
+            if day < c.start_day:
+                continue
+            ramp = min(1.0, (day - c.start_day + 1) / max(c.ramp_days, 1))
+            hit = self.code_band >= AGE_BANDS.index(c.min_age_band)
+            if c.residence is not None:
+                hit &= self.code_residence == ("home", "home_care", "care_home").index(c.residence)
+            factor[hit] *= 1.0 + c.relative_change * ramp
+        return factor
+
+    def rates(self, day: int) -> np.ndarray:
+        """Rates per person-year by [type, cohort code] for this day."""
+        date = self.date(day)
+        wd, month = date.weekday(), date.month - 1
+        lever = self.lever(day)
+        rates = self.base.copy()
+        rates[WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
+        rates[AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
+        rates[GP] *= self.gp_weekday[wd]
+        return rates
+
+    def draw(self, day: int, population: Population, rng: np.random.Generator, recent_multiplier: float):
+        """Today's needs: (people, type), each person at most once, nobody already in hospital."""
+        rates = self.rates(day)
+        total = rates.sum(axis=0)
+        people = population.sample_by_rate(rng, total)
+        extra = population.sample_recent(rng, day * 24.0, total * (recent_multiplier - 1.0))
+        people = np.concatenate([people, extra])
+        people = np.unique(people)
+        people = people[~population.in_hospital[people]]
+        rng.shuffle(people)
+        code = population.code[people]
+        cum = np.cumsum(rates[:, code], axis=0)
+        u = rng.random(people.size) * cum[-1]
+        kind = (u[None, :] >= cum).sum(axis=0).clip(0, 2).astype(np.int8)
+        return people, kind
+
+    def arrival_hours(self, day: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        hour = np.searchsorted(self.hour_cdf, rng.random(n), side="right").clip(0, 23)
+        return day * 24.0 + hour + rng.random(n)

@@ -1,0 +1,153 @@
+"""A&E: arrivals through the day, assessment by a finite clinical rota, and boarding.
+
+Each attendance is a SimPy process. A patient waits for a clinician (the rota changes by
+hour), is assessed, then treated and observed; then leaves, or is diverted to a virtual
+ward / rapid response if a slot is free, or is admitted: they board in A&E until the core
+grants a bed and the transfer to the ward is done. The 4-hour clock runs from arrival to
+leaving A&E; the 12-hour trolley wait from the decision to admit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from flowsim.agents import Patient
+from flowsim.config.schema import AGE_BANDS
+from flowsim.episodes import AE_ADMISSION, VIRTUAL_WARD
+from flowsim.rng import lognormal_from_normal
+from flowsim.tables import Columns
+
+if TYPE_CHECKING:
+    from flowsim.model import WholeSystemModel
+
+WALK_IN, AMBULANCE, GP_REFERRAL = 0, 1, 2
+ROUTE_NAMES = ("walk_in", "ambulance", "gp_referral", "elective", "direct")
+STAFF_OFF_DUTY, PATIENT = 0, 1  # PriorityResource: the rota takes clinicians off first
+
+_ASSESS, _TREAT, _ADMIT, _AVOID, _VW_STAY = 20, 21, 22, 23, 24  # keyed-draw slots
+
+
+class Rota:
+    """Clinicians on duty by hour: off-duty 'requests' hold the slots of those not on shift."""
+
+    def __init__(self, env: simpy.Environment, by_hour: list[int]):
+        self.env = env
+        self.by_hour = by_hour
+        self.staff = simpy.PriorityResource(env, capacity=max(1, max(by_hour)))
+        self._off: list[simpy.resources.resource.PriorityRequest] = []
+        env.process(self._run())
+
+    def _run(self):
+        while True:
+            hour = int(self.env.now % 24)
+            want_off = self.staff.capacity - self.by_hour[hour]
+            while len(self._off) < want_off:
+                self._off.append(self.staff.request(priority=STAFF_OFF_DUTY))
+            while len(self._off) > want_off:
+                self.staff.release(self._off.pop())
+            yield self.env.timeout(1.0)
+
+
+class Emergency:
+    def __init__(self, model: "WholeSystemModel"):
+        self.model = model
+        cfg = model.config.emergency
+        self.cfg = cfg
+        n_sites = model.pools.n_sites
+        shares = np.array([s.catchment_share for s in model.config.acute.sites])
+        self.rotas = [
+            Rota(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour]) for share in shares
+        ]
+        assert len(self.rotas) == n_sites
+        self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
+        self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
+        self.vw_pool = model.pools.index("virtual_ward")
+        self.log = Columns(
+            person_id=np.int64, age_band=np.int8, frailty=np.int8, route=np.int8, site=np.int16,
+            arrival_h=np.float64, decision_h=np.float64, departure_h=np.float64,
+            admitted=np.bool_, avoided=np.bool_, handle=np.int64,
+        )
+
+    def attend(self, people: np.ndarray, route: np.ndarray, arrival_h: np.ndarray) -> None:
+        """Start today's A&E journeys (people sorted by arrival hour)."""
+        m = self.model
+        pop = m.population
+        if people.size == 0:
+            return
+        order = np.argsort(arrival_h, kind="stable")
+        people, route, arrival_h = people[order], route[order], arrival_h[order]
+        pid, episode = pop.person_id[people], pop.episodes[people]
+        band, frailty, residence = pop.age_band[people], pop.frailty[people], pop.residence[people]
+        site = m.site_of(people)
+        k = m.keyed
+        cfg = self.cfg
+        assess_h = lognormal_from_normal(k.normal(pid, episode, _ASSESS), cfg.assessment_hours.mean, cfg.assessment_hours.cv)
+        treat_h = lognormal_from_normal(k.normal(pid, episode, _TREAT), cfg.treatment_hours.mean, cfg.treatment_hours.cv)
+        month = m.month_index(arrival_h)
+        p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
+        p = p * np.where(route == WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
+        p = np.minimum(p * np.asarray(m.admit_month_factor)[month], 0.95)
+        admit = k.uniform(pid, episode, _ADMIT) < p
+        avoidable = admit & (k.uniform(pid, episode, _AVOID) < self.avoid_p[band])
+        vw_h = lognormal_from_normal(k.normal(pid, episode, _VW_STAY), cfg.virtual_ward_days.mean, cfg.virtual_ward_days.cv) * 24.0
+        expected_decision = arrival_h + assess_h + treat_h
+        routes = m.routes_builder.acute_routes(
+            pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
+        )
+        rows = self.log.extend(
+            person_id=pid, age_band=band, frailty=frailty, route=route, site=site,
+            arrival_h=arrival_h, decision_h=np.full(people.size, np.nan),
+            departure_h=np.full(people.size, np.nan), admitted=np.zeros(people.size, bool),
+            avoided=np.zeros(people.size, bool), handle=np.full(people.size, -1),
+        )
+        m.env.process(self._arrivals(people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes))
+
+    def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
+        env = self.model.env
+        for i in range(people.size):
+            wait = arrival_h[i] - env.now
+            if wait > 0:
+                yield env.timeout(wait)
+            patient = Patient(self.model, int(people[i]), int(rows[i]))
+            env.process(
+                self._journey(
+                    patient, int(site[i]), float(assess_h[i]), float(treat_h[i]),
+                    bool(admit[i]), bool(avoidable[i]), float(vw_h[i]), routes, i,
+                )
+            )
+
+    def _journey(self, patient, site, assess_h, treat_h, admit, avoidable, vw_h, routes, i):
+        m = self.model
+        env = m.env
+        log = self.log
+        rota = self.rotas[site]
+        with rota.staff.request(priority=PATIENT) as clinician:
+            yield clinician
+            yield env.timeout(assess_h)
+        yield env.timeout(treat_h)
+        row = patient.ae_row
+        log.decision_h[row] = env.now
+        if admit and avoidable and m.clock.has_free_slot(self.vw_pool):
+            handle = m.clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0)
+            m.hospital.register(handle, patient.person, VIRTUAL_WARD)
+            log.avoided[row] = True
+            admit = False
+        if admit:
+            handle = m.hospital.admit(patient.person, routes, i, AE_ADMISSION, priority=0, ae_row=row)
+            log.admitted[row] = True
+            log.handle[row] = handle
+            yield m.clock.wait_for_bed(handle)
+        log.departure_h[row] = env.now
+        patient.remove()
+
+    @staticmethod
+    def within(hours: float, arrival: np.ndarray, departure: np.ndarray) -> np.ndarray:
+        return (departure - arrival) <= hours + 1e-9
+
+    @staticmethod
+    def over(hours: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(end - start, nan=-math.inf) > hours

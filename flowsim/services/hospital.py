@@ -1,0 +1,191 @@
+"""Acute hospital: emergency and elective admissions on the core, and what follows them.
+
+The core decides when beds are granted and freed; this module hands it routes and, once a
+day, reads back what happened to update people: a discharge raises readmission risk for a
+while, a long stay may decondition an older person, a placement makes someone a
+care-home resident, and some people die in hospital.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flowsim._core import DEPARTED, FIT, LOST, MOVED
+from flowsim.config.schema import AGE_BANDS
+from flowsim.episodes import DIRECT_ADMISSION, ELECTIVE, RESIDENT
+from flowsim.population import CARE_HOME, HOME, HOME_CARE
+from flowsim.services.pathways import Routes
+
+if TYPE_CHECKING:
+    from flowsim.model import WholeSystemModel
+
+
+class Hospital:
+    def __init__(self, model: "WholeSystemModel"):
+        self.model = model
+        self.cfg = model.config.acute
+        self.cancellations_h: list[float] = []
+        shares = np.array([self.cfg.elective_age_shares[b] for b in AGE_BANDS])
+        self.elective_band_p = shares / shares.sum()
+
+    # -- admissions -----------------------------------------------------------------------
+    def register(self, handle: int, person: int, kind: int, **values) -> None:
+        pop = self.model.population
+        self.model.routes.append(
+            person=person,
+            person_id=pop.person_id[person],
+            episode=pop.episodes[person],
+            kind=kind,
+            **values,
+        )
+        if self.model.routes.n != handle + 1:
+            raise RuntimeError(f"core handle {handle} out of step with the route registry")
+
+    def admit(
+        self, person: int, routes: Routes, i: int, kind: int, *, priority: int,
+        max_wait: float = math.inf, ae_row: int = -1, t_offset: float = 0.0,
+    ) -> int:
+        """Request an acute bed for route i of `routes`; the person is in hospital from now."""
+        m = self.model
+        pools, stays, readies, lags = routes.legs(i)
+        stays = stays.copy()
+        stays[0] = max(0.0, stays[0] - t_offset)
+        priorities = np.zeros(pools.size, dtype=np.int64)
+        priorities[0] = priority
+        handle = m.clock.admit(pools, priorities, stays, readies, lags, max_wait)
+        self.register(
+            handle, person, kind,
+            pathway=routes.pathway[i], site=pools[0], dies=routes.dies[i],
+            deconditions=routes.deconditions[i], last_pool=pools[-1], request_h=m.env.now,
+            onward_request_h=readies[1] if pools.size > 1 else np.nan, ae_row=ae_row,
+        )
+        m.population.in_hospital[person] = True
+        return handle
+
+    def admit_batch(self, people: np.ndarray, request_h: np.ndarray, elective: bool, kind: int) -> None:
+        """Direct (GP) admissions or the day's elective list, each at its own hour."""
+        m = self.model
+        if people.size == 0:
+            return
+        pop = m.population
+        routes = m.routes_builder.acute_routes(
+            pop.person_id[people], pop.episodes[people], pop.age_band[people], pop.frailty[people],
+            pop.residence[people], m.site_of(people), request_h, np.full(people.size, elective),
+        )
+        priority = 1 if elective else 0
+        max_wait = self.cfg.elective_max_wait_hours if elective else math.inf
+        m.env.process(self._admit_at(people, request_h, routes, kind, priority, max_wait))
+
+    def _admit_at(self, people, request_h, routes, kind, priority, max_wait):
+        env = self.model.env
+        for i in np.argsort(request_h, kind="stable"):
+            if request_h[i] > env.now:
+                yield env.timeout(request_h[i] - env.now)
+            self.admit(int(people[i]), routes, int(i), kind, priority=priority, max_wait=max_wait)
+
+    def electives(self, day: int, rng: np.random.Generator, busy: np.ndarray) -> None:
+        """The day's booked elective list (weekdays only), leaving out people `busy` today."""
+        m = self.model
+        if m.weekday(day) >= 5:
+            return
+        n = int(round(self.cfg.elective_admissions_per_weekday))
+        pop = m.population
+        bands = rng.choice(len(AGE_BANDS), size=n, p=self.elective_band_p)
+        people = []
+        for b in range(len(AGE_BANDS)):
+            k = int(np.count_nonzero(bands == b))
+            eligible = lambda i, b=b: (pop.age_band[i] == b) & ~pop.in_hospital[i] & (pop.residence[i] != CARE_HOME)  # noqa: E731
+            people.append(pop._pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
+        people = np.concatenate(people)
+        people = people[~np.isin(people, busy)]
+        pop.episodes[people] += 1
+        hours = day * 24.0 + self.cfg.elective_arrival_hour + rng.random(people.size) * 0.5
+        self.admit_batch(people, hours, elective=True, kind=ELECTIVE)
+
+    def prefill(self, rng: np.random.Generator, candidates: np.ndarray) -> None:
+        """Occupy each site's beds near the expected level at the start (a warm start)."""
+        m = self.model
+        pop = m.population
+        site = m.site_of(candidates)
+        chosen = []
+        for s, beds in enumerate(m.pools.capacities[: m.pools.n_sites]):
+            n = int(round(self.cfg.initial_occupancy * beds))
+            chosen.append(candidates[site == s][:n])
+        people = np.concatenate(chosen)
+        pop.episodes[people] += 1
+        routes = m.routes_builder.acute_routes(
+            pop.person_id[people], pop.episodes[people], pop.age_band[people], pop.frailty[people],
+            pop.residence[people], m.site_of(people), np.zeros(people.size), np.zeros(people.size, bool),
+        )
+        elapsed = rng.random(people.size) * routes.stays[:, 0]  # part of the stay already done
+        for i in range(people.size):
+            self.admit(int(people[i]), routes, i, RESIDENT, priority=0, t_offset=float(elapsed[i]))
+
+    # -- what the core did today ----------------------------------------------------------
+    def on_events(self, ev: dict[str, np.ndarray]) -> None:
+        m = self.model
+        routes, pop = m.routes, m.population
+        if ev["time"].size == 0:
+            return
+        t, kind, h, pool, leg = ev["time"], ev["kind"], ev["patient"], ev["pool"], ev["leg"]
+        acute = routes.site[h] >= 0
+        n_sites = m.pools.n_sites
+
+        start = acute & (kind == MOVED) & (leg == 0)
+        routes.bed_start_h[h[start]] = t[start]
+        fit = acute & (kind == FIT) & (leg == 0)
+        routes.fit_h[h[fit]] = t[fit]
+        routes.onward_request_h[h[fit]] += t[fit]
+        lost = (kind == LOST) & acute
+        routes.lost[h[lost]] = True
+        self.cancellations_h.extend(t[lost].tolist())
+        pop.in_hospital[routes.person[h[lost]]] = False
+
+        # Leaving the acute bed: home (P0 or death) at the end of leg 0, or onward at leg 1.
+        single = acute & (kind == DEPARTED) & (leg == 0)
+        routes.fit_h[h[single]] = t[single]
+        left = single | (acute & (kind == MOVED) & (leg == 1))
+        left_h, left_t = h[left], t[left]
+        routes.bed_end_h[left_h] = left_t
+        people = routes.person[left_h]
+        pop.in_hospital[people] = False
+        dies = routes.dies[left_h]
+        alive, alive_t = people[~dies], left_t[~dies]
+        pop.recent_until_h[alive] = alive_t + m.config.population.demand.recent_discharge_days * 24.0
+        worse = alive[routes.deconditions[left_h[~dies]]]
+        pop.frailty[worse] = np.minimum(pop.frailty[worse] + 1, 3)
+        pop.refresh(worse)
+        m.deaths.append(people[dies])
+
+        # Moving into a long-term place changes where the person lives.
+        same_person = pop.person_id[routes.person[h]] == routes.person_id[h]
+        into = (kind == MOVED) & same_person
+        ch = into & (pool == m.pools.index("care_home"))
+        people = routes.person[h[ch]]
+        pop.residence[people] = CARE_HOME
+        pop.refresh(people)
+        hc = into & (pool == m.pools.index("home_care"))
+        people = routes.person[h[hc]]
+        people = people[pop.residence[people] == HOME]
+        pop.residence[people] = HOME_CARE
+        pop.refresh(people)
+
+        # The end of a care-home stay is a death; the end of a package, a death or a return
+        # to independence. Someone in hospital at that moment is left to their hospital route.
+        ended = (kind == DEPARTED) & same_person & (pool >= n_sites)
+        for pool_name, residence, p_death in (
+            ("care_home", CARE_HOME, 1.0),
+            ("home_care", HOME_CARE, m.config.social_care.home_care_ends_in_death),
+        ):
+            sel = ended & (pool == m.pools.index(pool_name))
+            people = routes.person[h[sel]]
+            ok = (pop.residence[people] == residence) & ~pop.in_hospital[people]
+            people = people[ok]
+            u = m.keyed.uniform(pop.person_id[people], pop.episodes[people], 40)
+            m.deaths.append(people[u < p_death])
+            back_home = people[u >= p_death]
+            pop.residence[back_home] = HOME
+            pop.refresh(back_home)

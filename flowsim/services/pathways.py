@@ -1,0 +1,214 @@
+"""Routes out of hospital: length of stay to medically fit, then discharge pathway P0-P3.
+
+A route is decided when the bed is requested, from draws keyed by person and episode, so
+an intervention that reorders events leaves everyone's length of stay and pathway as it
+was. The person's frailty at discharge (after any deconditioning during a long stay) and
+where they live decide the pathway:
+
+- P0 home with no new support (also: a care-home resident returning to their home);
+- P1 home with support: a reablement start (then perhaps long-term home care), or the
+  restart of an existing package, which only takes time;
+- P2 a community (intermediate-care) bed, then home, home care or a care home;
+- P3 a new care-home placement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.config.schema import AGE_BANDS, FlowsimConfig
+from flowsim.pools import Pools
+from flowsim.population import CARE_HOME, HOME_CARE, OLDER_BANDS
+from flowsim.rng import KeyedUniforms, lognormal_from_normal
+
+MAX_LEGS = 3
+P0, P1, P2, P3 = range(4)
+
+# Slots of the keyed draws of one episode; each quantity has its own.
+(
+    _SHORT,
+    _SHORT_HOURS,
+    _LOS,
+    _DISCHARGE_HOUR,
+    _WEEKEND,
+    _DEATH,
+    _DECONDITION,
+    _PATHWAY,
+    _P1_KIND,
+    _ONWARD,
+    _STAY1,
+    _STAY2,
+) = range(12)
+
+
+def _band(values: dict[str, float]) -> np.ndarray:
+    return np.array([values[b] for b in AGE_BANDS], dtype=np.float64)
+
+
+@dataclass
+class Routes:
+    """Legs of n routes, padded to MAX_LEGS; durations in hours."""
+
+    pools: np.ndarray  # int32 [n, MAX_LEGS]
+    stays: np.ndarray
+    readies: np.ndarray
+    lags: np.ndarray
+    n_legs: np.ndarray  # int8 [n]
+    pathway: np.ndarray  # int8 [n]
+    dies: np.ndarray  # bool [n]
+    deconditions: np.ndarray  # bool [n]
+
+    def legs(self, i: int):
+        """The arguments of Board.admit for route i, less the time and priorities."""
+        n = int(self.n_legs[i])
+        return self.pools[i, :n], self.stays[i, :n], self.readies[i, :n], self.lags[i, :n]
+
+
+def stationary_residual(z: np.ndarray, u: np.ndarray, mean: float, cv: float) -> np.ndarray:
+    """Remaining stay of someone already in a pool at a random moment (length-biased)."""
+    return u * lognormal_from_normal(z, mean * (1.0 + cv * cv), cv)
+
+
+class RouteBuilder:
+    def __init__(self, config: FlowsimConfig, pools: Pools, keyed: KeyedUniforms):
+        self.keyed = keyed
+        self.acute = config.acute
+        self.pathways = config.pathways
+        self.community = config.community
+        self.social = config.social_care
+        self.pool = {name: pools.index(name) for name in pools.names if not name.startswith("acute_")}
+        self.start_weekday = config.run.start_date.weekday()
+        self.ward_lag_h = config.emergency.transfer_to_ward_hours
+        a, p = config.acute, config.pathways
+        self.short_share = _band(a.short_stay_share)
+        self.los_days = _band(a.los_days)
+        self.los_frailty = np.asarray(a.los_frailty_multiplier)
+        self.death = _band(a.in_hospital_death)
+        hours = np.asarray(a.discharge_hour_profile, dtype=np.float64)
+        self.discharge_hour_cdf = np.cumsum(hours) / hours.sum()
+        self.shares = np.stack([_band(p.p1_share), _band(p.p2_share), _band(p.p3_share)], axis=1)
+        self.frailty_odds = np.asarray(p.frailty_odds_multiplier)
+
+    # -- acute stay ---------------------------------------------------------------------
+    def _stay_to_fit_hours(self, person_id, episode, band, frailty, request_h, elective) -> np.ndarray:
+        k = self.keyed
+        a = self.acute
+        short = (k.uniform(person_id, episode, _SHORT) < self.short_share[band]) & ~elective
+        short_h = lognormal_from_normal(
+            k.normal(person_id, episode, _SHORT_HOURS), a.short_stay_hours.mean, a.short_stay_hours.cv
+        )
+        mean_days = np.where(elective, a.elective_los_days.mean, self.los_days[band] * self.los_frailty[frailty])
+        cv = np.where(elective, a.elective_los_days.cv, a.los_cv)
+        days = lognormal_from_normal(k.normal(person_id, episode, _LOS), mean_days, cv)
+        # Overnight stays end on a ward round: fit on the day the clinical stay runs out, at
+        # an hour of the discharge profile; a share of weekend discharges waits for Monday.
+        fit_clinical = request_h + days * 24.0
+        fit_day = np.floor(fit_clinical / 24.0)
+        hour = np.searchsorted(self.discharge_hour_cdf, k.uniform(person_id, episode, _DISCHARGE_HOUR))
+        weekday = (fit_day.astype(np.int64) + self.start_weekday) % 7
+        waits = (weekday >= 5) & (k.uniform(person_id, episode, _WEEKEND) >= a.weekend_discharge_factor)
+        fit_day = fit_day + np.where(waits, 7 - weekday, 0)
+        fit_h = np.maximum(fit_day * 24.0 + hour + 0.5, request_h + 24.0)
+        return np.where(short, short_h, fit_h - request_h)
+
+    def _pathway(self, person_id, episode, band, frailty, residence, elective) -> np.ndarray:
+        shares = self.shares[band]
+        total = shares.sum(axis=1, keepdims=True)
+        m = self.frailty_odds[frailty][:, None]
+        shares = shares * m / (1.0 - total + total * m)
+        cum = np.cumsum(shares, axis=1)
+        u = self.keyed.uniform(person_id, episode, _PATHWAY)
+        pathway = np.where(u < cum[:, 0], P1, np.where(u < cum[:, 1], P2, np.where(u < cum[:, 2], P3, P0)))
+        pathway = np.where(elective, np.where(u < self.pathways.elective_p1_share, P1, P0), pathway)
+        return np.where(residence == CARE_HOME, P0, pathway).astype(np.int8)
+
+    def acute_routes(
+        self,
+        person_id: np.ndarray,
+        episode: np.ndarray,
+        band: np.ndarray,
+        frailty: np.ndarray,
+        residence: np.ndarray,
+        site_pool: np.ndarray,
+        request_h: np.ndarray,
+        elective: np.ndarray,
+    ) -> Routes:
+        k = self.keyed
+        n = person_id.size
+        elective = np.asarray(elective, dtype=bool)
+        stay0 = self._stay_to_fit_hours(person_id, episode, band, frailty, request_h, elective)
+        older = band >= OLDER_BANDS
+        deconditions = (
+            older
+            & (stay0 >= self.acute.deconditioning_days * 24.0)
+            & (k.uniform(person_id, episode, _DECONDITION) < self.acute.deconditioning_probability)
+        )
+        frailty_out = np.minimum(frailty + deconditions, 3)
+        dies = (residence == 0) & (k.uniform(person_id, episode, _DEATH) < self.death[band]) & ~elective
+        pathway = self._pathway(person_id, episode, band, frailty_out, residence, elective)
+        pathway = np.where(dies, P0, pathway).astype(np.int8)
+
+        routes = Routes(
+            pools=np.full((n, MAX_LEGS), -1, dtype=np.int32),
+            stays=np.zeros((n, MAX_LEGS)),
+            readies=np.zeros((n, MAX_LEGS)),
+            lags=np.zeros((n, MAX_LEGS)),
+            n_legs=np.ones(n, dtype=np.int8),
+            pathway=pathway,
+            dies=dies,
+            deconditions=deconditions,
+        )
+        routes.pools[:, 0] = site_pool
+        routes.stays[:, 0] = stay0
+        routes.lags[:, 0] = np.where(elective, 0.0, self.ward_lag_h)
+        self._onward(routes, person_id, episode, residence)
+        return routes
+
+    # -- onward legs --------------------------------------------------------------------
+    def _onward(self, r: Routes, person_id, episode, residence) -> None:
+        k, p, c, s = self.keyed, self.pathways, self.community, self.social
+        pool = self.pool
+        u_kind = k.uniform(person_id, episode, _P1_KIND)
+        u_onward = k.uniform(person_id, episode, _ONWARD)
+        stay1 = k.normal(person_id, episode, _STAY1)
+        stay2 = k.normal(person_id, episode, _STAY2)
+        has_package = residence == HOME_CARE
+
+        def leg(mask, i, name, stay_h, ready_h, lag_h):
+            r.pools[mask, i] = pool[name]
+            r.stays[mask, i] = stay_h[mask] if np.ndim(stay_h) else stay_h
+            r.readies[mask, i] = ready_h
+            r.lags[mask, i] = lag_h
+            r.n_legs[mask] = i + 1
+
+        reablement_h = lognormal_from_normal(stay1, c.reablement_days.mean, c.reablement_days.cv) * 24.0
+        community_h = lognormal_from_normal(stay1, c.community_bed_days.mean, c.community_bed_days.cv) * 24.0
+        care_home_h1 = lognormal_from_normal(stay1, s.care_home_days.mean, s.care_home_days.cv) * 24.0
+        home_care_h2 = lognormal_from_normal(stay2, s.home_care_days.mean, s.home_care_days.cv) * 24.0
+        care_home_h2 = lognormal_from_normal(stay2, s.care_home_days.mean, s.care_home_days.cv) * 24.0
+        ready, lag = p.assessment_hours, p.transfer_lag_hours
+
+        p1 = r.pathway == P1
+        restart = p1 & np.where(
+            has_package, u_kind < p.home_care_p1_share, u_kind >= p.p1_new_support_share
+        )
+        reable = p1 & ~restart
+        leg(restart, 1, "home", 0.0, p.p1_restart_hours, 0.0)
+        leg(reable, 1, "reablement", reablement_h, ready["P1"], lag["P1"])
+        to_home_care = reable & ~has_package & (u_onward < c.reablement_to_home_care)
+        leg(to_home_care, 2, "home_care", home_care_h2, ready["P1"], lag["P1"])
+
+        p2 = r.pathway == P2
+        leg(p2, 1, "community_beds", community_h, ready["P2"], lag["P2"])
+        p2_care_home = p2 & (u_onward < c.community_onward_care_home)
+        p2_home_care = (
+            p2 & ~p2_care_home & ~has_package
+            & (u_onward < c.community_onward_care_home + c.community_onward_home_care)
+        )
+        leg(p2_care_home, 2, "care_home", care_home_h2, ready["P3"], lag["P3"])
+        leg(p2_home_care, 2, "home_care", home_care_h2, ready["P1"], lag["P1"])
+
+        p3 = r.pathway == P3
+        leg(p3, 1, "care_home", care_home_h1, ready["P3"], lag["P3"])

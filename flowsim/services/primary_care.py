@@ -1,0 +1,72 @@
+"""General practice: appointments by practice, overflow when full, and referrals on.
+
+Need beyond a practice's capacity is partly deferred to the next working day, partly
+goes to A&E, and the rest is met elsewhere (pharmacy, self-care). Of the people seen, a
+few are sent to A&E and a few are admitted directly (to an assessment unit).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flowsim.services.emergency import GP_REFERRAL, WALK_IN
+
+if TYPE_CHECKING:
+    from flowsim.model import WholeSystemModel
+
+
+class PrimaryCare:
+    def __init__(self, model: "WholeSystemModel"):
+        self.model = model
+        cfg = model.config.primary_care
+        self.cfg = cfg
+        list_size = np.bincount(model.population.practice, minlength=model.config.population.practices)
+        self.capacity = np.floor(list_size * cfg.appointments_per_1000_weekday / 1000.0).astype(np.int64)
+        hours = np.asarray(cfg.gp_referral_hour_profile, dtype=np.float64)
+        self.hour_cdf = np.cumsum(hours) / hours.sum()
+        self.deferred = np.empty(0, dtype=np.int64)
+        self.consultations_today = 0
+
+    def day(self, day: int, people: np.ndarray, rng: np.random.Generator):
+        """See today's patients; return (to A&E: people, route, hour) and direct admissions."""
+        m = self.model
+        pop = m.population
+        wanting = np.concatenate([self.deferred, people])
+        wanting = wanting[~pop.in_hospital[wanting]]
+        self.deferred = np.empty(0, dtype=np.int64)
+        if m.weekday(day) < 5:
+            # Within a practice, first come first served: the deferred and today's in order.
+            practice = pop.practice[wanting]
+            order = np.argsort(practice, kind="stable")
+            rank = np.empty(wanting.size, dtype=np.int64)
+            counts = np.bincount(practice, minlength=self.capacity.size)
+            starts = np.cumsum(counts) - counts
+            rank[order] = np.arange(wanting.size) - np.repeat(starts, counts)
+            seen_mask = rank < self.capacity[practice]
+        else:
+            seen_mask = np.ones(wanting.size, dtype=bool)  # out-of-hours cover at weekends
+        seen, overflow = wanting[seen_mask], wanting[~seen_mask]
+        u = rng.random(overflow.size)
+        cfg = self.cfg
+        self.deferred = overflow[u < cfg.overflow_deferred_share]
+        overflow_ae = overflow[(u >= cfg.overflow_deferred_share) & (u < cfg.overflow_deferred_share + cfg.overflow_to_ae_share)]
+        self.consultations_today = seen.size
+
+        u = rng.random(seen.size)
+        to_ae = seen[u < cfg.referral_to_ae_share]
+        direct = seen[(u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)]
+        ae_people = np.concatenate([to_ae, overflow_ae])
+        ae_route = np.concatenate(
+            [np.full(to_ae.size, GP_REFERRAL, np.int8), np.full(overflow_ae.size, WALK_IN, np.int8)]
+        )
+        ae_hours = self.referral_hours(day, ae_people.size, rng)
+        # A referral later the same day is a new episode of care.
+        pop.episodes[ae_people] += 1
+        pop.episodes[direct] += 1
+        return ae_people, ae_route, ae_hours, direct, self.referral_hours(day, direct.size, rng)
+
+    def referral_hours(self, day: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        hour = np.searchsorted(self.hour_cdf, rng.random(n), side="right").clip(0, 23)
+        return day * 24.0 + hour + rng.random(n) + 1.0  # an hour to get there
