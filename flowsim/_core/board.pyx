@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: initializedcheck=False, nonecheck=False, overflowcheck=False, infer_types=False
+# distutils: language = c++
 # distutils: extra_compile_args = -ffp-contract=off
 """The compiled bed-and-transfer core (docs/core.md).
 
@@ -36,6 +37,8 @@ cdef enum:
     K_FIT = 3
     K_DEPARTED = 4
     K_LOST = 5
+
+cdef Py_ssize_t C_MAX_LEGS = MAX_LEGS
 
 # Calendar entry kinds, as in the twin.
 cdef enum:
@@ -198,42 +201,46 @@ cdef class Board:
         `max_wait` applies to leg 0 only: 0 makes it a loss system, inf waits for ever.
         """
         cdef Py_ssize_t n = len(pools), i
-        if not 1 <= n <= MAX_LEGS:
+        if not 1 <= n <= C_MAX_LEGS:
             raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n}")
         if len(priorities) != n or len(stays) != n or len(readies) != n or len(lags) != n:
             raise ValueError("pools, priorities, stays, readies and lags must have equal lengths")
-        # Convert and check everything before touching the board, as the twin does.
-        cdef vector[Leg] new
-        new.resize(n)
+        # The legs are appended straight to the board's leg vector and cut off again if a
+        # check fails, so a refused admission leaves the board as it was, as in the twin.
+        cdef size_t first = self.legs.size()
+        self.legs.resize(first + n)
         cdef Leg* leg
-        for i in range(n):
-            leg = &new[i]
-            leg.pool = self._check_pool(pools[i])
-            leg.priority = priorities[i]
-            leg.stay = stays[i]
-            leg.ready = readies[i]
-            leg.lag = lags[i]
-        if not (self._now <= t < INFINITY):
-            raise ValueError(f"admission at t={t} is not finite and >= now={self._now}")
-        for i in range(n):
-            leg = &new[i]
-            # `not x >= 0` also refuses NaN
-            if not (leg.stay >= 0.0 and leg.ready >= 0.0 and leg.lag >= 0.0):
-                raise ValueError("stays, readies and lags must be >= 0")
-            if leg.priority != leg.priority:
-                raise ValueError("priorities must not be NaN")
-        if not max_wait >= 0.0:
-            raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+        try:
+            for i in range(n):
+                leg = &self.legs[first + i]
+                leg.pool = self._check_pool(pools[i])
+                leg.priority = priorities[i]
+                leg.stay = stays[i]
+                leg.ready = readies[i]
+                leg.lag = lags[i]
+            if not (self._now <= t < INFINITY):
+                raise ValueError(f"admission at t={t} is not finite and >= now={self._now}")
+            for i in range(n):
+                leg = &self.legs[first + i]
+                # `not x >= 0` also refuses NaN
+                if not (leg.stay >= 0.0 and leg.ready >= 0.0 and leg.lag >= 0.0):
+                    raise ValueError("stays, readies and lags must be >= 0")
+                if leg.priority != leg.priority:
+                    raise ValueError("priorities must not be NaN")
+            if not max_wait >= 0.0:
+                raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+        except BaseException:
+            self.legs.resize(first)
+            raise
         cdef Route route
-        route.first = <int64_t>self.legs.size()
+        route.first = <int64_t>first
         route.n_legs = <int32_t>n
         route.leg = 0
         route.max_wait = max_wait
         route.waiting = False
         cdef int64_t handle = <int64_t>self.routes.size()
-        self.legs.insert(self.legs.end(), new.begin(), new.end())
         self.routes.push_back(route)
-        self._schedule(t + new[0].ready, _REQUEST, handle, 0)
+        self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
 
     def advance(self, double until):
