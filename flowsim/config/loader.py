@@ -187,10 +187,13 @@ def _read_chain(path: Path) -> list[_Source]:
     chain: list[_Source] = []
     seen: list[Path] = []
     current = path.resolve()
+    where = ""  # the `extends:` line that led to `current`
     while True:
         if current in seen:
-            loop = " -> ".join(_display(p) for p in [*seen[seen.index(current) :], current])
-            raise ConfigError(f"{_display(seen[-1])}: extends: cycle {loop}")
+            loop = [*seen[seen.index(current) :], current]
+            common = os.path.commonpath([str(p.parent) for p in loop])
+            names = " -> ".join(os.path.relpath(p, common) for p in loop)
+            raise ConfigError(f"{where}: extends: cycle {names}")
         seen.append(current)
         source = _read_yaml(current)
         chain.append(source)

@@ -1,0 +1,347 @@
+"""The config loader: `extends:` chains, deep merge, overrides, one-line errors, hashes.
+
+Most tests use a small stand-in schema (`Mini`) so they exercise the loader alone; the
+last ones load the shipped configs against the real schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import textwrap
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowsim.config.loader import (
+    ConfigError,
+    canonical_json,
+    config_from_canonical,
+    config_hash,
+    deep_merge,
+    load_config,
+    parse_overrides,
+)
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Run(Strict):
+    start_date: dt.date
+    horizon_days: Annotated[int, Field(ge=1)]
+    warmup_days: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0)]
+    replications: Annotated[int, Field(ge=1)] = 1
+
+
+class Site(Strict):
+    name: str
+    beds: Annotated[int, Field(ge=0)]
+
+
+class Acute(Strict):
+    beds_scale: Annotated[float, Field(gt=0)] = 1.0
+    sites: list[Site]
+    los_days: dict[str, float] = {}
+    max_wait_hours: float = float("inf")
+
+
+class Outputs(Strict):
+    episodes: bool = False
+
+
+class Mini(Strict):
+    """A stand-in for FlowsimConfig with the same shape where it matters."""
+
+    schema_version: Literal[1]
+    name: str
+    description: str = ""
+    run: Run
+    acute: Acute
+    outputs: Outputs = Outputs()
+
+
+BASE = """\
+schema_version: 1
+name: base
+run:
+  start_date: 2016-04-01
+  horizon_days: 365
+  warmup_days: 60
+  seed: 1
+acute:
+  beds_scale: 1.0
+  sites:
+    - {name: north, beds: 900}
+    - {name: south, beds: 500}
+  los_days: {young: 3.0, old: 9.0}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load(path: Path, overrides: dict | None = None) -> Mini:
+    return load_config(path, overrides, schema=Mini)
+
+
+def error_of(path: Path, overrides: dict | None = None) -> str:
+    with pytest.raises(ConfigError) as info:
+        load(path, overrides)
+    message = str(info.value)
+    assert "\n" not in message, "a config error is one line"
+    return message
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    return write(tmp_path, "base.yaml", BASE)
+
+
+# --- extends and merging ---------------------------------------------------------------
+
+
+def test_a_plain_file_loads_into_the_schema(base: Path) -> None:
+    config = load(base)
+    assert config.name == "base"
+    assert config.run.start_date == dt.date(2016, 4, 1)
+    assert [s.beds for s in config.acute.sites] == [900, 500]
+
+
+def test_extends_chain_merges_mappings_and_replaces_lists(tmp_path: Path, base: Path) -> None:
+    """Mappings merge key by key through every level; a list replaces the list below."""
+    write(tmp_path, "scenarios/winter.yaml", """\
+        extends: ../base.yaml
+        name: winter
+        run: {seed: 2}
+        acute:
+          los_days: {old: 11.0}
+        """)
+    leaf = write(tmp_path, "scenarios/deep/cut.yaml", """\
+        extends: ../winter.yaml
+        name: cut
+        acute:
+          beds_scale: 0.9
+          sites:
+            - {name: merged, beds: 1200}
+        """)
+    config = load(leaf)
+    assert config.name == "cut"
+    assert config.run.seed == 2 and config.run.horizon_days == 365  # merged, not replaced
+    assert config.acute.los_days == {"young": 3.0, "old": 11.0}
+    assert config.acute.beds_scale == 0.9
+    assert [(s.name, s.beds) for s in config.acute.sites] == [("merged", 1200)]
+
+
+def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\n")
+    message = error_of(a)
+    assert message == f"{_shown(tmp_path / 'b.yaml')}:1: extends: cycle a.yaml -> b.yaml -> a.yaml"
+
+
+def test_extends_of_a_missing_file_names_the_extending_file(tmp_path: Path) -> None:
+    leaf = write(tmp_path, "leaf.yaml", "name: x\nextends: nowhere.yaml\n")
+    message = error_of(leaf)
+    assert message.startswith(f"{_shown(leaf)}:2: extends: file not found")
+    assert "nowhere.yaml" in message
+
+
+def test_extends_must_be_a_path(tmp_path: Path) -> None:
+    leaf = write(tmp_path, "leaf.yaml", "extends: [a.yaml]\n")
+    assert "extends: expected the path" in error_of(leaf)
+
+
+def test_deep_merge_rules() -> None:
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    deep_merge(base, {"a": {"c": [3]}, "d": {"e": 1}})
+    assert base == {"a": {"b": 1, "c": [3]}, "d": {"e": 1}}
+
+
+# --- overrides -------------------------------------------------------------------------
+
+
+def test_overrides_are_applied_before_validation(base: Path) -> None:
+    config = load(base, {"run.seed": 7, "acute.beds_scale": 0.8, "acute.sites[1].beds": 450})
+    assert config.run.seed == 7
+    assert config.acute.beds_scale == 0.8
+    assert config.acute.sites[1].beds == 450
+    assert load(base, {"acute.sites.1.beds": 451}).acute.sites[1].beds == 451
+
+
+def test_overrides_are_revalidated(base: Path) -> None:
+    """An override is checked like a value in a file (no model_copy shortcut)."""
+    message = error_of(base, {"acute.beds_scale": -1})
+    assert message.startswith(f"{_shown(base)} (override): acute.beds_scale: ")
+    assert "greater than 0" in message and "(got -1)" in message
+
+
+def test_unknown_override_key_names_file_and_key_path(base: Path) -> None:
+    message = error_of(base, {"acute.bed_scale": 0.9})
+    assert message == f"{_shown(base)} (override): acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+
+
+def test_override_through_a_value_or_past_a_list_is_an_error(base: Path) -> None:
+    assert "run.seed is int 1, not a mapping" in error_of(base, {"run.seed.x": 1})
+    assert "acute.sites is a list of 2 items" in error_of(base, {"acute.sites[5].beds": 1})
+    assert "expected a dotted key path" in error_of(base, {"acute..beds": 1})
+
+
+def test_parse_overrides_reads_values_as_yaml() -> None:
+    assert parse_overrides(["run.seed=7", "acute.beds_scale=0.9", "outputs.episodes=true", "name=x"]) == {
+        "run.seed": 7, "acute.beds_scale": 0.9, "outputs.episodes": True, "name": "x",
+    }
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        parse_overrides(["run.seed"])
+
+
+# --- errors name the file, the line and the key path ----------------------------------
+
+
+def test_unknown_key_in_a_base_file_names_that_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", BASE.replace("  beds_scale: 1.0\n", "  beds_scale: 1.0\n  bogus: 3\n"))
+    leaf = write(tmp_path, "leaf.yaml", "extends: base.yaml\nname: leaf\n")
+    message = error_of(leaf)
+    assert message.startswith(f"{_shown(tmp_path / 'base.yaml')}:10: acute.bogus: unknown key 'bogus'")
+    assert "expected one of: beds_scale, los_days, max_wait_hours, sites" in message
+
+
+def test_a_bad_value_names_the_file_that_set_it(tmp_path: Path, base: Path) -> None:
+    leaf = write(tmp_path, "leaf.yaml", "extends: base.yaml\nacute:\n  sites:\n    - {name: x, beds: -3}\n")
+    message = error_of(leaf)
+    assert message.startswith(f"{_shown(leaf)}:4: acute.sites[0].beds: Input should be greater than or equal to 0")
+
+
+def test_a_missing_key_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", BASE.replace("  seed: 1\n", ""))
+    assert error_of(path) == f"{_shown(path)}:3: run.seed: required key is missing"
+
+
+def test_several_problems_are_counted_on_the_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", BASE.replace("seed: 1", "seed: -1").replace("horizon_days: 365", "horizon_days: 0"))
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert len(info.value.problems) == 2
+    assert str(info.value).endswith("(and 1 more problem)")
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "name: x\nrun:\n  seed: [1, 2\n")
+    assert error_of(path).startswith(f"{_shown(path)}:4:1: YAML syntax error: ")
+
+
+def test_a_key_given_twice_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "name: x\nname: y\n")
+    assert error_of(path) == f"{_shown(path)}:2:1: YAML syntax error: duplicate key 'name'"
+
+
+def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
+    assert error_of(tmp_path / "nope.yaml") == f"{_shown(tmp_path / 'nope.yaml')}: file not found"
+    path = write(tmp_path, "list.yaml", "- 1\n- 2\n")
+    assert "expected a mapping of settings" in error_of(path)
+
+
+# --- canonical JSON and hash -----------------------------------------------------------
+
+
+def test_canonical_json_is_compact_sorted_and_iso_dated(base: Path) -> None:
+    text = canonical_json(load(base))
+    assert " " not in text.replace("\" ", "").replace(" \"", "")  # no whitespace between tokens
+    data = json.loads(text)
+    assert list(data) == sorted(data)
+    assert data["run"]["start_date"] == "2016-04-01"
+    assert data["acute"]["max_wait_hours"] == "Infinity"  # strict JSON, read back by pydantic
+
+
+def test_hash_is_stable_across_layout_order_and_number_spelling(tmp_path: Path, base: Path) -> None:
+    """Same values, written differently (key order, 1 vs 1.0, a default spelled out): same hash."""
+    reordered = write(tmp_path, "other.yaml", """\
+        acute:
+          los_days: {old: 9, young: 3}
+          sites: [{beds: 900, name: north}, {beds: 500, name: south}]
+          beds_scale: 1
+        run: {seed: 1, warmup_days: 60, horizon_days: 365, start_date: 2016-04-01, replications: 1}
+        name: base
+        schema_version: 1
+        outputs: {episodes: false}
+        """)
+    assert config_hash(load(base)) == config_hash(load(reordered))
+    assert config_hash(load(base)) == config_hash(load(base))
+
+
+def test_hash_changes_with_any_value(base: Path) -> None:
+    reference = config_hash(load(base))
+    for override in ({"run.seed": 2}, {"acute.beds_scale": 0.9999999}, {"description": "x"}, {"acute.sites[0].name": "n"}):
+        assert config_hash(load(base, override)) != reference, override
+
+
+def test_canonical_round_trip(base: Path) -> None:
+    config = load(base, {"acute.max_wait_hours": 5.25})
+    text = canonical_json(config)
+    again = config_from_canonical(text, schema=Mini)
+    assert again == config
+    assert canonical_json(again) == text
+    assert config_from_canonical(canonical_json(load(base)), schema=Mini).acute.max_wait_hours == float("inf")
+
+
+def test_config_from_canonical_errors_are_one_line() -> None:
+    with pytest.raises(ConfigError, match="invalid JSON"):
+        config_from_canonical("{not json", schema=Mini)
+    with pytest.raises(ConfigError, match="required key is missing"):
+        config_from_canonical('{"schema_version": 1}', schema=Mini)
+
+
+# --- the real schema and the shipped configs -------------------------------------------
+
+
+SHIPPED = sorted(
+    p for pattern in ("configs/*.yaml", "configs/scenarios/*.yaml", "configs/validation/*.yaml")
+    for p in REPO.glob(pattern)
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(REPO)) for p in SHIPPED])
+def test_shipped_configs_validate(path: Path) -> None:
+    config = load_config(path)
+    assert config_from_canonical(canonical_json(config)) == config
+
+
+def test_a_scenario_extends_the_footprint(tmp_path: Path) -> None:
+    footprint = REPO / "configs" / "footprint.yaml"
+    scenario = write(tmp_path, "fewer_beds.yaml", f"""\
+        extends: {os.path.relpath(footprint, tmp_path)}
+        name: fewer_beds
+        acute: {{beds_scale: 0.9}}
+        """)
+    config = load_config(scenario, {"run.seed": 7})
+    base = load_config(footprint)
+    assert (config.name, config.acute.beds_scale, config.run.seed) == ("fewer_beds", 0.9, 7)
+    assert config.acute.sites == base.acute.sites
+    assert config_hash(config) != config_hash(base)
+
+
+def test_real_schema_error_names_file_line_and_key(tmp_path: Path) -> None:
+    footprint = REPO / "configs" / "footprint.yaml"
+    scenario = write(tmp_path, "typo.yaml", f"extends: {footprint}\nacute:\n  bed_scale: 0.9\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(scenario)
+    assert str(info.value) == f"{_shown(scenario)}:3: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+
+
+def _shown(path: Path) -> str:
+    """A path as the loader shows it (relative to the working folder when inside it)."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
