@@ -34,6 +34,8 @@ class PrimaryCare:
         m = self.model
         pop = m.population
         wanting = np.concatenate([self.deferred, people])
+        _, first = np.unique(wanting, return_index=True)  # a deferred patient asking again is one
+        wanting = wanting[np.sort(first)]
         wanting = wanting[~pop.in_hospital[wanting]]
         self.deferred = np.empty(0, dtype=np.int64)
         if m.weekday(day) < 5:

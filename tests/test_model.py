@@ -1,0 +1,126 @@
+"""The whole-system model, end to end on a small footprint.
+
+These tests check what a user relies on: nobody is lost, the same seed gives the same
+answer, and each lever moves the system in the direction queueing theory says it must.
+Paired runs share a seed, so their difference is the lever's effect, not luck.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from flowsim.config import load_config
+from flowsim.model import WholeSystemModel, simulate
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+pytestmark = pytest.mark.integration
+
+
+def small(**overrides):
+    base = {"run.warmup_days": 20, "run.horizon_days": 60}
+    base.update(overrides)
+    return load_config(CONFIGS / "small.yaml", base)
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return simulate(small(), 0)
+
+
+def kpi(output, name: str) -> float:
+    return output.kpis.column(name)[0].as_py()
+
+
+def test_nobody_is_lost(baseline):
+    """Every person is counted every day and everyone in hospital is on a route."""
+    daily = baseline.daily.to_pydict()
+    assert set(daily["population"]) == {120_000}
+    assert kpi(baseline, "conservation_ok") == 1.0
+
+
+def _parquet_bytes(table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def test_same_seed_same_bytes():
+    a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
+    b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
+    for name in ("daily", "kpis", "episodes"):
+        assert _parquet_bytes(getattr(a, name)) == _parquet_bytes(getattr(b, name)), name
+
+
+def test_replications_differ():
+    a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 0)
+    b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 1)
+    assert not a.daily.equals(b.daily)
+
+
+def test_kpi_columns_follow_the_contract(baseline):
+    required = [
+        "scenario", "replication", "population", "days", "ae_attendances", "ae_4h_pct",
+        "ae_12h_dta_waits", "emergency_admissions", "emergency_admissions_per_1000",
+        "elective_admissions", "elective_cancellations", "acute_beds_mean",
+        "acute_occupancy_mean", "acute_occupancy_p95", "dtoc_bed_days", "dtoc_beds_mean",
+        "mean_los_days", "pathway_share_p0", "pathway_share_p1", "pathway_share_p2",
+        "pathway_share_p3", "spend_total",
+    ]
+    assert set(required) <= set(baseline.kpis.column_names)
+    assert kpi(baseline, "days") == 60
+    shares = sum(kpi(baseline, f"pathway_share_p{i}") for i in range(4))
+    assert shares == pytest.approx(1.0)
+
+
+def test_no_demand_means_no_attendances():
+    zero = {f"population.demand.{k}.{b}": 0.0 for k in ("walk_in_per_1000_py", "ambulance_per_1000_py")
+            for b in ("0-15", "16-44", "45-64", "65-74", "75-84", "85+")}
+    zero["primary_care.referral_to_ae_share"] = 0.0
+    zero["primary_care.overflow_to_ae_share"] = 0.0
+    out = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 2}, **zero), 0)
+    assert kpi(out, "ae_attendances") == 0
+
+
+def test_fewer_acute_beds_make_things_worse(baseline):
+    """A 10% bed cut with nothing else changed: fuller wards, longer A&E waits."""
+    cut = simulate(small(**{"acute.beds_scale": 0.9}), 0)
+    assert kpi(cut, "acute_beds_mean") < kpi(baseline, "acute_beds_mean")
+    assert kpi(cut, "acute_occupancy_mean") > kpi(baseline, "acute_occupancy_mean")
+    assert kpi(cut, "ae_boarders_mean") > kpi(baseline, "ae_boarders_mean")
+    assert kpi(cut, "ae_4h_pct") < kpi(baseline, "ae_4h_pct")
+    assert kpi(cut, "elective_cancellations") > kpi(baseline, "elective_cancellations")
+
+
+def test_more_community_beds_cut_delays(baseline):
+    """Bed blocking: more intermediate-care capacity frees acute beds held by fit patients."""
+    more = simulate(small(**{"community.community_beds": 100, "community.reablement_slots": 260}), 0)
+    assert kpi(more, "dtoc_bed_days") < kpi(baseline, "dtoc_bed_days")
+
+
+def test_a_full_care_home_sector_blocks_beds():
+    """No care-home places: every P3 patient waits in hospital, a delay charged to social care."""
+    cfg = small(**{"social_care.care_home_places": 0, "run.horizon_days": 30})
+    model = WholeSystemModel(cfg, 0)
+    model.run()
+    daily = model.recorder.daily()
+    assert daily["dtoc_beds_p3"][-10:].mean() > 0
+    assert model.board.stats()["occupied"][model.pools.index("care_home")] == 0
+
+
+def test_episodes_table_has_the_contract_columns():
+    out = simulate(small(**{"run.horizon_days": 5, "run.warmup_days": 1}), 0, record_episodes=True)
+    cols = {"person_id", "age_band", "frailty", "route", "ae_arrival_h", "ae_departure_h", "admitted",
+            "bed_request_h", "bed_start_h", "medically_fit_h", "pathway", "bed_end_h", "delayed_hours", "site"}
+    assert cols <= set(out.episodes.column_names)
+    routes = set(out.episodes.column("route").to_pylist())
+    assert {"walk_in", "ambulance"} <= routes
+    admitted = out.episodes.filter(out.episodes.column("admitted"))
+    starts = np.array(admitted.column("bed_start_h").to_pylist(), dtype=float)
+    requests = np.array(admitted.column("bed_request_h").to_pylist(), dtype=float)
+    ok = ~np.isnan(starts)
+    assert (starts[ok] >= requests[ok]).all()
