@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 from collections import defaultdict
 
 import numpy as np
@@ -103,6 +104,23 @@ def test_handles_are_dense_in_admission_order(Board):
     board = Board([1, 1])
     handles = [admit(board, 0.0, [(i % 2, 0, 1.0, 0.0, 0.0)]) for i in range(5)]
     assert handles == [0, 1, 2, 3, 4]
+
+
+def test_admit_takes_numpy_arrays_or_lists_alike(Board):
+    route = dict(pools=[0, 1], priorities=[1, 0], stays=[2.5, 1.0], readies=[0.0, 0.5], lags=[0.25, 0.0])
+    as_lists, as_arrays = Board([1, 1]), Board([1, 1])
+    as_lists.admit(1.0, **route, max_wait=3.0)
+    as_arrays.admit(
+        np.float64(1.0),
+        np.array(route["pools"], dtype=np.int32),
+        np.array(route["priorities"], dtype=np.int8),
+        np.array(route["stays"], dtype=np.float32),  # 2.5, 1.0 … are exact in float32
+        np.array(route["readies"]),
+        np.array(route["lags"]),
+        max_wait=np.float64(3.0),
+    )
+    assert_identical(as_lists.advance(10.0), as_arrays.advance(10.0))
+    assert_identical(as_lists.stats(), as_arrays.stats())
 
 
 def test_events_are_numpy_arrays_of_the_documented_dtypes(Board):
@@ -452,6 +470,20 @@ def test_advancing_in_steps_changes_nothing(Board):
     events = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     assert_identical(events, one[-3])
     assert_identical(stepped.stats(), one[-2])
+
+
+def test_a_pickled_board_carries_on_identically(Board):
+    """A board can be pickled mid-run (to checkpoint, or to ship to a worker) and the copy
+    carries on exactly as the original."""
+    rng = np.random.default_rng(8)
+    calls = random_stream(rng, 600, 3, 400.0, 0.5)
+    first = [c for c in calls if c[1] < 200.0]
+    later = [c for c in calls if c[1] >= 200.0]
+    board = Board([3, 2, 2])
+    play(board, first, 200.0)
+    copy = pickle.loads(pickle.dumps(board))
+    assert type(copy) is Board
+    assert_same_observations(play(board, later, 1000.0), play(copy, later, 1000.0))
 
 
 @st.composite

@@ -20,7 +20,10 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
+cimport numpy as cnp
 import numpy as np
+
+cnp.import_array()
 
 from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, as_capacities
 
@@ -145,6 +148,15 @@ cdef inline QueueEntry q_pop(vector[QueueEntry]* heap) noexcept nogil:
     return top
 
 
+cdef inline object _column(const void* src, Py_ssize_t n, int typenum, size_t itemsize):
+    """A new 1-D numpy array of `n` items copied from `src`."""
+    cdef cnp.npy_intp dims = n
+    cdef cnp.ndarray arr = cnp.PyArray_EMPTY(1, &dims, typenum, 0)
+    if n > 0:
+        memcpy(cnp.PyArray_DATA(arr), src, n * itemsize)
+    return arr
+
+
 # ----------------------------------------------------------------------------- Board
 
 cdef class Board:
@@ -250,34 +262,22 @@ cdef class Board:
         with nogil:
             self._run(until)
         self._now = until
+        # Built through numpy's C API: the model's driver calls advance() on every
+        # admission, so the fixed cost of an (often empty) result matters.
         cdef Py_ssize_t n = <Py_ssize_t>self.ev_time.size()
-        time = np.empty(n, dtype=np.float64)
-        kind = np.empty(n, dtype=np.int8)
-        patient = np.empty(n, dtype=np.int64)
-        pool = np.empty(n, dtype=np.int32)
-        leg = np.empty(n, dtype=np.int16)
-        cdef double[::1] time_v
-        cdef int8_t[::1] kind_v
-        cdef int64_t[::1] patient_v
-        cdef int32_t[::1] pool_v
-        cdef int16_t[::1] leg_v
-        if n > 0:
-            time_v = time
-            kind_v = kind
-            patient_v = patient
-            pool_v = pool
-            leg_v = leg
-            memcpy(&time_v[0], self.ev_time.data(), n * sizeof(double))
-            memcpy(&kind_v[0], self.ev_kind.data(), n * sizeof(int8_t))
-            memcpy(&patient_v[0], self.ev_patient.data(), n * sizeof(int64_t))
-            memcpy(&pool_v[0], self.ev_pool.data(), n * sizeof(int32_t))
-            memcpy(&leg_v[0], self.ev_leg.data(), n * sizeof(int16_t))
-            self.ev_time.clear()
-            self.ev_kind.clear()
-            self.ev_patient.clear()
-            self.ev_pool.clear()
-            self.ev_leg.clear()
-        return {"time": time, "kind": kind, "patient": patient, "pool": pool, "leg": leg}
+        out = {
+            "time": _column(self.ev_time.data(), n, cnp.NPY_FLOAT64, sizeof(double)),
+            "kind": _column(self.ev_kind.data(), n, cnp.NPY_INT8, sizeof(int8_t)),
+            "patient": _column(self.ev_patient.data(), n, cnp.NPY_INT64, sizeof(int64_t)),
+            "pool": _column(self.ev_pool.data(), n, cnp.NPY_INT32, sizeof(int32_t)),
+            "leg": _column(self.ev_leg.data(), n, cnp.NPY_INT16, sizeof(int16_t)),
+        }
+        self.ev_time.clear()
+        self.ev_kind.clear()
+        self.ev_patient.clear()
+        self.ev_pool.clear()
+        self.ev_leg.clear()
+        return out
 
     def next_time(self):
         """Time of the next calendar event that will do something; inf if none."""
