@@ -1,0 +1,416 @@
+"""The `flowsim` command: run a config, validate it, reproduce a run, show the set-up.
+
+Every problem a user can fix (a bad config, a bad argument, a results folder that is not
+flowsim's) is one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from flowsim.config.schema import FlowsimConfig
+    from flowsim.experiment import RunRecord
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="flowsim",
+    help=(
+        "Whole-system patient flow for a local health and care system: A&E, acute beds, "
+        "discharge pathways, community and social care.\n\n"
+        "Start with `flowsim validate configs/footprint.yaml`, then "
+        "`flowsim run configs/footprint.yaml`; `flowsim COMMAND --help` explains each command."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,
+)
+
+# The headline KPIs (DESIGN §5), in reading order: column, label, how to show one value.
+# A fraction is shown as a percentage.
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    ("population", "Population (mean)", "count"),
+    ("ae_attendances", "A&E attendances", "count"),
+    ("ae_4h_pct", "A&E patients leaving within 4 hours", "pct"),
+    ("ae_12h_dta_waits", "12-hour waits from decision to admit", "count"),
+    ("emergency_admissions", "Emergency admissions", "count"),
+    ("emergency_admissions_per_1000", "Emergency admissions per 1,000 people a year", "rate"),
+    ("elective_admissions", "Elective admissions", "count"),
+    ("elective_cancellations", "Elective cancellations on the day", "count"),
+    ("acute_beds_mean", "Acute (G&A) beds available, mean", "count"),
+    ("acute_occupancy_mean", "Acute bed occupancy, mean", "fraction"),
+    ("acute_occupancy_p95", "Acute bed occupancy, 95th percentile", "fraction"),
+    ("dtoc_bed_days", "Delayed transfer of care (DTOC) bed-days", "count"),
+    ("dtoc_beds_mean", "Beds occupied by delayed patients, mean", "rate"),
+    ("mean_los_days", "Mean acute length of stay (days)", "rate"),
+    ("pathway_share_p0", "Discharges home without support (P0)", "fraction"),
+    ("pathway_share_p1", "Discharges home with support (P1)", "fraction"),
+    ("pathway_share_p2", "Discharges to a community bed (P2)", "fraction"),
+    ("pathway_share_p3", "Discharges to a care home (P3)", "fraction"),
+    ("spend_total", "System spend", "money"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Errors as one line
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line and exit status 2."""
+    from flowsim.config.loader import ConfigError
+    from flowsim.results import ResultsError
+
+    try:
+        yield
+    except (ConfigError, ResultsError) as exc:
+        _fail(str(exc))
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _load(config: Path, overrides: dict[str, object]) -> FlowsimConfig:
+    from flowsim.config.loader import load_config
+
+    return load_config(config, overrides or None)
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, object]:
+    from flowsim.config.loader import parse_overrides
+
+    return parse_overrides(list(pairs))
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override any config value by its dotted key path, e.g. --set acute.beds_scale=0.9 "
+        "(repeatable; the value is read as YAML).",
+    ),
+]
+
+
+# --------------------------------------------------------------------------------------
+# flowsim run
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="The config (YAML) to run.", show_default=False)],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results folder.  [default: results/NAME, NAME being the config's name]", show_default=False),
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Number of replications (run.replications).", show_default=False)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root random seed (run.seed).", show_default=False)] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(min=1, help="Days measured after warm-up (run.horizon_days).", show_default=False)
+    ] = None,
+    warmup_days: Annotated[
+        int | None, typer.Option(min=0, help="Warm-up days, not measured (run.warmup_days).", show_default=False)
+    ] = None,
+    episodes: Annotated[
+        bool, typer.Option("--episodes", help="Also write episodes.parquet, one row per episode of care (large).")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Replications run in parallel, one process each.")] = 1,
+    set_: SetOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no KPI table.")] = False,
+) -> None:
+    """Simulate a config and write its results: daily figures, headline KPIs, manifest.
+
+    Each replication is written to OUT/scenario=NAME/replication=K/ (Parquet tables and
+    a manifest.json that `flowsim reproduce` can re-run). Replications already done with
+    the same config are skipped, so a killed run resumes where it stopped. The command
+    ends with a table of the headline KPIs after warm-up (mean over replications).
+
+    **Examples**
+
+        flowsim run configs/footprint.yaml
+        flowsim run configs/footprint.yaml --replications 10 --workers 4 --out results/base
+        flowsim run configs/footprint.yaml --horizon-days 30 --set acute.beds_scale=0.9
+    """
+    overrides = _overrides(set_ or [])
+    for key, value in (
+        ("run.replications", replications),
+        ("run.seed", seed),
+        ("run.horizon_days", horizon_days),
+        ("run.warmup_days", warmup_days),
+        ("outputs.episodes", True if episodes else None),
+    ):
+        if value is not None:
+            overrides[key] = value
+    with _user_errors():
+        cfg = _load(config, overrides)
+        out_dir = out if out is not None else Path("results") / cfg.name
+        from flowsim.experiment import run_replications_detailed
+
+        show_progress = not quiet and sys.stdout.isatty()
+        records = run_replications_detailed(cfg, None, out_dir, progress=show_progress, workers=workers)
+        _report_run(cfg, out_dir, records, quiet)
+
+
+def _report_run(cfg: FlowsimConfig, out_dir: Path, records: list[RunRecord], quiet: bool) -> None:
+    done = [r for r in records if r.status == "done"]
+    skipped = [r for r in records if r.status == "skipped"]
+    failed = [r for r in records if r.status == "failed"]  # each already logged as an error
+    counts = ", ".join(
+        f"{len(group)} {word}"
+        for group, word in ((done, "run now"), (skipped, "done before, skipped"), (failed, "failed"))
+        if group
+    )
+    if not quiet and len(failed) < len(records):
+        _print_kpis(cfg, out_dir, [r.replication for r in records if r.status != "failed"])
+    typer.echo(f"Results: {out_dir} ({counts})")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _format(value: float | None, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "fraction":
+        return f"{100 * value:.1f}%"
+    if kind == "pct":
+        return f"{value:.1f}%"
+    if kind == "money":
+        return f"£{value:,.0f}"
+    if kind == "rate":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+def _kpi_rows(kpis: pa.Table) -> list[tuple[str, str, str]]:
+    """(label, mean, min–max) for each headline KPI present in the table."""
+    import pyarrow.compute as pc
+
+    rows = []
+    for column, label, kind in HEADLINE:
+        if column not in kpis.column_names:
+            continue
+        values = kpis.column(column).cast("double")
+        mean = pc.mean(values).as_py()
+        lo, hi = pc.min(values).as_py(), pc.max(values).as_py()
+        spread = f"{_format(lo, kind)} – {_format(hi, kind)}" if kpis.num_rows > 1 else ""
+        rows.append((label, _format(mean, kind), spread))
+    return rows
+
+
+def _print_kpis(cfg: FlowsimConfig, out_dir: Path, replications: list[int]) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    from rich.table import Table
+
+    from flowsim.results import run_dir
+
+    tables = [pq.read_table(run_dir(out_dir, cfg.name, r) / "kpis.parquet") for r in replications]
+    if not tables:
+        return
+    import pyarrow as pa
+
+    kpis = pa.concat_tables(tables, promote_options="default")
+    n = kpis.num_rows
+    days = pc.max(kpis.column("days")).as_py() if "days" in kpis.column_names else cfg.run.horizon_days
+    table = Table(
+        title=(
+            f"{cfg.name}: headline KPIs over {days:,.0f} days after {cfg.run.warmup_days} warm-up days"
+            f" ({n} replication{'s' if n != 1 else ''})"
+        ),
+        title_justify="left",
+    )
+    table.add_column("KPI")
+    table.add_column("mean" if n > 1 else "value", justify="right")
+    if n > 1:
+        table.add_column("range over replications", justify="right")
+    for label, mean, spread in _kpi_rows(kpis):
+        table.add_row(label, mean, *([spread] if n > 1 else []))
+    _console().print(table)
+
+
+# --------------------------------------------------------------------------------------
+# flowsim validate
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="The config (YAML) to check.", show_default=False)],
+    set_: SetOption = None,
+) -> None:
+    """Check a config without running it: YAML, `extends:` chain, every key and value.
+
+    Prints "ok: NAME (sha256 HASH)": the hash every result of this config will carry
+    — or one line naming the file, the key path and what was expected (exit status 2).
+
+    **Example**
+
+        flowsim validate configs/footprint.yaml --set run.seed=7
+    """
+    from flowsim.config.loader import config_hash
+
+    with _user_errors():
+        cfg = _load(config, _overrides(set_ or []))
+        typer.echo(f"ok: {cfg.name} (sha256 {config_hash(cfg)})")
+
+
+# --------------------------------------------------------------------------------------
+# flowsim reproduce
+
+
+@app.command()
+def reproduce(
+    manifest: Annotated[
+        Path, typer.Argument(help="A run's manifest.json (or its folder).", show_default=False)
+    ],
+) -> None:
+    """Re-run a recorded run from its manifest and check its outputs bit for bit.
+
+    The config, replication and seed come from the manifest; the run is repeated in a
+    temporary folder and the sha256 of every output file is compared with the recorded
+    one. Exit status 0 if all match, 1 if any differs, 2 if the manifest cannot be used.
+
+    **Example**
+
+        flowsim reproduce results/footprint/scenario=footprint/replication=0/manifest.json
+    """
+    from rich.table import Table
+
+    from flowsim.reproduce import reproduce as reproduce_run
+
+    with _user_errors():
+        console = _console()
+        if sys.stdout.isatty():
+            with console.status("Re-running the recorded run…"):
+                report = reproduce_run(manifest)
+        else:
+            report = reproduce_run(manifest)
+    table = Table(
+        title=f"{report.scenario}, replication {report.replication} (config sha256 {report.config_sha256[:12]}…)",
+        title_justify="left",
+    )
+    table.add_column("file")
+    table.add_column("recorded sha256")
+    table.add_column("re-run sha256")
+    table.add_column("result")
+    for check in report.files:
+        table.add_row(
+            check.name,
+            (check.recorded_sha256 or "(none)")[:16],
+            (check.rerun_sha256 or "(none)")[:16],
+            "[green]match[/green]" if check.match else "[red]MISMATCH[/red]",
+        )
+    console.print(table)
+    for note in report.environment_notes:
+        console.print(f"note: {note}", markup=False)
+    if report.all_match:
+        typer.echo(f"reproduced: all {len(report.files)} files match")
+    else:
+        typer.echo(f"not reproduced: {len(report.mismatches)} of {len(report.files)} files differ")
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------
+# flowsim info
+
+
+@app.command()
+def info(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (for scripts and bug reports).")] = False,
+) -> None:
+    """Show the flowsim version, the active core and the versions of key packages.
+
+    This is what every run's manifest records. The core is "compiled" (Cython) or
+    "python" (the pure-Python twin: same results, far slower; FLOWSIM_PURE_PYTHON=1
+    forces it).
+
+    **Example**
+
+        flowsim info --json
+    """
+    from rich.table import Table
+
+    from flowsim.results import environment
+
+    env = environment()
+    if as_json:
+        typer.echo(json.dumps(env, indent=2, sort_keys=True))
+        return
+    table = Table(title="flowsim", title_justify="left", show_header=False)
+    table.add_column("item")
+    table.add_column("value")
+    commit = env["git_commit"]
+    table.add_row("flowsim", env["flowsim_version"])
+    table.add_row("git commit", f"{commit[:12]}{' (uncommitted changes)' if env['git_dirty'] else ''}" if commit else "–")
+    table.add_row("core", env["core"])
+    table.add_row("Python", f"{env['python']} ({env['python_implementation']})")
+    for name, version in env["packages"].items():
+        table.add_row(name, version)
+    table.add_row("platform", env["platform"]["platform"])
+    table.add_row("CPUs", str(env["platform"]["cpu_count"]))
+    _console().print(table)
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+
+
+def _click_exceptions() -> tuple[type[Exception], type[BaseException]]:
+    """Click's ClickException and Abort as Typer uses them (its own copy or click's)."""
+    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    return click_exception, typer.Abort
+
+
+class _LowercaseLevel(logging.Formatter):
+    """"error: …", "warning: …": log lines read like the command's own messages."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console entry point: logging set up here (never at import), errors as one line."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LowercaseLevel("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    click_exception, abort = _click_exceptions()
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=list(argv) if argv is not None else None, prog_name="flowsim", standalone_mode=False)
+    except click_exception as exc:
+        message = exc.format_message()  # type: ignore[attr-defined]
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"error: {message}{hint}", err=True)
+        return int(getattr(exc, "exit_code", 2) or 2)
+    except abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,232 @@
+"""The `flowsim` command: what a user types, what they see, and the exit status.
+
+Errors a user can fix are one line on stderr with exit status 2; `main()` (the installed
+entry point) also turns bad arguments into one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flowsim.cli import app, main
+
+REPO = Path(__file__).resolve().parents[1]
+FOOTPRINT = REPO / "configs" / "footprint.yaml"
+runner = CliRunner()
+
+
+def shown(path: Path) -> str:
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def one_error_line(text: str) -> str:
+    lines = text.splitlines()
+    assert len(lines) == 1, f"expected one line, got: {text!r}"
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+# --- validate --------------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_validate_ok_prints_name_and_hash() -> None:
+    result = runner.invoke(app, ["validate", str(FOOTPRINT)])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"ok: footprint \(sha256 [0-9a-f]{64}\)\n", result.stdout)
+
+
+@pytest.mark.unit
+def test_validate_bad_config_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    scenario = tmp_path / "typo.yaml"
+    scenario.write_text(f"extends: {FOOTPRINT}\nname: typo\nacute:\n  bed_scale: 0.9\n")
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    line = one_error_line(result.stderr)
+    assert line == f"error: {shown(scenario)}:4: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+
+
+@pytest.mark.unit
+def test_validate_with_a_bad_override(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(FOOTPRINT), "--set", "run.horizon_days=0"])
+    assert result.exit_code == 2
+    line = one_error_line(result.stderr)
+    assert "(override): run.horizon_days: Input should be greater than or equal to 1 (got 0)" in line
+
+
+@pytest.mark.unit
+def test_validate_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert one_error_line(result.stderr) == f"error: {shown(tmp_path / 'nope.yaml')}: file not found"
+
+
+# --- bad arguments ---------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_bad_cli_argument_exits_2() -> None:
+    assert runner.invoke(app, ["run", str(FOOTPRINT), "--workers", "0"]).exit_code == 2
+    assert runner.invoke(app, ["run", str(FOOTPRINT), "--no-such-option"]).exit_code == 2
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+
+
+@pytest.mark.unit
+def test_main_turns_a_bad_argument_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(FOOTPRINT), "--replications", "many"]) == 2
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert "'--replications'" in line and "flowsim run --help" in line
+    assert captured.out == ""
+    assert main(["frobnicate"]) == 2
+    one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.unit
+def test_main_returns_the_command_status(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(FOOTPRINT)]) == 0
+    assert capsys.readouterr().out.startswith("ok: footprint")
+    assert main(["validate", "nope.yaml"]) == 2
+
+
+@pytest.mark.unit
+def test_run_refuses_a_folder_that_is_not_flowsim_results(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["run", str(FOOTPRINT), "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2
+    assert "not a flowsim results folder" in one_error_line(result.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.unit
+def test_reproduce_a_bad_manifest_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["reproduce", str(tmp_path / "manifest.json")])
+    assert result.exit_code == 2
+    assert "no such manifest" in one_error_line(result.stderr)
+    (tmp_path / "manifest.json").write_text("[]")
+    result = runner.invoke(app, ["reproduce", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a flowsim run manifest" in one_error_line(result.stderr)
+
+
+# --- info and help ---------------------------------------------------------------------
+
+
+@pytest.mark.unit
+def test_info_shows_version_core_and_packages() -> None:
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 0, result.output
+    for word in ("flowsim", "core", "Python", "numpy", "simpy", "mesa", "pyarrow", "pydantic"):
+        assert word in result.stdout
+    data = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
+    from flowsim._core import CORE
+
+    assert data["core"] == CORE
+    assert data["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("command", ["run", "validate", "reproduce", "info"])
+def test_help_teaches_with_an_example(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and f"flowsim {command}" in result.stdout
+
+
+@pytest.mark.unit
+def test_import_flowsim_is_light() -> None:
+    """`import flowsim` loads no heavy package and does no work; the API loads on use."""
+    code = (
+        "import sys, flowsim; "
+        "heavy = [m for m in ('numpy', 'pyarrow', 'pydantic', 'yaml', 'simpy', 'mesa', 'rich', 'typer', "
+        "'importlib.metadata') if m in sys.modules]; "
+        "print(heavy); print(callable(flowsim.load_config), flowsim.__version__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    heavy, api = out.splitlines()
+    assert heavy == "[]"
+    assert api.startswith("True ")
+
+
+@pytest.mark.e2e
+def test_python_m_flowsim_is_the_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flowsim", "validate", str(FOOTPRINT)], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.startswith("ok: footprint")
+    result = subprocess.run([sys.executable, "-m", "flowsim", "run", "--bogus"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+# --- end to end with the real model ---------------------------------------------------
+
+try:
+    import flowsim.model  # noqa: F401
+
+    MODEL_MISSING = None
+except ImportError as exc:  # pragma: no cover - until the model lands
+    MODEL_MISSING = f"flowsim.model cannot be imported yet: {exc}"
+
+needs_model = pytest.mark.skipif(MODEL_MISSING is not None, reason=MODEL_MISSING or "")
+TINY = ["--horizon-days", "3", "--warmup-days", "1", "--set", "population.size=20000"]
+
+
+@pytest.mark.e2e
+@needs_model
+def test_run_writes_results_and_prints_headline_kpis(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "headline KPIs" in result.stdout and "A&E patients leaving within 4 hours" in result.stdout
+    assert f"Results: {out} (2 run now)" in result.stdout
+    for replication in (0, 1):
+        folder = out / "scenario=footprint" / f"replication={replication}"
+        assert {p.name for p in folder.iterdir()} == {"daily.parquet", "kpis.parquet", "manifest.json"}
+
+    again = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "3", "--out", str(out), "-q"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout == f"Results: {out} (1 run now, 2 done before, skipped)\n"
+
+
+@pytest.mark.e2e
+@needs_model
+def test_run_with_episodes_then_reproduce_all_match(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--episodes", "--seed", "3", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    manifest = out / "scenario=footprint" / "replication=0" / "manifest.json"
+    assert "episodes.parquet" in json.loads(manifest.read_text())["outputs"]
+
+    result = runner.invoke(app, ["reproduce", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "reproduced: all 3 files match" in result.stdout
+
+
+@pytest.mark.e2e
+@needs_model
+def test_reproduce_reports_a_mismatch_with_exit_1(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    assert runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--out", str(out), "-q"]).exit_code == 0
+    manifest_path = out / "scenario=footprint" / "replication=0" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["outputs"]["kpis.parquet"]["sha256"] = "0" * 64  # as if the recorded output differed
+    manifest_path.write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["reproduce", str(manifest_path)])
+    assert result.exit_code == 1
+    assert "MISMATCH" in result.stdout and "not reproduced: 1 of 2 files differ" in result.stdout
+
+    manifest["config"]["run"]["seed"] += 1  # an edited config no longer matches its hash
+    manifest_path.write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["reproduce", str(manifest_path)])
+    assert result.exit_code == 2
+    assert "hashes to" in one_error_line(result.stderr)
