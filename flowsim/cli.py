@@ -179,8 +179,12 @@ def _report_run(cfg: FlowsimConfig, out_dir: Path, records: list[RunRecord], qui
     skipped = [r for r in records if r.status == "skipped"]
     failed = [r for r in records if r.status == "failed"]  # each already logged as an error
     counts = ", ".join(
-        f"{len(group)} {word}"
-        for group, word in ((done, "run now"), (skipped, "done before, skipped"), (failed, "failed"))
+        text
+        for group, text in (
+            (done, f"{len(done)} new run{'s' if len(done) != 1 else ''}"),
+            (skipped, f"{len(skipped)} skipped (done before)"),
+            (failed, f"{len(failed)} failed"),
+        )
         if group
     )
     if not quiet and len(failed) < len(records):

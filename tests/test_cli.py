@@ -188,14 +188,14 @@ def test_run_writes_results_and_prints_headline_kpis(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "headline KPIs" in result.stdout and "A&E patients leaving within 4 hours" in result.stdout
-    assert f"Results: {out} (2 run now)" in result.stdout
+    assert f"Results: {out} (2 new runs)" in result.stdout
     for replication in (0, 1):
         folder = out / "scenario=footprint" / f"replication={replication}"
         assert {p.name for p in folder.iterdir()} == {"daily.parquet", "kpis.parquet", "manifest.json"}
 
     again = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "3", "--out", str(out), "-q"])
     assert again.exit_code == 0, again.output
-    assert again.stdout == f"Results: {out} (1 run now, 2 done before, skipped)\n"
+    assert again.stdout == f"Results: {out} (1 new run, 2 skipped (done before))\n"
 
 
 @pytest.mark.e2e

@@ -253,7 +253,6 @@ def _apply_override(data: dict[str, Any], key: str, path: Path_, value: Any) -> 
         raise ConfigError(f"override {key}: extends cannot be overridden; load another file")
     node: Any = data
     for depth, part in enumerate(path[:-1]):
-        here = ".".join(map(str, path[: depth + 1]))
         if isinstance(node, dict):
             if isinstance(part, int):
                 raise ConfigError(f"override {key}: {_dotted(path[:depth])} is a mapping, not a list")
@@ -268,7 +267,7 @@ def _apply_override(data: dict[str, Any], key: str, path: Path_, value: Any) -> 
                 )
             node = node[part]
         else:
-            raise ConfigError(f"override {key}: {here} is {_kind(node)}, not a mapping of settings")
+            raise ConfigError(f"override {key}: {_dotted(path[:depth])} is {_kind(node)}, not a mapping")
     last = path[-1]
     if isinstance(node, list):
         if not isinstance(last, int) or not 0 <= last < len(node):
@@ -278,6 +277,8 @@ def _apply_override(data: dict[str, Any], key: str, path: Path_, value: Any) -> 
             )
         node[last] = copy.deepcopy(value)
     elif isinstance(node, dict):
+        if isinstance(last, int):
+            raise ConfigError(f"override {key}: {_dotted(path[:-1])} is a mapping, not a list")
         if isinstance(value, Mapping) and isinstance(node.get(last), dict):
             deep_merge(node[last], value)
         else:
