@@ -50,7 +50,8 @@ class Population:
         self.person_id = np.arange(n, dtype=np.int64)
         self.next_person_id = n
         self.episodes = np.zeros(n, dtype=np.int32)
-        self.in_hospital = np.zeros(n, dtype=bool)
+        self.in_hospital = np.zeros(n, dtype=bool)  # on an acute route (boarding, in a bed)
+        self.in_ae = np.zeros(n, dtype=bool)  # due in, or in, A&E today
         self.recent_until_h = np.full(n, -np.inf)
         self.code = cohort_code(self.age_band, self.frailty, self.residence)
 
@@ -143,7 +144,7 @@ class Population:
         Care-home residents and people with a home-care package die at the end of their
         place or package (their stay in that pool), so the pool frees the place.
         """
-        at_risk = (self.residence == HOME) & ~self.in_hospital
+        at_risk = (self.residence == HOME) & ~self.busy
         counts = np.bincount(self.code[at_risk], minlength=N_CODES)
         dead = []
         for code in np.flatnonzero(counts):
@@ -151,7 +152,7 @@ class Population:
             rate = self._mortality_fit[band] * self.config.mortality_hr_by_frailty[frailty]
             k = rng.poisson(counts[code] * rate * days / 365.0)
             if k:
-                eligible = lambda i, c=code: (self.code[i] == c) & ~self.in_hospital[i]  # noqa: E731
+                eligible = lambda i, c=code: (self.code[i] == c) & ~self.busy[i]  # noqa: E731
                 dead.append(self._pick(rng, eligible, k, counts[code]))
         idx = np.concatenate(dead) if dead else np.empty(0, dtype=np.int64)
         return idx
@@ -171,8 +172,14 @@ class Population:
         self.next_person_id += k
         self.episodes[idx] = 0
         self.in_hospital[idx] = False
+        self.in_ae[idx] = False
         self.recent_until_h[idx] = -np.inf
         self.refresh(idx)
+
+    @property
+    def busy(self) -> np.ndarray:
+        """People already in an episode of urgent care, who cannot start another."""
+        return self.in_hospital | self.in_ae
 
     def refresh(self, idx: np.ndarray) -> None:
         if idx.size:

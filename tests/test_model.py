@@ -96,10 +96,13 @@ def test_fewer_acute_beds_make_things_worse(baseline):
     assert kpi(cut, "elective_cancellations") > kpi(baseline, "elective_cancellations")
 
 
-def test_more_community_beds_cut_delays(baseline):
-    """Bed blocking: more intermediate-care capacity frees acute beds held by fit patients."""
-    more = simulate(small(**{"community.community_beds": 100, "community.reablement_slots": 260}), 0)
-    assert kpi(more, "dtoc_bed_days") < kpi(baseline, "dtoc_bed_days")
+def test_more_community_capacity_cuts_delays():
+    """Bed blocking: where community beds and reablement are the constraint, adding them
+    frees acute beds held by medically fit patients."""
+    tight = simulate(small(**{"community.community_beds": 30, "community.reablement_slots": 110}), 0)
+    more = simulate(small(**{"community.community_beds": 60, "community.reablement_slots": 200}), 0)
+    assert kpi(tight, "reablement_waiting_mean") > kpi(more, "reablement_waiting_mean")
+    assert kpi(more, "dtoc_bed_days") < kpi(tight, "dtoc_bed_days")
 
 
 def test_a_full_care_home_sector_blocks_beds():

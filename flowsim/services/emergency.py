@@ -78,6 +78,7 @@ class Emergency:
         pop = m.population
         if people.size == 0:
             return
+        pop.in_ae[people] = True
         order = np.argsort(arrival_h, kind="stable")
         people, route, arrival_h = people[order], route[order], arrival_h[order]
         pid, episode = pop.person_id[people], pop.episodes[people]
@@ -142,6 +143,7 @@ class Emergency:
             log.handle[row] = handle
             yield m.clock.wait_for_bed(handle)
         log.departure_h[row] = env.now
+        m.population.in_ae[patient.person] = False
         patient.remove()
 
     @staticmethod
