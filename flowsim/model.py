@@ -161,6 +161,7 @@ class WholeSystemModel(mesa.Model):
         """Bring the core to SimPy's now and apply what it did to people."""
         self.clock.pump()
         self.hospital.on_events(self.clock.take_events())
+        self.emergency.left_by(self.env.now)
         if self.deaths:
             dead = np.unique(np.concatenate(self.deaths))
             self.deaths = []

@@ -9,7 +9,7 @@ leaving A&E; the 12-hour trolley wait from the decision to admit.
 
 from __future__ import annotations
 
-import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,30 +26,50 @@ if TYPE_CHECKING:
 
 WALK_IN, AMBULANCE, GP_REFERRAL = 0, 1, 2
 ROUTE_NAMES = ("walk_in", "ambulance", "gp_referral", "elective", "direct")
-STAFF_OFF_DUTY, PATIENT = 0, 1  # PriorityResource: the rota takes clinicians off first
 
 _ASSESS, _TREAT, _ADMIT, _AVOID, _VW_STAY = 20, 21, 22, 23, 24  # keyed-draw slots
 
 
-class Rota:
-    """Clinicians on duty by hour: off-duty 'requests' hold the slots of those not on shift."""
+class Clinicians:
+    """A&E clinicians on an hourly rota, seeing patients first come, first served.
+
+    At a change of shift a clinician going off duty finishes the patient in hand first.
+    Lighter than a SimPy resource: a patient who finds a clinician free costs no event.
+    """
 
     def __init__(self, env: simpy.Environment, by_hour: list[int]):
         self.env = env
         self.by_hour = by_hour
-        self.staff = simpy.PriorityResource(env, capacity=max(1, max(by_hour)))
-        self._off: list[simpy.resources.resource.PriorityRequest] = []
-        env.process(self._run())
+        self.busy = 0
+        self.waiting: deque[simpy.Event] = deque()
+        env.process(self._shifts())
 
-    def _run(self):
+    def on_duty(self) -> int:
+        return self.by_hour[int(self.env.now % 24)]
+
+    def request(self) -> simpy.Event | None:
+        """None if a clinician takes the patient now; otherwise an event for their turn."""
+        if not self.waiting and self.busy < self.on_duty():
+            self.busy += 1
+            return None
+        turn = self.env.event()
+        self.waiting.append(turn)
+        return turn
+
+    def release(self, _event: simpy.Event | None = None) -> None:
+        self.busy -= 1
+        self._call_next()
+
+    def _call_next(self) -> None:
+        on_duty = self.on_duty()
+        while self.waiting and self.busy < on_duty:
+            self.busy += 1
+            self.waiting.popleft().succeed()
+
+    def _shifts(self):
         while True:
-            hour = int(self.env.now % 24)
-            want_off = self.staff.capacity - self.by_hour[hour]
-            while len(self._off) < want_off:
-                self._off.append(self.staff.request(priority=STAFF_OFF_DUTY))
-            while len(self._off) > want_off:
-                self.staff.release(self._off.pop())
-            yield self.env.timeout(1.0)
+            yield self.env.timeout(1.0 - self.env.now % 1.0)
+            self._call_next()
 
 
 class Emergency:
@@ -59,15 +79,16 @@ class Emergency:
         self.cfg = cfg
         n_sites = model.pools.n_sites
         shares = np.array([s.catchment_share for s in model.config.acute.sites])
-        self.rotas = [
-            Rota(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour]) for share in shares
+        self.clinicians = [
+            Clinicians(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour]) for share in shares
         ]
-        assert len(self.rotas) == n_sites
+        assert len(self.clinicians) == n_sites
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
         self.vw_pool = model.pools.index("virtual_ward")
+        self._first_open = 0  # attendances before this row have all left A&E
         self.log = Columns(
-            person_id=np.int64, age_band=np.int8, frailty=np.int8, route=np.int8, site=np.int16,
+            person=np.int64, person_id=np.int64, age_band=np.int8, frailty=np.int8, route=np.int8, site=np.int16,
             arrival_h=np.float64, decision_h=np.float64, departure_h=np.float64,
             admitted=np.bool_, avoided=np.bool_, handle=np.int64,
         )
@@ -100,7 +121,7 @@ class Emergency:
             pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
         )
         rows = self.log.extend(
-            person_id=pid, age_band=band, frailty=frailty, route=route, site=site,
+            person=people, person_id=pid, age_band=band, frailty=frailty, route=route, site=site,
             arrival_h=arrival_h, decision_h=np.full(people.size, np.nan),
             departure_h=np.full(people.size, np.nan), admitted=np.zeros(people.size, bool),
             avoided=np.zeros(people.size, bool), handle=np.full(people.size, -1),
@@ -109,28 +130,41 @@ class Emergency:
 
     def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
         env = self.model.env
+        log = self.log
         for i in range(people.size):
             wait = arrival_h[i] - env.now
             if wait > 0:
                 yield env.timeout(wait)
+            clinicians = self.clinicians[site[i]]
+            turn = clinicians.request()
+            if turn is None and not admit[i]:
+                # Seen at once and sent home: one event, no process, no agent.
+                env.timeout(assess_h[i]).callbacks.append(clinicians.release)
+                log.decision_h[rows[i]] = log.departure_h[rows[i]] = env.now + assess_h[i] + treat_h[i]
+                continue
             patient = Patient(self.model, int(people[i]), int(rows[i]))
             env.process(
                 self._journey(
-                    patient, int(site[i]), float(assess_h[i]), float(treat_h[i]),
+                    patient, clinicians, turn, float(assess_h[i]), float(treat_h[i]),
                     bool(admit[i]), bool(avoidable[i]), float(vw_h[i]), routes, i,
                 )
             )
 
-    def _journey(self, patient, site, assess_h, treat_h, admit, avoidable, vw_h, routes, i):
+    def _journey(self, patient, clinicians, turn, assess_h, treat_h, admit, avoidable, vw_h, routes, i):
         m = self.model
         env = m.env
         log = self.log
-        rota = self.rotas[site]
-        with rota.staff.request(priority=PATIENT) as clinician:
-            yield clinician
-            yield env.timeout(assess_h)
-        yield env.timeout(treat_h)
+        if turn is not None:
+            yield turn
+        yield env.timeout(assess_h)
+        clinicians.release()
         row = patient.ae_row
+        if not admit:
+            # Treated and sent home: nothing later depends on them, so no more events.
+            log.decision_h[row] = log.departure_h[row] = env.now + treat_h
+            patient.remove()
+            return
+        yield env.timeout(treat_h)
         log.decision_h[row] = env.now
         if admit and avoidable and m.clock.has_free_slot(self.vw_pool):
             handle = m.clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0)
@@ -143,13 +177,15 @@ class Emergency:
             log.handle[row] = handle
             yield m.clock.wait_for_bed(handle)
         log.departure_h[row] = env.now
-        m.population.in_ae[patient.person] = False
         patient.remove()
 
-    @staticmethod
-    def within(hours: float, arrival: np.ndarray, departure: np.ndarray) -> np.ndarray:
-        return (departure - arrival) <= hours + 1e-9
-
-    @staticmethod
-    def over(hours: float, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(end - start, nan=-math.inf) > hours
+    def left_by(self, t_hours: float) -> None:
+        """Let people who have left A&E by now start new episodes of care."""
+        log = self.log
+        rows = np.arange(self._first_open, log.n)
+        if rows.size == 0:
+            return
+        gone = log.departure_h[rows] <= t_hours
+        self.model.population.in_ae[log.person[rows[gone]]] = False
+        still = np.flatnonzero(~gone)
+        self._first_open = int(rows[still[0]]) if still.size else log.n
