@@ -80,7 +80,7 @@ class Demand:
         extra = population.sample_recent(rng, day * 24.0, total * (recent_multiplier - 1.0))
         people = np.concatenate([people, extra])
         people = np.unique(people)
-        people = people[~population.busy[people]]
+        people = people[~population.is_busy(people)]
         rng.shuffle(people)
         code = population.code[people]
         cum = np.cumsum(rates[:, code], axis=0)

@@ -74,7 +74,7 @@ class WholeSystemModel(mesa.Model):
         self.community.prefill(rng)
         candidates = self.population.sample_by_rate(rng, self.demand.base[AMBULANCE], days=365.0 * 0.05)
         candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
-        self.hospital.prefill(rng, candidates[~self.population.busy[candidates]])
+        self.hospital.prefill(rng, candidates[~self.population.is_busy(candidates)])
         self._settle()
         self.recorder.start()
 
@@ -99,7 +99,7 @@ class WholeSystemModel(mesa.Model):
     def pick_people(self, rng: np.random.Generator, n: int, *, min_band: int, residence: int) -> np.ndarray:
         """n people of at least an age band, living as given, not in hospital."""
         pop = self.population
-        eligible = lambda i: (pop.age_band[i] >= min_band) & (pop.residence[i] == residence) & ~pop.busy[i]  # noqa: E731
+        eligible = lambda i: (pop.age_band[i] >= min_band) & (pop.residence[i] == residence) & ~pop.is_busy(i)  # noqa: E731
         n_eligible = int(np.count_nonzero(pop.age_band >= min_band))
         people = pop._pick(rng, eligible, n, max(n_eligible, 1))
         pop.episodes[people] += 1

@@ -117,16 +117,21 @@ class Population:
         idx = np.concatenate(chosen)
         return rng.permutation(idx)[:k]
 
+    def _counts_by_code(self) -> np.ndarray:
+        """People in each cohort, as [age band, frailty, residence]."""
+        return np.bincount(self.code, minlength=N_CODES).reshape(N_BANDS, 4, 3)
+
     def age_and_frailty(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:
         """Birthdays that cross a band edge, and frailty progressing by one level."""
-        counts = np.bincount(self.age_band, minlength=N_BANDS)
+        by_code = self._counts_by_code()
+        counts = by_code.sum(axis=(1, 2))
+        not_severe = by_code[:, :3, :].sum(axis=(1, 2))
         changed = []
         for b in range(N_BANDS - 1):
             k = rng.poisson(counts[b] * days / (BAND_YEARS[b] * 365.0))
             idx = self._pick(rng, lambda i, b=b: self.age_band[i] == b, k, counts[b])
             self.age_band[idx] = b + 1
             changed.append(idx)
-        not_severe = np.bincount(self.age_band[self.frailty < 3], minlength=N_BANDS)
         for b in range(N_BANDS):
             k = rng.poisson(not_severe[b] * self._frailty_step[b] * days / 365.0)
             idx = self._pick(
@@ -144,15 +149,18 @@ class Population:
         Care-home residents and people with a home-care package die at the end of their
         place or package (their stay in that pool), so the pool frees the place.
         """
-        at_risk = (self.residence == HOME) & ~self.busy
-        counts = np.bincount(self.code[at_risk], minlength=N_CODES)
+        counts = np.bincount(self.code, minlength=N_CODES)
+        busy = np.flatnonzero(self.in_hospital | self.in_ae)
+        counts -= np.bincount(self.code[busy], minlength=N_CODES)
         dead = []
         for code in np.flatnonzero(counts):
-            band, frailty, _ = code_parts(code)
+            band, frailty, residence = code_parts(code)
+            if residence != HOME:
+                continue
             rate = self._mortality_fit[band] * self.config.mortality_hr_by_frailty[frailty]
             k = rng.poisson(counts[code] * rate * days / 365.0)
             if k:
-                eligible = lambda i, c=code: (self.code[i] == c) & ~self.busy[i]  # noqa: E731
+                eligible = lambda i, c=code: (self.code[i] == c) & ~self.is_busy(i)  # noqa: E731
                 dead.append(self._pick(rng, eligible, k, counts[code]))
         idx = np.concatenate(dead) if dead else np.empty(0, dtype=np.int64)
         return idx
@@ -181,6 +189,9 @@ class Population:
         """People already in an episode of urgent care, who cannot start another."""
         return self.in_hospital | self.in_ae
 
+    def is_busy(self, idx: np.ndarray) -> np.ndarray:
+        return self.in_hospital[idx] | self.in_ae[idx]
+
     def refresh(self, idx: np.ndarray) -> None:
         if idx.size:
             self.code[idx] = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
@@ -194,17 +205,18 @@ class Population:
     ) -> np.ndarray:
         """People with a need today, each drawn with probability proportional to their rate.
 
-        Events are a Poisson process per person; at most a handful per person per day, so
-        drawing the day's total and then the people (with replacement) is exact.
+        Thinning of a Poisson process: propose people uniformly at the highest rate and
+        keep each with probability (their rate / the highest). Exact, and far cheaper than
+        a cumulative sum over millions of people.
         """
-        rate = rate_by_code[self.code] * (days / 365.0)
-        cum = np.cumsum(rate)
-        total = cum[-1] if cum.size else 0.0
-        k = rng.poisson(total) if total > 0 else 0
-        if k == 0:
+        rate = np.asarray(rate_by_code, dtype=np.float64) * (days / 365.0)
+        top = float(rate.max()) if rate.size else 0.0
+        if top <= 0:
             return np.empty(0, dtype=np.int64)
-        people = np.searchsorted(cum, rng.random(k) * total, side="right")
-        return np.minimum(people, self.size - 1).astype(np.int64)
+        k = rng.poisson(self.size * top)
+        proposed = rng.integers(0, self.size, size=k)
+        keep = rng.random(k) * top < rate[self.code[proposed]]
+        return proposed[keep].astype(np.int64)
 
     def sample_recent(
         self, rng: np.random.Generator, now_h: float, extra_rate_by_code: np.ndarray, days: float = 1.0

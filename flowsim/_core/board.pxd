@@ -1,6 +1,7 @@
 # The compiled bed-and-transfer core: C-level declarations. See docs/core.md for the
 # semantics and flowsim/_core/reference.py for the readable twin it must match exactly.
 
+cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libcpp.vector cimport vector
 
@@ -55,6 +56,9 @@ cdef struct Pool:
     int64_t requested
 
 
+# final: no subclass can override the cdef methods, so they are called directly (and
+# inlined by the C++ compiler) rather than through a virtual table.
+@cython.final
 cdef class Board:
     cdef double _now
     cdef int64_t _seq

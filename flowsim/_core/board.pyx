@@ -15,6 +15,7 @@ the twin does, in the same order (-ffp-contract=off keeps the compiler from fusi
 `a + b * c` into one rounding, which Python never does).
 """
 
+cimport cython
 from libc.math cimport INFINITY
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libc.string cimport memcpy
@@ -25,7 +26,7 @@ import numpy as np
 
 cnp.import_array()
 
-from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, as_capacities
+from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, STATS_HOURS, STATS_INT, as_capacities
 
 GRANTED = 1
 MOVED = 2
@@ -159,6 +160,7 @@ cdef inline object _column(const void* src, Py_ssize_t n, int typenum, size_t it
 
 # ----------------------------------------------------------------------------- Board
 
+@cython.final
 cdef class Board:
     """Capacity pools, their queues and the calendar of stays and transfers (docs/core.md).
 
@@ -294,10 +296,8 @@ cdef class Board:
         cdef double now = self._now
         cdef Pool* s
         out = {}
-        for key in ("capacity", "occupied", "queued", "delayed") + STATS_COUNTERS:
-            out[key] = np.empty(n, dtype=np.int64)
-        for key in ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours"):
-            out[key] = np.empty(n, dtype=np.float64)
+        for key in STATS_INT + STATS_HOURS + STATS_COUNTERS:
+            out[key] = np.empty(n, dtype=np.float64 if key in STATS_HOURS else np.int64)
         cdef int64_t[::1] capacity = out["capacity"], occupied = out["occupied"]
         cdef int64_t[::1] queued = out["queued"], delayed = out["delayed"]
         cdef int64_t[::1] granted = out["granted"], moved = out["moved"]

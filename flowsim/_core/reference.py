@@ -32,6 +32,7 @@ _CAPACITY = 4  # (pool, capacity): a scheduled capacity change
 
 MAX_LEGS = 32767  # legs are reported as int16
 
+# The keys of Board.stats(), in order: state now, time integrals, counters.
 STATS_INT = ("capacity", "occupied", "queued", "delayed")
 STATS_HOURS = ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours")
 STATS_COUNTERS = ("granted", "moved", "departed", "lost", "requested")
@@ -209,12 +210,7 @@ class Board:
     def stats(self) -> dict[str, np.ndarray]:
         """Per-pool state now, time integrals since time 0 (up to `now`), and counters."""
         now = self._now
-        out: dict[str, np.ndarray] = {
-            "capacity": np.array(self._capacity, dtype=np.int64),
-            "occupied": np.array(self._occupied, dtype=np.int64),
-            "queued": np.array(self._queued, dtype=np.int64),
-            "delayed": np.array(self._delayed, dtype=np.int64),
-        }
+        out = {key: np.array(getattr(self, "_" + key), dtype=np.int64) for key in STATS_INT}
         # The integrals are brought to `now` without being stored, so stats() changes nothing.
         for key, hours, count in (
             ("capacity_hours", self._capacity_hours, self._capacity),

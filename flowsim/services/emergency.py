@@ -167,7 +167,7 @@ class Emergency:
         yield env.timeout(treat_h)
         log.decision_h[row] = env.now
         if admit and avoidable and m.clock.has_free_slot(self.vw_pool):
-            handle = m.clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0)
+            handle = m.clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0, now=True)
             m.hospital.register(handle, patient.person, VIRTUAL_WARD)
             log.avoided[row] = True
             admit = False

@@ -97,7 +97,7 @@ class Hospital:
         people = []
         for b in range(len(AGE_BANDS)):
             k = int(np.count_nonzero(bands == b))
-            eligible = lambda i, b=b: (pop.age_band[i] == b) & ~pop.busy[i] & (pop.residence[i] != CARE_HOME)  # noqa: E731
+            eligible = lambda i, b=b: (pop.age_band[i] == b) & ~pop.is_busy(i) & (pop.residence[i] != CARE_HOME)  # noqa: E731
             people.append(pop._pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
         people = np.concatenate(people)
         people = people[~np.isin(people, busy)]
@@ -182,7 +182,7 @@ class Hospital:
         ):
             sel = ended & (pool == m.pools.index(pool_name))
             people = routes.person[h[sel]]
-            ok = (pop.residence[people] == residence) & ~pop.busy[people]
+            ok = (pop.residence[people] == residence) & ~pop.is_busy(people)
             people = people[ok]
             u = m.keyed.uniform(pop.person_id[people], pop.episodes[people], 40)
             m.deaths.append(people[u < p_death])

@@ -36,7 +36,7 @@ class PrimaryCare:
         wanting = np.concatenate([self.deferred, people])
         _, first = np.unique(wanting, return_index=True)  # a deferred patient asking again is one
         wanting = wanting[np.sort(first)]
-        wanting = wanting[~pop.busy[wanting]]
+        wanting = wanting[~pop.is_busy(wanting)]
         self.deferred = np.empty(0, dtype=np.int64)
         if m.weekday(day) < 5:
             # Within a practice, first come first served: the deferred and today's in order.
