@@ -11,6 +11,7 @@ two runs must be identical; the timing covers admit() and advance() calls only.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import statistics
 import time
@@ -57,9 +58,24 @@ def make_stream(n: int, seed: int) -> list[tuple]:
     return stream
 
 
-def run(board_cls, stream: list[tuple]) -> tuple[float, float, dict[str, np.ndarray]]:
+def run(board_cls, stream: list[tuple], gc_on: bool = False) -> tuple[float, float, dict[str, np.ndarray]]:
     """Feed the stream a day at a time; returns (seconds in all, seconds in advance(),
-    all events concatenated)."""
+    all events concatenated).
+
+    By default the cyclic garbage collector is off while timing, as in timeit. With it on,
+    as in a model run, its scans of every live Python object (the stream, the twin's
+    routes) are triggered by the twin's per-event allocations and slow the twin further.
+    """
+    gc.collect()
+    if not gc_on:
+        gc.disable()
+    try:
+        return _run(board_cls, stream)
+    finally:
+        gc.enable()
+
+
+def _run(board_cls, stream: list[tuple]) -> tuple[float, float, dict[str, np.ndarray]]:
     board = board_cls(CAPACITIES)
     chunks = []
     i, n = 0, len(stream)
@@ -102,32 +118,43 @@ def main() -> None:
 
     print(f"{args.admissions} admissions, pools {CAPACITIES}, seed {args.seed}, "
           f"median of {args.repeats}; Python {platform.python_version()} on {platform.machine()}")
-    rates, advance_rates, reference_events = {}, {}, None
-    for name, cls in impls.items():
-        times, advance_times = [], []
-        for _ in range(args.repeats):
-            seconds, in_advance, events = run(cls, stream)
-            times.append(seconds)
-            advance_times.append(in_advance)
-        if reference_events is None:
-            reference_events = events
-        else:
-            for key in reference_events:
-                if not np.array_equal(reference_events[key], events[key]):
-                    raise SystemExit(f"FAIL: {name} differs from the twin in events[{key!r}]")
-        n_events = len(events["time"])
-        rates[name] = n_events / statistics.median(times)
-        advance_rates[name] = n_events / statistics.median(advance_times)
-        kinds = np.bincount(events["kind"], minlength=6)[1:]
-        print(f"{name:22s} {n_events} events in {statistics.median(times):7.3f} s "
-              f"= {rates[name]:12,.0f} events/s; in advance() alone "
-              f"{statistics.median(advance_times):7.3f} s = {advance_rates[name]:12,.0f} events/s")
-    print(f"events by kind (granted, moved, fit, departed, lost): {kinds.tolist()}")
-    if len(rates) == 2:
-        (twin, compiled), (twin_adv, compiled_adv) = rates.values(), advance_rates.values()
-        print(f"event arrays identical; compiled/twin = {compiled / twin:.1f}x overall "
-              f"(admit + advance), {compiled_adv / twin_adv:.1f}x in advance() alone")
+    for gc_on in (False, True):
+        print(f"-- garbage collector {'on, as in a model run' if gc_on else 'off, as in timeit'}")
+        rates = compare(impls, stream, args.repeats, gc_on)
+        if len(rates) == 2:
+            (twin, compiled), (twin_adv, compiled_adv) = zip(*rates.values())
+            print(f"event arrays identical; compiled/twin = {compiled / twin:.1f}x overall "
+                  f"(admit + advance), {compiled_adv / twin_adv:.1f}x in advance() alone")
 
+
+def compare(impls: dict, stream: list[tuple], repeats: int, gc_on: bool) -> dict[str, tuple[float, float]]:
+    """Median events/s of each implementation, overall and in advance() alone."""
+    # The implementations take turns within each repeat, so a change in machine load
+    # during the benchmark falls on both.
+    times = {name: [] for name in impls}
+    advance_times = {name: [] for name in impls}
+    for _ in range(repeats):
+        reference_events = None
+        for name, cls in impls.items():
+            seconds, in_advance, events = run(cls, stream, gc_on)
+            times[name].append(seconds)
+            advance_times[name].append(in_advance)
+            if reference_events is None:
+                reference_events = events
+            else:
+                for key in reference_events:
+                    if not np.array_equal(reference_events[key], events[key]):
+                        raise SystemExit(f"FAIL: {name} differs from the twin in events[{key!r}]")
+    n_events = len(events["time"])
+    rates = {}
+    for name in impls:
+        total, in_advance = statistics.median(times[name]), statistics.median(advance_times[name])
+        rates[name] = (n_events / total, n_events / in_advance)
+        print(f"{name:22s} {n_events} events in {total:7.3f} s = {rates[name][0]:12,.0f} events/s; "
+              f"in advance() alone {in_advance:7.3f} s = {rates[name][1]:12,.0f} events/s")
+    kinds = np.bincount(events["kind"], minlength=6)[1:]
+    print(f"events by kind (granted, moved, fit, departed, lost): {kinds.tolist()}")
+    return rates
 
 if __name__ == "__main__":
     main()
