@@ -38,28 +38,28 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# The headline KPIs (DESIGN §5), in reading order: column, label, how to show one value.
-# A fraction is shown as a percentage.
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("population", "Population (mean)", "count"),
-    ("ae_attendances", "A&E attendances", "count"),
-    ("ae_4h_pct", "A&E patients leaving within 4 hours", "pct"),
-    ("ae_12h_dta_waits", "12-hour waits from decision to admit", "count"),
-    ("emergency_admissions", "Emergency admissions", "count"),
-    ("emergency_admissions_per_1000", "Emergency admissions per 1,000 people a year", "rate"),
-    ("elective_admissions", "Elective admissions", "count"),
-    ("elective_cancellations", "Elective cancellations on the day", "count"),
-    ("acute_beds_mean", "Acute (G&A) beds available, mean", "count"),
-    ("acute_occupancy_mean", "Acute bed occupancy, mean", "fraction"),
-    ("acute_occupancy_p95", "Acute bed occupancy, 95th percentile", "fraction"),
-    ("dtoc_bed_days", "Delayed transfer of care (DTOC) bed-days", "count"),
-    ("dtoc_beds_mean", "Beds occupied by delayed patients, mean", "rate"),
-    ("mean_los_days", "Mean acute length of stay (days)", "rate"),
-    ("pathway_share_p0", "Discharges home without support (P0)", "fraction"),
-    ("pathway_share_p1", "Discharges home with support (P1)", "fraction"),
-    ("pathway_share_p2", "Discharges to a community bed (P2)", "fraction"),
-    ("pathway_share_p3", "Discharges to a care home (P3)", "fraction"),
-    ("spend_total", "System spend", "money"),
+# The headline KPIs (DESIGN §5) in reading order, with how to show one value; their
+# plain-English labels are defined once, in flowsim.metrics.KPI_LABELS.
+HEADLINE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("population", "count"),
+    ("ae_attendances", "count"),
+    ("ae_4h_pct", "pct"),
+    ("ae_12h_dta_waits", "count"),
+    ("emergency_admissions", "count"),
+    ("emergency_admissions_per_1000", "rate"),
+    ("elective_admissions", "count"),
+    ("elective_cancellations", "count"),
+    ("acute_beds_mean", "count"),
+    ("acute_occupancy_mean", "fraction"),
+    ("acute_occupancy_p95", "fraction"),
+    ("dtoc_bed_days", "count"),
+    ("dtoc_beds_mean", "rate"),
+    ("mean_los_days", "rate"),
+    ("pathway_share_p0", "fraction"),
+    ("pathway_share_p1", "fraction"),
+    ("pathway_share_p2", "fraction"),
+    ("pathway_share_p3", "fraction"),
+    ("spend_total", "money"),
 )
 
 
@@ -213,7 +213,10 @@ def _kpi_rows(kpis: pa.Table) -> list[tuple[str, str, str]]:
     import pyarrow.compute as pc
 
     rows = []
-    for column, label, kind in HEADLINE:
+    from flowsim.metrics import KPI_LABELS
+
+    for column, kind in HEADLINE_FORMATS:
+        label = KPI_LABELS[column][0]
         if column not in kpis.column_names:
             continue
         values = kpis.column(column).cast("double")

@@ -12,9 +12,10 @@ import datetime as dt
 import numpy as np
 
 from flowsim.config.schema import AGE_BANDS, DemandChange, FlowsimConfig
-from flowsim.population import N_BANDS, N_CODES, Population, code_parts
+from flowsim.population import N_CODES, Population, code_parts
+from flowsim.services.emergency import AMBULANCE, WALK_IN
 
-WALK_IN, AMBULANCE, GP = 0, 1, 2
+GP = 2  # a need met by a GP (A&E arrivals keep emergency.py's route codes)
 
 
 class Demand:

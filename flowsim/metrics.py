@@ -7,7 +7,6 @@ routes, so the day loop stays lean.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -182,6 +181,8 @@ class DailyRecorder:
         for p, name in enumerate(PATHWAYS):
             col[f"discharges_{name.lower()}"] = _by_day(r["bed_end_h"][alive & (r["pathway"] == p)], days)
         col["deaths_in_hospital"] = _by_day(r["bed_end_h"][ended & r["dies"]], days)
+        col["deconditioned_patients"] = _by_day(r["bed_end_h"][ended & r["deconditions"]], days)
+        col["care_home_entries"] = _by_day(np.asarray(m.hospital.care_home_entries_h), days)
 
         capacity_h, occupied_h = per_day["capacity_hours"], per_day["occupied_hours"]
         acute_cap = capacity_h[:, :n_sites].sum(axis=1)
@@ -266,6 +267,8 @@ class DailyRecorder:
         for p in PATHWAYS:
             k[f"pathway_share_{p.lower()}"] = total(f"discharges_{p.lower()}") / alive if alive else float("nan")
         k["deaths_in_hospital"] = total("deaths_in_hospital")
+        k["deconditioned_patients"] = total("deconditioned_patients")
+        k["care_home_entries"] = total("care_home_entries")
         k["stranded_mean"] = float(np.mean(daily["stranded"][win]))
         k["super_stranded_mean"] = float(np.mean(daily["super_stranded"][win]))
         for name in ("community_beds", "reablement", "home_care", "care_home", "virtual_ward"):

@@ -17,16 +17,14 @@ import simpy
 from flowsim._core import Board
 from flowsim.clock import CoreClock
 from flowsim.config.schema import FlowsimConfig
-from flowsim.demand import AMBULANCE, GP, WALK_IN, Demand
+from flowsim.demand import GP, Demand
 from flowsim.episodes import DIRECT_ADMISSION, RESIDENT, route_registry
 from flowsim.metrics import DailyRecorder
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import Streams
 from flowsim.services.community import Community
-from flowsim.services.emergency import AMBULANCE as AE_AMBULANCE
-from flowsim.services.emergency import WALK_IN as AE_WALK_IN
-from flowsim.services.emergency import Emergency
+from flowsim.services.emergency import AMBULANCE, Emergency
 from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
@@ -101,7 +99,7 @@ class WholeSystemModel(mesa.Model):
         pop = self.population
         eligible = lambda i: (pop.age_band[i] >= min_band) & (pop.residence[i] == residence) & ~pop.is_busy(i)  # noqa: E731
         n_eligible = int(np.count_nonzero(pop.age_band >= min_band))
-        people = pop._pick(rng, eligible, n, max(n_eligible, 1))
+        people = pop.pick(rng, eligible, n, max(n_eligible, 1))
         pop.episodes[people] += 1
         return people
 
@@ -137,7 +135,7 @@ class WholeSystemModel(mesa.Model):
         pop.episodes[people] += 1
         gp_people = people[kind == GP]
         ae_people = people[kind != GP]
-        ae_route = np.where(kind[kind != GP] == WALK_IN, AE_WALK_IN, AE_AMBULANCE).astype(np.int8)
+        ae_route = kind[kind != GP]  # walk-in or ambulance, in A&E's route codes
         ae_hours = self.demand.arrival_hours(day, ae_people.size, rng)
         gp = self.primary_care.day(day, gp_people, self.streams.generator("primary-care", day))
         ref_people, ref_route, ref_hours, direct, direct_hours = gp

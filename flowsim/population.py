@@ -94,7 +94,7 @@ class Population:
         return inflow / inflow.sum()
 
     # -- daily change ---------------------------------------------------------------------
-    def _pick(self, rng: np.random.Generator, eligible, k: int, n_eligible: int) -> np.ndarray:
+    def pick(self, rng: np.random.Generator, eligible, k: int, n_eligible: int) -> np.ndarray:
         """k distinct people drawn uniformly from the `n_eligible` for whom `eligible` holds.
 
         Rejection sampling from the whole population: cheap for the few events a day.
@@ -129,12 +129,12 @@ class Population:
         changed = []
         for b in range(N_BANDS - 1):
             k = rng.poisson(counts[b] * days / (BAND_YEARS[b] * 365.0))
-            idx = self._pick(rng, lambda i, b=b: self.age_band[i] == b, k, counts[b])
+            idx = self.pick(rng, lambda i, b=b: self.age_band[i] == b, k, counts[b])
             self.age_band[idx] = b + 1
             changed.append(idx)
         for b in range(N_BANDS):
             k = rng.poisson(not_severe[b] * self._frailty_step[b] * days / 365.0)
-            idx = self._pick(
+            idx = self.pick(
                 rng, lambda i, b=b: (self.age_band[i] == b) & (self.frailty[i] < 3), k, not_severe[b]
             )
             self.frailty[idx] += 1
@@ -161,7 +161,7 @@ class Population:
             k = rng.poisson(counts[code] * rate * days / 365.0)
             if k:
                 eligible = lambda i, c=code: (self.code[i] == c) & ~self.is_busy(i)  # noqa: E731
-                dead.append(self._pick(rng, eligible, k, counts[code]))
+                dead.append(self.pick(rng, eligible, k, counts[code]))
         idx = np.concatenate(dead) if dead else np.empty(0, dtype=np.int64)
         return idx
 

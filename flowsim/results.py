@@ -33,7 +33,6 @@ import platform
 import re
 import secrets
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path

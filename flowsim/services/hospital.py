@@ -15,7 +15,7 @@ import numpy as np
 
 from flowsim._core import DEPARTED, FIT, LOST, MOVED
 from flowsim.config.schema import AGE_BANDS
-from flowsim.episodes import DIRECT_ADMISSION, ELECTIVE, RESIDENT
+from flowsim.episodes import ELECTIVE, RESIDENT
 from flowsim.population import CARE_HOME, HOME, HOME_CARE
 from flowsim.services.pathways import Routes
 
@@ -28,6 +28,7 @@ class Hospital:
         self.model = model
         self.cfg = model.config.acute
         self.cancellations_h: list[float] = []
+        self.care_home_entries_h: list[float] = []
         shares = np.array([self.cfg.elective_age_shares[b] for b in AGE_BANDS])
         self.elective_band_p = shares / shares.sum()
 
@@ -98,7 +99,7 @@ class Hospital:
         for b in range(len(AGE_BANDS)):
             k = int(np.count_nonzero(bands == b))
             eligible = lambda i, b=b: (pop.age_band[i] == b) & ~pop.is_busy(i) & (pop.residence[i] != CARE_HOME)  # noqa: E731
-            people.append(pop._pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
+            people.append(pop.pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
         people = np.concatenate(people)
         people = people[~np.isin(people, busy)]
         pop.episodes[people] += 1
@@ -164,6 +165,7 @@ class Hospital:
         same_person = pop.person_id[routes.person[h]] == routes.person_id[h]
         into = (kind == MOVED) & same_person
         ch = into & (pool == m.pools.index("care_home"))
+        self.care_home_entries_h.extend(t[ch].tolist())
         people = routes.person[h[ch]]
         pop.residence[people] = CARE_HOME
         pop.refresh(people)
