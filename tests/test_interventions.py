@@ -1,0 +1,55 @@
+"""Scenario levers on a timeline: they start when configured, ramp, and cost what they say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowsim.config import load_config
+from flowsim.model import simulate
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+pytestmark = pytest.mark.integration
+
+
+def small(interventions, days=30):
+    return load_config(
+        CONFIGS / "small.yaml",
+        {"run.warmup_days": 5, "run.horizon_days": days, "interventions": interventions},
+    )
+
+
+def daily(output, name):
+    return np.asarray(output.daily.column(name).to_pylist(), dtype=float)
+
+
+def test_a_bed_cut_ramps_in_from_its_start_day():
+    cut = {"kind": "capacity", "name": "close a ward a day", "pool": "acute", "site": "north",
+           "relative_change": -0.2, "start_day": 10, "ramp_days": 10}
+    out = simulate(small([cut]), 0)
+    beds = daily(out, "acute_beds")
+    assert beds[:10] == pytest.approx(np.full(10, 225.0))
+    assert np.all(np.diff(beds[10:20]) < 0)  # one step down a day while it ramps
+    assert beds[-1] == pytest.approx(225 - 18)  # north's 90 beds less 20%
+
+
+def test_double_running_costs_land_on_the_payer():
+    lever = {"kind": "running_cost", "name": "new community team", "payer": "community_provider",
+             "annual_cost": 365_000.0, "start_day": 10, "end_day": 20}
+    base = simulate(small([]), 0)
+    more = simulate(small([lever]), 0)
+    extra = daily(more, "spend_community_provider") - daily(base, "spend_community_provider")
+    assert extra[10:20] == pytest.approx(np.full(10, 1000.0))
+    assert extra[:10] == pytest.approx(np.zeros(10))
+    assert extra[20:] == pytest.approx(np.zeros(len(extra) - 20))
+
+
+def test_less_demand_from_care_homes_means_fewer_attendances():
+    """Enhanced health in care homes: residents' emergency demand falls."""
+    lever = {"kind": "demand", "name": "enhanced health in care homes", "relative_change": -0.5,
+             "residence": "care_home", "start_day": 0}
+    base = simulate(small([]), 0)
+    less = simulate(small([lever]), 0)
+    assert daily(less, "ae_attendances").sum() < daily(base, "ae_attendances").sum()
