@@ -127,3 +127,19 @@ def test_episodes_table_has_the_contract_columns():
     requests = np.array(admitted.column("bed_request_h").to_pylist(), dtype=float)
     ok = ~np.isnan(starts)
     assert (starts[ok] >= requests[ok]).all()
+
+
+def test_compiled_core_and_python_twin_give_the_same_run(monkeypatch):
+    """The whole model, not only the core, is bit-identical on either implementation."""
+    import flowsim.model
+    from flowsim._core import CompiledBoard, PythonBoard
+
+    if CompiledBoard is None:
+        pytest.skip("the compiled core is not built")
+    cfg = small(**{"run.horizon_days": 6, "run.warmup_days": 2})
+    outputs = []
+    for board in (CompiledBoard, PythonBoard):
+        monkeypatch.setattr(flowsim.model, "Board", board)
+        outputs.append(simulate(cfg, 0, record_episodes=True))
+    for name in ("daily", "kpis", "episodes"):
+        assert _parquet_bytes(getattr(outputs[0], name)) == _parquet_bytes(getattr(outputs[1], name)), name
