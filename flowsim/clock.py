@@ -27,7 +27,9 @@ class CoreClock:
         self._timer_at = math.inf
         self._batches: list[dict[str, np.ndarray]] = []
 
-    def admit(self, pools, priorities, stays, readies, lags, max_wait: float = math.inf, *, now: bool = False) -> int:
+    def admit(
+        self, pools, priorities, stays, readies, lags, max_wait: float = math.inf, *, now: bool = False
+    ) -> int:
         """Hand a route to the core; `now=True` also runs the core to now, for a caller
         that must know at once whether the first leg was granted."""
         handle = self.board.admit(self.env.now, pools, priorities, stays, readies, lags, max_wait)

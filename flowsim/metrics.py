@@ -66,6 +66,7 @@ def _interval_hours_by_day(start: np.ndarray, end: np.ndarray, days: int) -> np.
     if start.size == 0:
         return np.zeros(days)
     s, e = np.sort(start), np.sort(end)
+
     # Accrued hours by edge T = sum(clip(T - start, 0)) - sum(clip(T - end, 0)).
     def accrued(points, T):
         k = np.searchsorted(points, T, side="right")
@@ -128,7 +129,10 @@ class DailyRecorder:
             self.conservation_failures.append(
                 f"day {day}: {in_hospital} people flagged in hospital, {open_people.size} on open acute routes"
             )
-        if pop.person_id.size != pop.size or pop.next_person_id - pop.size != self.population_deaths + self.hospital_and_care_deaths:
+        if (
+            pop.person_id.size != pop.size
+            or pop.next_person_id - pop.size != self.population_deaths + self.hospital_and_care_deaths
+        ):
             self.conservation_failures.append(f"day {day}: deaths and newcomers do not balance")
 
     # -- tables -------------------------------------------------------------------------
@@ -148,7 +152,11 @@ class DailyRecorder:
 
         ae = m.emergency.log.view()
         col["ae_attendances"] = _by_day(ae["arrival_h"], days)
-        for code, name in ((WALK_IN, "ae_walk_in"), (AMBULANCE, "ae_ambulance_arrivals"), (GP_REFERRAL, "ae_gp_referrals")):
+        for code, name in (
+            (WALK_IN, "ae_walk_in"),
+            (AMBULANCE, "ae_ambulance_arrivals"),
+            (GP_REFERRAL, "ae_gp_referrals"),
+        ):
             col[name] = _by_day(ae["arrival_h"][ae["route"] == code], days)
         departed = _by_day(ae["departure_h"], days)
         within = _by_day(ae["departure_h"][ae["departure_h"] - ae["arrival_h"] <= 4.0 + 1e-9], days)
@@ -160,7 +168,9 @@ class DailyRecorder:
         col["ae_admitted"] = _by_day(ae["arrival_h"][ae["admitted"]], days)
         col["admissions_avoided"] = _by_day(ae["decision_h"][ae["avoided"]], days)
         boarding = ae["admitted"]
-        col["ae_boarding_hours"] = _interval_hours_by_day(ae["decision_h"][boarding], ae["departure_h"][boarding], days)
+        col["ae_boarding_hours"] = _interval_hours_by_day(
+            ae["decision_h"][boarding], ae["departure_h"][boarding], days
+        )
         col["ae_boarders_mean"] = col["ae_boarding_hours"] / 24.0
 
         r = m.routes.view()
@@ -176,7 +186,9 @@ class DailyRecorder:
         los_days = (r["bed_end_h"] - r["bed_start_h"]) / 24.0
         col["acute_los_days_sum"] = _by_day(r["bed_end_h"][ended], days, los_days[ended])
         excess = np.clip(los_days - cfg.costs.excess_trim_days, 0.0, None)
-        col["excess_bed_days"] = _by_day(r["bed_end_h"][ended & (r["kind"] != ELECTIVE)], days, excess[ended & (r["kind"] != ELECTIVE)])
+        col["excess_bed_days"] = _by_day(
+            r["bed_end_h"][ended & (r["kind"] != ELECTIVE)], days, excess[ended & (r["kind"] != ELECTIVE)]
+        )
         alive = ended & ~r["dies"]
         for p, name in enumerate(PATHWAYS):
             col[f"discharges_{name.lower()}"] = _by_day(r["bed_end_h"][alive & (r["pathway"] == p)], days)
@@ -188,14 +200,20 @@ class DailyRecorder:
         acute_cap = capacity_h[:, :n_sites].sum(axis=1)
         col["acute_beds"] = acute_cap / 24.0
         col["acute_bed_days"] = occupied_h[:, :n_sites].sum(axis=1) / 24.0
-        col["acute_occupancy"] = np.where(acute_cap > 0, occupied_h[:, :n_sites].sum(axis=1) / np.maximum(acute_cap, 1e-9), np.nan)
+        col["acute_occupancy"] = np.where(
+            acute_cap > 0, occupied_h[:, :n_sites].sum(axis=1) / np.maximum(acute_cap, 1e-9), np.nan
+        )
         for s, site in enumerate(pools.sites):
-            col[f"acute_{site}_occupancy"] = np.where(capacity_h[:, s] > 0, occupied_h[:, s] / np.maximum(capacity_h[:, s], 1e-9), np.nan)
+            col[f"acute_{site}_occupancy"] = np.where(
+                capacity_h[:, s] > 0, occupied_h[:, s] / np.maximum(capacity_h[:, s], 1e-9), np.nan
+            )
         for name in ("community_beds", "reablement", "home_care", "care_home", "virtual_ward"):
             i = pools.index(name)
             col[f"{name}_capacity"] = capacity_h[:, i] / 24.0
             col[f"{name}_bed_days"] = occupied_h[:, i] / 24.0
-            col[f"{name}_occupancy"] = np.where(capacity_h[:, i] > 0, occupied_h[:, i] / np.maximum(capacity_h[:, i], 1e-9), np.nan)
+            col[f"{name}_occupancy"] = np.where(
+                capacity_h[:, i] > 0, occupied_h[:, i] / np.maximum(capacity_h[:, i], 1e-9), np.nan
+            )
             col[f"{name}_waiting_mean"] = per_day["queued_hours"][:, i] / 24.0
         col["dtoc_bed_days"] = per_day["delayed_hours"][:, :n_sites].sum(axis=1) / 24.0
         col["dtoc_beds"] = col["dtoc_bed_days"]  # bed-days in one day = average delayed beds that day
@@ -207,7 +225,9 @@ class DailyRecorder:
         onward = np.minimum(np.where(np.isnan(r["onward_request_h"]), end, r["onward_request_h"]), end)
         responsibility = cfg.pathways.dtoc_responsibility
         by_org = {org: np.zeros(days) for org in ("nhs", "social_care", "both")}
-        by_org[responsibility["assessment"]] += _interval_hours_by_day(r["fit_h"][delayed], onward[delayed], days) / 24.0
+        by_org[responsibility["assessment"]] += (
+            _interval_hours_by_day(r["fit_h"][delayed], onward[delayed], days) / 24.0
+        )
         for p, name in enumerate(PATHWAYS[1:], start=1):
             sel = delayed & (r["pathway"] == p)
             col[f"dtoc_beds_{name.lower()}"] = _interval_hours_by_day(r["fit_h"][sel], end[sel], days) / 24.0
@@ -216,8 +236,12 @@ class DailyRecorder:
             col[f"dtoc_beds_{org}"] = values
 
         inpatient = acute & np.isfinite(r["bed_start_h"])
-        col["stranded"] = _count_at_midnights(r["bed_start_h"][inpatient], r["bed_end_h"][inpatient], days, STRANDED_DAYS * 24.0)
-        col["super_stranded"] = _count_at_midnights(r["bed_start_h"][inpatient], r["bed_end_h"][inpatient], days, SUPER_STRANDED_DAYS * 24.0)
+        col["stranded"] = _count_at_midnights(
+            r["bed_start_h"][inpatient], r["bed_end_h"][inpatient], days, STRANDED_DAYS * 24.0
+        )
+        col["super_stranded"] = _count_at_midnights(
+            r["bed_start_h"][inpatient], r["bed_end_h"][inpatient], days, SUPER_STRANDED_DAYS * 24.0
+        )
         col["gp_consultations"] = np.asarray(self.gp_consultations, dtype=np.float64)
         col.update(daily_spend(cfg, col, days))
         return col
@@ -240,8 +264,12 @@ class DailyRecorder:
         departures = total("ae_departures")
         k["ae_4h_pct"] = 100.0 * total("ae_within_4h") / departures if departures else float("nan")
         k["ae_12h_dta_waits"] = total("ae_12h_dta_waits")
-        k["ae_conversion_pct"] = 100.0 * total("ae_admitted") / k["ae_attendances"] if k["ae_attendances"] else float("nan")
-        k["ae_ambulance_share"] = total("ae_ambulance_arrivals") / k["ae_attendances"] if k["ae_attendances"] else float("nan")
+        k["ae_conversion_pct"] = (
+            100.0 * total("ae_admitted") / k["ae_attendances"] if k["ae_attendances"] else float("nan")
+        )
+        k["ae_ambulance_share"] = (
+            total("ae_ambulance_arrivals") / k["ae_attendances"] if k["ae_attendances"] else float("nan")
+        )
         k["ae_boarders_mean"] = float(np.mean(daily["ae_boarders_mean"][win]))
         k["emergency_admissions"] = total("emergency_admissions")
         k["emergency_admissions_per_1000"] = k["emergency_admissions"] / population * 1000.0 * 365.0 / days
@@ -251,13 +279,17 @@ class DailyRecorder:
         k["elective_cancellations"] = total("elective_cancellations")
         beds = daily["acute_beds"][win]
         k["acute_beds_mean"] = float(np.mean(beds))
-        k["acute_occupancy_mean"] = total("acute_bed_days") / float(np.sum(beds)) if np.sum(beds) else float("nan")
+        k["acute_occupancy_mean"] = (
+            total("acute_bed_days") / float(np.sum(beds)) if np.sum(beds) else float("nan")
+        )
         occupancy = daily["acute_occupancy"][win]
         k["acute_occupancy_p95"] = float(np.nanpercentile(occupancy, 95))
         k["acute_days_above_92"] = float(np.count_nonzero(occupancy > HIGH_OCCUPANCY))
         k["dtoc_bed_days"] = total("dtoc_bed_days")
         k["dtoc_beds_mean"] = k["dtoc_bed_days"] / days
-        k["dtoc_share_of_beds"] = k["dtoc_beds_mean"] / k["acute_beds_mean"] if k["acute_beds_mean"] else float("nan")
+        k["dtoc_share_of_beds"] = (
+            k["dtoc_beds_mean"] / k["acute_beds_mean"] if k["acute_beds_mean"] else float("nan")
+        )
         for name in ("p1", "p2", "p3", "nhs", "social_care", "both"):
             k[f"dtoc_beds_{name}_mean"] = float(np.mean(daily[f"dtoc_beds_{name}"][win]))
         discharges = total("acute_discharges")
@@ -265,7 +297,9 @@ class DailyRecorder:
         k["mean_los_days"] = total("acute_los_days_sum") / discharges if discharges else float("nan")
         alive = sum(total(f"discharges_{p.lower()}") for p in PATHWAYS)
         for p in PATHWAYS:
-            k[f"pathway_share_{p.lower()}"] = total(f"discharges_{p.lower()}") / alive if alive else float("nan")
+            k[f"pathway_share_{p.lower()}"] = (
+                total(f"discharges_{p.lower()}") / alive if alive else float("nan")
+            )
         k["deaths_in_hospital"] = total("deaths_in_hospital")
         k["deconditioned_patients"] = total("deconditioned_patients")
         k["care_home_entries"] = total("care_home_entries")
@@ -288,7 +322,9 @@ class DailyRecorder:
         m = self.model
         r = m.routes.view()
         acute = r["site"] >= 0
-        emergency = acute & np.isin(r["kind"], (AE_ADMISSION, DIRECT_ADMISSION)) & np.isfinite(r["bed_start_h"])
+        emergency = (
+            acute & np.isin(r["kind"], (AE_ADMISSION, DIRECT_ADMISSION)) & np.isfinite(r["bed_start_h"])
+        )
         out: dict[str, float] = {}
         # 30-day readmission: an emergency admission of the same person within 30 days of
         # leaving hospital alive; counted for discharges in the window.
@@ -307,7 +343,11 @@ class DailyRecorder:
         readmitted = j_ok & (adm_pid[jj] == d_pid) & (adm_t[jj] - d_t <= READMISSION_DAYS * 24.0)
         out["readmissions_30d_pct"] = 100.0 * readmitted.mean() if readmitted.size else float("nan")
         adm_in = emergency & (r["bed_start_h"] >= t0) & (r["bed_start_h"] < t1)
-        out["emergency_admissions_65plus_share"] = float(np.mean(self._band_at_admission(r, adm_in) >= OLDER_BANDS)) if adm_in.any() else float("nan")
+        out["emergency_admissions_65plus_share"] = (
+            float(np.mean(self._band_at_admission(r, adm_in) >= OLDER_BANDS))
+            if adm_in.any()
+            else float("nan")
+        )
         short = (r["bed_end_h"] - r["bed_start_h"]) < 24.0
         done = adm_in & np.isfinite(r["bed_end_h"])
         out["zero_day_share"] = float(np.mean(short[done])) if done.any() else float("nan")
@@ -341,7 +381,9 @@ class DailyRecorder:
         dh = np.flatnonzero(direct)
         n_ae = ae["person_id"].size
         route_name = np.array(ROUTE_NAMES)
-        route = np.concatenate([route_name[ae["route"]], np.where(r["kind"][dh] == ELECTIVE, "elective", "direct")])
+        route = np.concatenate(
+            [route_name[ae["route"]], np.where(r["kind"][dh] == ELECTIVE, "elective", "direct")]
+        )
         site_names = np.array(pools.sites)
         pathway_names = np.array(PATHWAYS + ("",))
 
@@ -378,7 +420,9 @@ class DailyRecorder:
                 "bed_end_h": nan_to_null(end),
                 "delayed_hours": nan_to_null(delayed),
                 "site": pa.array(site_names[np.clip(site, 0, None)], mask=site < 0),
-                "died_in_hospital": pa.array(np.concatenate([np.where(has, r["dies"][hh], False), r["dies"][dh]])),
+                "died_in_hospital": pa.array(
+                    np.concatenate([np.where(has, r["dies"][hh], False), r["dies"][dh]])
+                ),
             }
         ).slice(0, n_ae + dh.size)
 

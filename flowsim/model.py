@@ -50,9 +50,11 @@ class WholeSystemModel(mesa.Model):
         self.routes_builder = RouteBuilder(config, self.pools, self.keyed)
         shares = np.cumsum([s.catchment_share for s in config.acute.sites])
         practices = config.population.practices
-        self.practice_site = np.searchsorted(
-            shares / shares[-1], (np.arange(practices) + 0.5) / practices
-        ).clip(0, self.pools.n_sites - 1).astype(np.int32)
+        self.practice_site = (
+            np.searchsorted(shares / shares[-1], (np.arange(practices) + 0.5) / practices)
+            .clip(0, self.pools.n_sites - 1)
+            .astype(np.int32)
+        )
         self.admit_month_factor = np.asarray(config.emergency.admit_month_factor) / np.mean(
             config.emergency.admit_month_factor
         )
@@ -131,7 +133,9 @@ class WholeSystemModel(mesa.Model):
         self.recorder.population_deaths += dead.size
 
         rng = self.streams.generator("demand", day)
-        people, kind = self.demand.draw(day, pop, rng, self.config.population.demand.recent_discharge_multiplier)
+        people, kind = self.demand.draw(
+            day, pop, rng, self.config.population.demand.recent_discharge_multiplier
+        )
         pop.episodes[people] += 1
         gp_people = people[kind == GP]
         ae_people = people[kind != GP]
@@ -146,8 +150,12 @@ class WholeSystemModel(mesa.Model):
         ae_hours = np.concatenate([ae_hours, ref_hours[fresh]])
         direct_ok = ~np.isin(direct, ae_people)
         self.emergency.attend(ae_people, ae_route, ae_hours)
-        self.hospital.admit_batch(direct[direct_ok], direct_hours[direct_ok], elective=False, kind=DIRECT_ADMISSION)
-        self.hospital.electives(day, self.streams.generator("electives", day), busy=np.concatenate([ae_people, direct]))
+        self.hospital.admit_batch(
+            direct[direct_ok], direct_hours[direct_ok], elective=False, kind=DIRECT_ADMISSION
+        )
+        self.hospital.electives(
+            day, self.streams.generator("electives", day), busy=np.concatenate([ae_people, direct])
+        )
         self.social_care.community_entries(day, self.streams.generator("social-care", day))
 
         self.env.run(until=(day + 1) * 24.0)

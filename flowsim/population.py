@@ -59,9 +59,7 @@ class Population:
             np.array([config.mortality_per_1000_py[b] for b in AGE_BANDS]) / 1000.0,
             np.asarray(config.mortality_hr_by_frailty),
         )
-        self._frailty_step = (
-            np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
-        )
+        self._frailty_step = np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
         self._newcomer_bands = self._stationary_inflow(band_shares)
         self.deaths_today = 0
         self.newcomers_today = 0

@@ -16,7 +16,9 @@ class Columns:
         self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
         self._fill = {name: self._default(dt) for name, dt in self._dtypes.items()}
         self._fill.update(fill or {})
-        self._data = {name: np.full(capacity, self._fill[name], dtype=dt) for name, dt in self._dtypes.items()}
+        self._data = {
+            name: np.full(capacity, self._fill[name], dtype=dt) for name, dt in self._dtypes.items()
+        }
         self._cap = capacity
         self.n = 0
 

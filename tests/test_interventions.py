@@ -26,8 +26,15 @@ def daily(output, name):
 
 
 def test_a_bed_cut_ramps_in_from_its_start_day():
-    cut = {"kind": "capacity", "name": "close a ward a day", "pool": "acute", "site": "north",
-           "relative_change": -0.2, "start_day": 10, "ramp_days": 10}
+    cut = {
+        "kind": "capacity",
+        "name": "close a ward a day",
+        "pool": "acute",
+        "site": "north",
+        "relative_change": -0.2,
+        "start_day": 10,
+        "ramp_days": 10,
+    }
     out = simulate(small([cut]), 0)
     beds = daily(out, "acute_beds")
     assert beds[:10] == pytest.approx(np.full(10, 225.0))
@@ -36,8 +43,14 @@ def test_a_bed_cut_ramps_in_from_its_start_day():
 
 
 def test_double_running_costs_land_on_the_payer():
-    lever = {"kind": "running_cost", "name": "new community team", "payer": "community_provider",
-             "annual_cost": 365_000.0, "start_day": 10, "end_day": 20}
+    lever = {
+        "kind": "running_cost",
+        "name": "new community team",
+        "payer": "community_provider",
+        "annual_cost": 365_000.0,
+        "start_day": 10,
+        "end_day": 20,
+    }
     base = simulate(small([]), 0)
     more = simulate(small([lever]), 0)
     extra = daily(more, "spend_community_provider") - daily(base, "spend_community_provider")
@@ -48,8 +61,13 @@ def test_double_running_costs_land_on_the_payer():
 
 def test_less_demand_from_care_homes_means_fewer_attendances():
     """Enhanced health in care homes: residents' emergency demand falls."""
-    lever = {"kind": "demand", "name": "enhanced health in care homes", "relative_change": -0.5,
-             "residence": "care_home", "start_day": 0}
+    lever = {
+        "kind": "demand",
+        "name": "enhanced health in care homes",
+        "relative_change": -0.5,
+        "residence": "care_home",
+        "start_day": 0,
+    }
     base = simulate(small([]), 0)
     less = simulate(small([lever]), 0)
     assert daily(less, "ae_attendances").sum() < daily(base, "ae_attendances").sum()

@@ -64,12 +64,28 @@ def test_replications_differ():
 
 def test_kpi_columns_follow_the_contract(baseline):
     required = [
-        "scenario", "replication", "population", "days", "ae_attendances", "ae_4h_pct",
-        "ae_12h_dta_waits", "emergency_admissions", "emergency_admissions_per_1000",
-        "elective_admissions", "elective_cancellations", "acute_beds_mean",
-        "acute_occupancy_mean", "acute_occupancy_p95", "dtoc_bed_days", "dtoc_beds_mean",
-        "mean_los_days", "pathway_share_p0", "pathway_share_p1", "pathway_share_p2",
-        "pathway_share_p3", "spend_total",
+        "scenario",
+        "replication",
+        "population",
+        "days",
+        "ae_attendances",
+        "ae_4h_pct",
+        "ae_12h_dta_waits",
+        "emergency_admissions",
+        "emergency_admissions_per_1000",
+        "elective_admissions",
+        "elective_cancellations",
+        "acute_beds_mean",
+        "acute_occupancy_mean",
+        "acute_occupancy_p95",
+        "dtoc_bed_days",
+        "dtoc_beds_mean",
+        "mean_los_days",
+        "pathway_share_p0",
+        "pathway_share_p1",
+        "pathway_share_p2",
+        "pathway_share_p3",
+        "spend_total",
     ]
     assert set(required) <= set(baseline.kpis.column_names)
     assert kpi(baseline, "days") == 60
@@ -78,8 +94,11 @@ def test_kpi_columns_follow_the_contract(baseline):
 
 
 def test_no_demand_means_no_attendances():
-    zero = {f"population.demand.{k}.{b}": 0.0 for k in ("walk_in_per_1000_py", "ambulance_per_1000_py")
-            for b in ("0-15", "16-44", "45-64", "65-74", "75-84", "85+")}
+    zero = {
+        f"population.demand.{k}.{b}": 0.0
+        for k in ("walk_in_per_1000_py", "ambulance_per_1000_py")
+        for b in ("0-15", "16-44", "45-64", "65-74", "75-84", "85+")
+    }
     zero["primary_care.referral_to_ae_share"] = 0.0
     zero["primary_care.overflow_to_ae_share"] = 0.0
     out = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 2}, **zero), 0)
@@ -117,8 +136,22 @@ def test_a_full_care_home_sector_blocks_beds():
 
 def test_episodes_table_has_the_contract_columns():
     out = simulate(small(**{"run.horizon_days": 5, "run.warmup_days": 1}), 0, record_episodes=True)
-    cols = {"person_id", "age_band", "frailty", "route", "ae_arrival_h", "ae_departure_h", "admitted",
-            "bed_request_h", "bed_start_h", "medically_fit_h", "pathway", "bed_end_h", "delayed_hours", "site"}
+    cols = {
+        "person_id",
+        "age_band",
+        "frailty",
+        "route",
+        "ae_arrival_h",
+        "ae_departure_h",
+        "admitted",
+        "bed_request_h",
+        "bed_start_h",
+        "medically_fit_h",
+        "pathway",
+        "bed_end_h",
+        "delayed_hours",
+        "site",
+    }
     assert cols <= set(out.episodes.column_names)
     routes = set(out.episodes.column("route").to_pylist())
     assert {"walk_in", "ambulance"} <= routes

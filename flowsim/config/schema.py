@@ -30,9 +30,7 @@ NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 PerAgeBand = dict[Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"], NonNeg]
 PerFrailty = Annotated[list[NonNeg], Field(min_length=4, max_length=4)]
-Organisation = Literal[
-    "acute_trust", "community_provider", "ccg", "local_authority", "general_practice"
-]
+Organisation = Literal["acute_trust", "community_provider", "ccg", "local_authority", "general_practice"]
 
 
 class Strict(BaseModel):
@@ -254,9 +252,7 @@ class CostsConfig(Strict):
     virtual_ward_day: CostItem
 
 
-PoolName = Literal[
-    "acute", "community_beds", "reablement", "home_care", "care_home", "virtual_ward"
-]
+PoolName = Literal["acute", "community_beds", "reablement", "home_care", "care_home", "virtual_ward"]
 
 
 class CapacityChange(Strict):

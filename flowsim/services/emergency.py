@@ -80,7 +80,8 @@ class Emergency:
         n_sites = model.pools.n_sites
         shares = np.array([s.catchment_share for s in model.config.acute.sites])
         self.clinicians = [
-            Clinicians(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour]) for share in shares
+            Clinicians(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
+            for share in shares
         ]
         assert len(self.clinicians) == n_sites
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
@@ -88,9 +89,18 @@ class Emergency:
         self.vw_pool = model.pools.index("virtual_ward")
         self._first_open = 0  # attendances before this row have all left A&E
         self.log = Columns(
-            person=np.int64, person_id=np.int64, age_band=np.int8, frailty=np.int8, route=np.int8, site=np.int16,
-            arrival_h=np.float64, decision_h=np.float64, departure_h=np.float64,
-            admitted=np.bool_, avoided=np.bool_, handle=np.int64,
+            person=np.int64,
+            person_id=np.int64,
+            age_band=np.int8,
+            frailty=np.int8,
+            route=np.int8,
+            site=np.int16,
+            arrival_h=np.float64,
+            decision_h=np.float64,
+            departure_h=np.float64,
+            admitted=np.bool_,
+            avoided=np.bool_,
+            handle=np.int64,
         )
 
     def attend(self, people: np.ndarray, route: np.ndarray, arrival_h: np.ndarray) -> None:
@@ -107,26 +117,45 @@ class Emergency:
         site = m.site_of(people)
         k = m.keyed
         cfg = self.cfg
-        assess_h = lognormal_from_normal(k.normal(pid, episode, _ASSESS), cfg.assessment_hours.mean, cfg.assessment_hours.cv)
-        treat_h = lognormal_from_normal(k.normal(pid, episode, _TREAT), cfg.treatment_hours.mean, cfg.treatment_hours.cv)
+        assess_h = lognormal_from_normal(
+            k.normal(pid, episode, _ASSESS), cfg.assessment_hours.mean, cfg.assessment_hours.cv
+        )
+        treat_h = lognormal_from_normal(
+            k.normal(pid, episode, _TREAT), cfg.treatment_hours.mean, cfg.treatment_hours.cv
+        )
         month = m.month_index(arrival_h)
         p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
         p = p * np.where(route == WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
         p = np.minimum(p * np.asarray(m.admit_month_factor)[month], 0.95)
         admit = k.uniform(pid, episode, _ADMIT) < p
         avoidable = admit & (k.uniform(pid, episode, _AVOID) < self.avoid_p[band])
-        vw_h = lognormal_from_normal(k.normal(pid, episode, _VW_STAY), cfg.virtual_ward_days.mean, cfg.virtual_ward_days.cv) * 24.0
+        vw_h = (
+            lognormal_from_normal(
+                k.normal(pid, episode, _VW_STAY), cfg.virtual_ward_days.mean, cfg.virtual_ward_days.cv
+            )
+            * 24.0
+        )
         expected_decision = arrival_h + assess_h + treat_h
         routes = m.routes_builder.acute_routes(
             pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
         )
         rows = self.log.extend(
-            person=people, person_id=pid, age_band=band, frailty=frailty, route=route, site=site,
-            arrival_h=arrival_h, decision_h=np.full(people.size, np.nan),
-            departure_h=np.full(people.size, np.nan), admitted=np.zeros(people.size, bool),
-            avoided=np.zeros(people.size, bool), handle=np.full(people.size, -1),
+            person=people,
+            person_id=pid,
+            age_band=band,
+            frailty=frailty,
+            route=route,
+            site=site,
+            arrival_h=arrival_h,
+            decision_h=np.full(people.size, np.nan),
+            departure_h=np.full(people.size, np.nan),
+            admitted=np.zeros(people.size, bool),
+            avoided=np.zeros(people.size, bool),
+            handle=np.full(people.size, -1),
         )
-        m.env.process(self._arrivals(people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes))
+        m.env.process(
+            self._arrivals(people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes)
+        )
 
     def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
         env = self.model.env
@@ -145,8 +174,16 @@ class Emergency:
             patient = Patient(self.model, int(people[i]), int(rows[i]))
             env.process(
                 self._journey(
-                    patient, clinicians, turn, float(assess_h[i]), float(treat_h[i]),
-                    bool(admit[i]), bool(avoidable[i]), float(vw_h[i]), routes, i,
+                    patient,
+                    clinicians,
+                    turn,
+                    float(assess_h[i]),
+                    float(treat_h[i]),
+                    bool(admit[i]),
+                    bool(avoidable[i]),
+                    float(vw_h[i]),
+                    routes,
+                    i,
                 )
             )
 

@@ -46,8 +46,16 @@ class Hospital:
             raise RuntimeError(f"core handle {handle} out of step with the route registry")
 
     def admit(
-        self, person: int, routes: Routes, i: int, kind: int, *, priority: int,
-        max_wait: float = math.inf, ae_row: int = -1, t_offset: float = 0.0,
+        self,
+        person: int,
+        routes: Routes,
+        i: int,
+        kind: int,
+        *,
+        priority: int,
+        max_wait: float = math.inf,
+        ae_row: int = -1,
+        t_offset: float = 0.0,
     ) -> int:
         """Request an acute bed for route i of `routes`; the person is in hospital from now."""
         m = self.model
@@ -58,10 +66,17 @@ class Hospital:
         priorities[0] = priority
         handle = m.clock.admit(pools, priorities, stays, readies, lags, max_wait)
         self.register(
-            handle, person, kind,
-            pathway=routes.pathway[i], site=pools[0], dies=routes.dies[i],
-            deconditions=routes.deconditions[i], last_pool=pools[-1], request_h=m.env.now,
-            onward_request_h=readies[1] if pools.size > 1 else np.nan, ae_row=ae_row,
+            handle,
+            person,
+            kind,
+            pathway=routes.pathway[i],
+            site=pools[0],
+            dies=routes.dies[i],
+            deconditions=routes.deconditions[i],
+            last_pool=pools[-1],
+            request_h=m.env.now,
+            onward_request_h=readies[1] if pools.size > 1 else np.nan,
+            ae_row=ae_row,
         )
         m.population.in_hospital[person] = True
         return handle
@@ -73,8 +88,14 @@ class Hospital:
             return
         pop = m.population
         routes = m.routes_builder.acute_routes(
-            pop.person_id[people], pop.episodes[people], pop.age_band[people], pop.frailty[people],
-            pop.residence[people], m.site_of(people), request_h, np.full(people.size, elective),
+            pop.person_id[people],
+            pop.episodes[people],
+            pop.age_band[people],
+            pop.frailty[people],
+            pop.residence[people],
+            m.site_of(people),
+            request_h,
+            np.full(people.size, elective),
         )
         priority = 1 if elective else 0
         max_wait = self.cfg.elective_max_wait_hours if elective else math.inf
@@ -98,7 +119,9 @@ class Hospital:
         people = []
         for b in range(len(AGE_BANDS)):
             k = int(np.count_nonzero(bands == b))
-            eligible = lambda i, b=b: (pop.age_band[i] == b) & ~pop.is_busy(i) & (pop.residence[i] != CARE_HOME)  # noqa: E731
+            eligible = lambda i, b=b: (
+                (pop.age_band[i] == b) & ~pop.is_busy(i) & (pop.residence[i] != CARE_HOME)
+            )  # noqa: E731
             people.append(pop.pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
         people = np.concatenate(people)
         people = people[~np.isin(people, busy)]
@@ -118,8 +141,14 @@ class Hospital:
         people = np.concatenate(chosen)
         pop.episodes[people] += 1
         routes = m.routes_builder.acute_routes(
-            pop.person_id[people], pop.episodes[people], pop.age_band[people], pop.frailty[people],
-            pop.residence[people], m.site_of(people), np.zeros(people.size), np.zeros(people.size, bool),
+            pop.person_id[people],
+            pop.episodes[people],
+            pop.age_band[people],
+            pop.frailty[people],
+            pop.residence[people],
+            m.site_of(people),
+            np.zeros(people.size),
+            np.zeros(people.size, bool),
         )
         elapsed = rng.random(people.size) * routes.stays[:, 0]  # part of the stay already done
         for i in range(people.size):

@@ -99,7 +99,9 @@ class RouteBuilder:
         short_h = lognormal_from_normal(
             k.normal(person_id, episode, _SHORT_HOURS), a.short_stay_hours.mean, a.short_stay_hours.cv
         )
-        mean_days = np.where(elective, a.elective_los_days.mean, self.los_days[band] * self.los_frailty[frailty])
+        mean_days = np.where(
+            elective, a.elective_los_days.mean, self.los_days[band] * self.los_frailty[frailty]
+        )
         cv = np.where(elective, a.elective_los_days.cv, a.los_cv)
         days = lognormal_from_normal(k.normal(person_id, episode, _LOS), mean_days, cv)
         # Overnight stays end on a ward round: fit on the day the clinical stay runs out, at
@@ -191,9 +193,7 @@ class RouteBuilder:
         ready, lag = p.assessment_hours, p.transfer_lag_hours
 
         p1 = r.pathway == P1
-        restart = p1 & np.where(
-            has_package, u_kind < p.home_care_p1_share, u_kind >= p.p1_new_support_share
-        )
+        restart = p1 & np.where(has_package, u_kind < p.home_care_p1_share, u_kind >= p.p1_new_support_share)
         reable = p1 & ~restart
         leg(restart, 1, "home", 0.0, p.p1_restart_hours, 0.0)
         leg(reable, 1, "reablement", reablement_h, ready["P1"], lag["P1"])
@@ -204,7 +204,9 @@ class RouteBuilder:
         leg(p2, 1, "community_beds", community_h, ready["P2"], lag["P2"])
         p2_care_home = p2 & (u_onward < c.community_onward_care_home)
         p2_home_care = (
-            p2 & ~p2_care_home & ~has_package
+            p2
+            & ~p2_care_home
+            & ~has_package
             & (u_onward < c.community_onward_care_home + c.community_onward_home_care)
         )
         leg(p2_care_home, 2, "care_home", care_home_h2, ready["P3"], lag["P3"])

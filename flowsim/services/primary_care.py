@@ -53,12 +53,16 @@ class PrimaryCare:
         u = rng.random(overflow.size)
         cfg = self.cfg
         self.deferred = overflow[u < cfg.overflow_deferred_share]
-        overflow_ae = overflow[(u >= cfg.overflow_deferred_share) & (u < cfg.overflow_deferred_share + cfg.overflow_to_ae_share)]
+        overflow_ae = overflow[
+            (u >= cfg.overflow_deferred_share) & (u < cfg.overflow_deferred_share + cfg.overflow_to_ae_share)
+        ]
         self.consultations_today = seen.size
 
         u = rng.random(seen.size)
         to_ae = seen[u < cfg.referral_to_ae_share]
-        direct = seen[(u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)]
+        direct = seen[
+            (u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)
+        ]
         ae_people = np.concatenate([to_ae, overflow_ae])
         ae_route = np.concatenate(
             [np.full(to_ae.size, GP_REFERRAL, np.int8), np.full(overflow_ae.size, WALK_IN, np.int8)]

@@ -43,10 +43,24 @@ class SocialCare:
         m = self.model
         older = m.population.older_people()
         for pool, rate, residence, stay, kind in (
-            ("home_care", self.cfg.home_care_community_starts_per_1000_65_py, HOME, self.cfg.home_care_days, HOME_CARE_START),
-            ("care_home", self.cfg.care_home_community_entries_per_1000_65_py, HOME, self.cfg.care_home_days, CARE_HOME_ENTRY),
+            (
+                "home_care",
+                self.cfg.home_care_community_starts_per_1000_65_py,
+                HOME,
+                self.cfg.home_care_days,
+                HOME_CARE_START,
+            ),
+            (
+                "care_home",
+                self.cfg.care_home_community_entries_per_1000_65_py,
+                HOME,
+                self.cfg.care_home_days,
+                CARE_HOME_ENTRY,
+            ),
         ):
             n = rng.poisson(rate * older / 1000.0 / 365.0)
             people = m.pick_people(rng, n, min_band=OLDER_BANDS + 1, residence=residence)
             stay_h = lognormal_from_normal(rng.standard_normal(people.size), stay.mean, stay.cv) * 24.0
-            m.start_routes(people, pool, stay_h, kind=kind, at_h=day * 24.0 + 9.0 + 8.0 * rng.random(people.size))
+            m.start_routes(
+                people, pool, stay_h, kind=kind, at_h=day * 24.0 + 9.0 + 8.0 * rng.random(people.size)
+            )
