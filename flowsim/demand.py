@@ -13,9 +13,11 @@ import numpy as np
 
 from flowsim.config.schema import AGE_BANDS, DemandChange, FlowsimConfig
 from flowsim.population import N_CODES, Population, code_parts
+from flowsim.rng import KeyedUniforms
 from flowsim.services.emergency import AMBULANCE, WALK_IN
 
 GP = 2  # a need met by a GP (A&E arrivals keep emergency.py's route codes)
+_ORDER, _KIND, _HOUR, _MINUTE = range(4)  # slots of the draws keyed by (person, day)
 
 
 class Demand:
@@ -62,33 +64,50 @@ class Demand:
             factor[hit] *= 1.0 + c.relative_change * ramp
         return factor
 
-    def rates(self, day: int) -> np.ndarray:
+    def rates(self, day: int, levers: bool = True) -> np.ndarray:
         """Rates per person-year by [type, cohort code] for this day."""
         date = self.date(day)
         wd, month = date.weekday(), date.month - 1
-        lever = self.lever(day)
+        lever = self.lever(day) if levers else np.ones(N_CODES)
         rates = self.base.copy()
         rates[WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
         rates[AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
         rates[GP] *= self.gp_weekday[wd]
         return rates
 
-    def draw(self, day: int, population: Population, rng: np.random.Generator, recent_multiplier: float):
-        """Today's needs: (people, type), each person at most once, nobody already in hospital."""
+    def draw(
+        self,
+        day: int,
+        population: Population,
+        rng: np.random.Generator,
+        recent_multiplier: float,
+        keyed: KeyedUniforms,
+    ):
+        """Today's needs: (people, type), each person at most once, nobody already in hospital.
+
+        Who has a need comes from the day's stream; what kind of need, and the order within
+        the day, are keyed by person and day, so a scenario that changes who is busy does
+        not reshuffle everyone else's luck.
+        """
         rates = self.rates(day)
         total = rates.sum(axis=0)
-        people = population.sample_by_rate(rng, total)
+        # Thin from the same ceiling as a scenario without levers, so that a lever that
+        # lowers demand removes needs from the same draw rather than redrawing everyone.
+        ceiling = max(float(total.max()), float(self.rates(day, levers=False).sum(axis=0).max()))
+        people = population.sample_by_rate(rng, total, ceiling=ceiling)
         extra = population.sample_recent(rng, day * 24.0, total * (recent_multiplier - 1.0))
-        people = np.concatenate([people, extra])
-        people = np.unique(people)
+        people = np.unique(np.concatenate([people, extra]))
         people = people[~population.is_busy(people)]
-        rng.shuffle(people)
+        pid, days = population.person_id[people], np.full(people.size, day)
+        people = people[np.argsort(keyed.uniform(pid, days, _ORDER), kind="stable")]
+        pid = population.person_id[people]
         code = population.code[people]
         cum = np.cumsum(rates[:, code], axis=0)
-        u = rng.random(people.size) * cum[-1]
+        u = keyed.uniform(pid, days, _KIND) * cum[-1]
         kind = (u[None, :] >= cum).sum(axis=0).clip(0, 2).astype(np.int8)
         return people, kind
 
-    def arrival_hours(self, day: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        hour = np.searchsorted(self.hour_cdf, rng.random(n), side="right").clip(0, 23)
-        return day * 24.0 + hour + rng.random(n)
+    def arrival_hours(self, day: int, person_id: np.ndarray, keyed: KeyedUniforms) -> np.ndarray:
+        days = np.full(person_id.size, day)
+        hour = np.searchsorted(self.hour_cdf, keyed.uniform(person_id, days, _HOUR), side="right").clip(0, 23)
+        return day * 24.0 + hour + keyed.uniform(person_id, days, _MINUTE)

@@ -39,6 +39,7 @@ class WholeSystemModel(mesa.Model):
         self.replication = replication
         self.streams = streams
         self.keyed = streams.keyed("episode")
+        self.keyed_daily = streams.keyed("daily")  # draws keyed by (person, day)
         self.population = Population(config.population, streams.generator("population"))
         self.pools = Pools.from_config(config)
         self.board = Board(np.asarray(self.pools.capacities, dtype=np.int64))
@@ -134,14 +135,14 @@ class WholeSystemModel(mesa.Model):
 
         rng = self.streams.generator("demand", day)
         people, kind = self.demand.draw(
-            day, pop, rng, self.config.population.demand.recent_discharge_multiplier
+            day, pop, rng, self.config.population.demand.recent_discharge_multiplier, self.keyed_daily
         )
         pop.episodes[people] += 1
         gp_people = people[kind == GP]
         ae_people = people[kind != GP]
         ae_route = kind[kind != GP]  # walk-in or ambulance, in A&E's route codes
-        ae_hours = self.demand.arrival_hours(day, ae_people.size, rng)
-        gp = self.primary_care.day(day, gp_people, self.streams.generator("primary-care", day))
+        ae_hours = self.demand.arrival_hours(day, pop.person_id[ae_people], self.keyed_daily)
+        gp = self.primary_care.day(day, gp_people, self.keyed_daily)
         ref_people, ref_route, ref_hours, direct, direct_hours = gp
         # Someone already on their way to A&E today is not also referred there.
         fresh = ~np.isin(ref_people, ae_people)

@@ -199,16 +199,19 @@ class Population:
 
     # -- demand -------------------------------------------------------------------------
     def sample_by_rate(
-        self, rng: np.random.Generator, rate_by_code: np.ndarray, days: float = 1.0
+        self, rng: np.random.Generator, rate_by_code: np.ndarray, days: float = 1.0, ceiling: float | None = None
     ) -> np.ndarray:
         """People with a need today, each drawn with probability proportional to their rate.
 
         Thinning of a Poisson process: propose people uniformly at the highest rate and
         keep each with probability (their rate / the highest). Exact, and far cheaper than
-        a cumulative sum over millions of people.
+        a cumulative sum over millions of people. `ceiling` (a rate per year at least the
+        highest) fixes the proposals, so runs that differ only in rates share them.
         """
         rate = np.asarray(rate_by_code, dtype=np.float64) * (days / 365.0)
         top = float(rate.max()) if rate.size else 0.0
+        if ceiling is not None:
+            top = max(top, ceiling * days / 365.0)
         if top <= 0:
             return np.empty(0, dtype=np.int64)
         k = rng.poisson(self.size * top)

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+_NORMAL_SLOTS = 1 << 20  # uniform slots from here on belong to normal()
 
 
 def _name_key(name: str) -> int:
@@ -54,6 +54,8 @@ class KeyedUniforms:
         self.key = np.uint64(key)
 
     def uniform(self, person: np.ndarray, episode: np.ndarray, slot: int) -> np.ndarray:
+        if not 0 <= slot < _NORMAL_SLOTS * 2:
+            raise ValueError(f"keyed draw slot {slot} out of range")
         with np.errstate(over="ignore"):
             person = np.asarray(person, dtype=np.uint64)
             episode = np.asarray(episode, dtype=np.uint64)
@@ -63,9 +65,13 @@ class KeyedUniforms:
         return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
     def normal(self, person: np.ndarray, episode: np.ndarray, slot: int) -> np.ndarray:
-        """Standard normals by Box-Muller on two keyed uniforms (slots 2*slot, 2*slot+1)."""
-        u1 = self.uniform(person, episode, 2 * slot)
-        u2 = self.uniform(person, episode, 2 * slot + 1)
+        """Standard normals by Box-Muller on two keyed uniforms of their own.
+
+        Normal slots live in a range of uniform slots that `uniform()` callers never use,
+        so normal slot s and uniform slot s are independent draws.
+        """
+        u1 = self.uniform(person, episode, _NORMAL_SLOTS + 2 * slot)
+        u2 = self.uniform(person, episode, _NORMAL_SLOTS + 2 * slot + 1)
         return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 

@@ -71,3 +71,22 @@ def test_less_demand_from_care_homes_means_fewer_attendances():
     base = simulate(small([]), 0)
     less = simulate(small([lever]), 0)
     assert daily(less, "ae_attendances").sum() < daily(base, "ae_attendances").sum()
+
+
+def test_a_demand_lever_removes_needs_without_reshuffling_everyone_else():
+    """Common random numbers: on the lever's first day, the people who still attend A&E
+    are a subset of those who attended without it, arriving at the same times."""
+    lever = {"kind": "demand", "name": "fewer frail attendances", "relative_change": -0.5,
+             "min_age_band": "75-84", "start_day": 3}
+    runs = [simulate(small(levers, days=1), 0, record_episodes=True) for levers in ([], [lever])]
+    first_day = []
+    for out in runs:
+        ep = out.episodes
+        arrival = np.asarray(ep.column("ae_arrival_h").to_pylist(), dtype=float)
+        person = np.asarray(ep.column("person_id").to_pylist())
+        on_day = (arrival >= 72) & (arrival < 96)
+        first_day.append(dict(zip(person[on_day].tolist(), arrival[on_day].tolist())))
+    base, less = first_day
+    assert len(less) < len(base)
+    assert set(less) <= set(base)
+    assert all(base[p] == t for p, t in less.items())

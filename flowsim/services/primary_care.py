@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.rng import KeyedUniforms
 from flowsim.services.emergency import GP_REFERRAL, WALK_IN
+
+# Slots of the draws keyed by (person, day); 0-3 belong to demand.py.
+_OVERFLOW, _REFERRAL, _HOUR, _MINUTE = 10, 11, 12, 13
 
 if TYPE_CHECKING:
     from flowsim.model import WholeSystemModel
@@ -27,13 +31,19 @@ class PrimaryCare:
         hours = np.asarray(cfg.gp_referral_hour_profile, dtype=np.float64)
         self.hour_cdf = np.cumsum(hours) / hours.sum()
         self.deferred = np.empty(0, dtype=np.int64)
+        self.deferred_id = np.empty(0, dtype=np.int64)
         self.consultations_today = 0
 
-    def day(self, day: int, people: np.ndarray, rng: np.random.Generator):
-        """See today's patients; return (to A&E: people, route, hour) and direct admissions."""
+    def day(self, day: int, people: np.ndarray, keyed: KeyedUniforms):
+        """See today's patients; return (to A&E: people, route, hour) and direct admissions.
+
+        Every choice is keyed by (person, day), so scenarios share each person's luck.
+        """
         m = self.model
         pop = m.population
-        wanting = np.concatenate([self.deferred, people])
+        # A deferred request whose person has died (their slot reused) lapses.
+        deferred = self.deferred[pop.person_id[self.deferred] == self.deferred_id]
+        wanting = np.concatenate([deferred, people])
         _, first = np.unique(wanting, return_index=True)  # a deferred patient asking again is one
         wanting = wanting[np.sort(first)]
         wanting = wanting[~pop.is_busy(wanting)]
@@ -50,15 +60,18 @@ class PrimaryCare:
         else:
             seen_mask = np.ones(wanting.size, dtype=bool)  # out-of-hours cover at weekends
         seen, overflow = wanting[seen_mask], wanting[~seen_mask]
-        u = rng.random(overflow.size)
+        days = np.full(wanting.size, day)
+        u_all = keyed.uniform(pop.person_id[wanting], days, _OVERFLOW)
+        u = u_all[~seen_mask]
         cfg = self.cfg
         self.deferred = overflow[u < cfg.overflow_deferred_share]
+        self.deferred_id = pop.person_id[self.deferred]
         overflow_ae = overflow[
             (u >= cfg.overflow_deferred_share) & (u < cfg.overflow_deferred_share + cfg.overflow_to_ae_share)
         ]
         self.consultations_today = seen.size
 
-        u = rng.random(seen.size)
+        u = keyed.uniform(pop.person_id[wanting], days, _REFERRAL)[seen_mask]
         to_ae = seen[u < cfg.referral_to_ae_share]
         direct = seen[
             (u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)
@@ -67,12 +80,15 @@ class PrimaryCare:
         ae_route = np.concatenate(
             [np.full(to_ae.size, GP_REFERRAL, np.int8), np.full(overflow_ae.size, WALK_IN, np.int8)]
         )
-        ae_hours = self.referral_hours(day, ae_people.size, rng)
+        ae_hours = self.referral_hours(day, pop.person_id[ae_people], keyed)
         # A referral later the same day is a new episode of care.
         pop.episodes[ae_people] += 1
         pop.episodes[direct] += 1
-        return ae_people, ae_route, ae_hours, direct, self.referral_hours(day, direct.size, rng)
+        return ae_people, ae_route, ae_hours, direct, self.referral_hours(day, pop.person_id[direct], keyed)
 
-    def referral_hours(self, day: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        hour = np.searchsorted(self.hour_cdf, rng.random(n), side="right").clip(0, 23)
-        return day * 24.0 + hour + rng.random(n) + 1.0  # an hour to get there
+    def referral_hours(self, day: int, person_id: np.ndarray, keyed: KeyedUniforms) -> np.ndarray:
+        days = np.full(person_id.size, day)
+        hour = np.searchsorted(self.hour_cdf, keyed.uniform(person_id, days, _HOUR), side="right")
+        return (
+            day * 24.0 + hour.clip(0, 23) + keyed.uniform(person_id, days, _MINUTE) + 1.0
+        )  # an hour to get there

@@ -1,0 +1,56 @@
+"""Random streams: reproducible, independent of each other, keyed where they must be."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowsim.rng import Streams, lognormal_from_normal
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_stream_does_not_depend_on_other_streams_being_used():
+    a = Streams(7, 0)
+    b = Streams(7, 0)
+    b.generator("something else").random(1000)
+    assert np.array_equal(a.generator("demand", 3).random(5), b.generator("demand", 3).random(5))
+
+
+def test_replications_and_days_get_different_numbers():
+    s0, s1 = Streams(7, 0), Streams(7, 1)
+    assert not np.array_equal(s0.generator("demand", 3).random(5), s1.generator("demand", 3).random(5))
+    assert not np.array_equal(s0.generator("demand", 3).random(5), s0.generator("demand", 4).random(5))
+
+
+def test_keyed_draws_are_a_function_of_person_episode_and_slot():
+    keyed = Streams(7, 0).keyed("episode")
+    person = np.arange(10_000)
+    episode = np.full(10_000, 2)
+    u = keyed.uniform(person, episode, 5)
+    assert np.array_equal(u, keyed.uniform(person, episode, 5))
+    # Order of the people does not matter: each person's luck is their own.
+    order = np.random.default_rng(0).permutation(10_000)
+    assert np.array_equal(u[order], keyed.uniform(person[order], episode[order], 5))
+    assert 0.0 <= u.min() and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.01
+
+
+def test_keyed_slots_and_normals_are_independent():
+    keyed = Streams(7, 0).keyed("episode")
+    person = np.arange(50_000)
+    episode = np.zeros(50_000, dtype=np.int64)
+    for slot in range(6):
+        z = keyed.normal(person, episode, slot)
+        assert abs(z.mean()) < 0.02 and abs(z.std() - 1.0) < 0.02
+        for other in range(2 * slot, 2 * slot + 2):
+            assert abs(np.corrcoef(z, keyed.uniform(person, episode, other))[0, 1]) < 0.02
+    assert abs(np.corrcoef(keyed.uniform(person, episode, 0), keyed.uniform(person, episode, 1))[0, 1]) < 0.02
+
+
+def test_lognormal_has_the_mean_and_cv_asked_for():
+    z = np.random.default_rng(1).standard_normal(400_000)
+    x = lognormal_from_normal(z, 5.0, 0.8)
+    assert x.mean() == pytest.approx(5.0, rel=0.01)
+    assert x.std() / x.mean() == pytest.approx(0.8, rel=0.02)
+    assert np.allclose(lognormal_from_normal(z[:5], 3.0, 0.0), 3.0)
