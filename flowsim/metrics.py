@@ -158,11 +158,18 @@ class DailyRecorder:
             (GP_REFERRAL, "ae_gp_referrals"),
         ):
             col[name] = _by_day(ae["arrival_h"][ae["route"] == code], days)
-        departed = _by_day(ae["departure_h"], days)
-        within = _by_day(ae["departure_h"][ae["departure_h"] - ae["arrival_h"] <= 4.0 + 1e-9], days)
-        col["ae_departures"] = departed
-        col["ae_within_4h"] = within
-        col["ae_4h_pct"] = np.where(departed > 0, 100.0 * within / np.maximum(departed, 1), np.nan)
+        # The 4-hour measure by day of arrival: of those who arrived, the share who left
+        # within 4 hours (anyone still in A&E at the end counts once 4 hours have passed).
+        end_h = days * 24.0
+        stay = ae["departure_h"] - ae["arrival_h"]
+        known = np.isfinite(stay) | (end_h - ae["arrival_h"] > 4.0)
+        within = np.isfinite(stay) & (stay <= 4.0 + 1e-9)
+        col["ae_departures"] = _by_day(ae["departure_h"], days)
+        col["ae_4h_known"] = _by_day(ae["arrival_h"][known], days)
+        col["ae_within_4h"] = _by_day(ae["arrival_h"][within], days)
+        col["ae_4h_pct"] = np.where(
+            col["ae_4h_known"] > 0, 100.0 * col["ae_within_4h"] / np.maximum(col["ae_4h_known"], 1), np.nan
+        )
         dta_long = ae["admitted"] & (ae["departure_h"] - ae["decision_h"] > 12.0)
         col["ae_12h_dta_waits"] = _by_day(ae["departure_h"][dta_long], days)
         col["ae_admitted"] = _by_day(ae["arrival_h"][ae["admitted"]], days)
@@ -185,7 +192,10 @@ class DailyRecorder:
         col["acute_discharges"] = _by_day(r["bed_end_h"][ended], days)
         los_days = (r["bed_end_h"] - r["bed_start_h"]) / 24.0
         col["acute_los_days_sum"] = _by_day(r["bed_end_h"][ended], days, los_days[ended])
-        excess = np.clip(los_days - cfg.costs.excess_trim_days, 0.0, None)
+        # Excess bed days are paid on the clinical stay (to medically fit); the days a fit
+        # patient waits are not paid for, and fall to the trust as delayed bed days.
+        clinical_days = (np.fmin(r["fit_h"], r["bed_end_h"]) - r["bed_start_h"]) / 24.0
+        excess = np.clip(clinical_days - cfg.costs.excess_trim_days, 0.0, None)
         col["excess_bed_days"] = _by_day(
             r["bed_end_h"][ended & (r["kind"] != ELECTIVE)], days, excess[ended & (r["kind"] != ELECTIVE)]
         )
@@ -261,8 +271,8 @@ class DailyRecorder:
         k["population"] = population
         k["days"] = float(days)
         k["ae_attendances"] = total("ae_attendances")
-        departures = total("ae_departures")
-        k["ae_4h_pct"] = 100.0 * total("ae_within_4h") / departures if departures else float("nan")
+        known = total("ae_4h_known")
+        k["ae_4h_pct"] = 100.0 * total("ae_within_4h") / known if known else float("nan")
         k["ae_12h_dta_waits"] = total("ae_12h_dta_waits")
         k["ae_conversion_pct"] = (
             100.0 * total("ae_admitted") / k["ae_attendances"] if k["ae_attendances"] else float("nan")

@@ -22,6 +22,8 @@ from flowsim.services.pathways import Routes
 if TYPE_CHECKING:
     from flowsim.model import WholeSystemModel
 
+_PLACE_ENDS_IN_DEATH = 40  # keyed-draw slot (see pathways.py and emergency.py for the others)
+
 
 class Hospital:
     def __init__(self, model: "WholeSystemModel"):
@@ -205,18 +207,20 @@ class Hospital:
         pop.refresh(people)
 
         # The end of a care-home stay is a death; the end of a package, a death or a return
-        # to independence. Someone in hospital at that moment is left to their hospital route.
+        # to independence. Someone in A&E or hospital at that moment loses the place, and
+        # their hospital route decides what happens next.
         ended = (kind == DEPARTED) & same_person & (pool >= n_sites)
         for pool_name, residence, p_death in (
             ("care_home", CARE_HOME, 1.0),
             ("home_care", HOME_CARE, m.config.social_care.home_care_ends_in_death),
         ):
             sel = ended & (pool == m.pools.index(pool_name))
-            people = routes.person[h[sel]]
-            ok = (pop.residence[people] == residence) & ~pop.is_busy(people)
-            people = people[ok]
-            u = m.keyed.uniform(pop.person_id[people], pop.episodes[people], 40)
-            m.deaths.append(people[u < p_death])
-            back_home = people[u >= p_death]
-            pop.residence[back_home] = HOME
-            pop.refresh(back_home)
+            holders = routes.person[h[sel]]
+            holders = holders[pop.residence[holders] == residence]
+            busy = pop.is_busy(holders)
+            at_home = holders[~busy]
+            u = m.keyed.uniform(pop.person_id[at_home], pop.episodes[at_home], _PLACE_ENDS_IN_DEATH)
+            m.deaths.append(at_home[u < p_death])
+            moved_out = np.concatenate([holders[busy], at_home[u >= p_death]])
+            pop.residence[moved_out] = HOME
+            pop.refresh(moved_out)

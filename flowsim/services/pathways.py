@@ -92,7 +92,7 @@ class RouteBuilder:
         self.frailty_odds = np.asarray(p.frailty_odds_multiplier)
 
     # -- acute stay ---------------------------------------------------------------------
-    def _stay_to_fit_hours(self, person_id, episode, band, frailty, request_h, elective) -> np.ndarray:
+    def _stay_to_fit_hours(self, person_id, episode, band, frailty, start_h, elective) -> np.ndarray:
         k = self.keyed
         a = self.acute
         short = (k.uniform(person_id, episode, _SHORT) < self.short_share[band]) & ~elective
@@ -106,14 +106,14 @@ class RouteBuilder:
         days = lognormal_from_normal(k.normal(person_id, episode, _LOS), mean_days, cv)
         # Overnight stays end on a ward round: fit on the day the clinical stay runs out, at
         # an hour of the discharge profile; a share of weekend discharges waits for Monday.
-        fit_clinical = request_h + days * 24.0
+        fit_clinical = start_h + days * 24.0
         fit_day = np.floor(fit_clinical / 24.0)
         hour = np.searchsorted(self.discharge_hour_cdf, k.uniform(person_id, episode, _DISCHARGE_HOUR))
         weekday = (fit_day.astype(np.int64) + self.start_weekday) % 7
         waits = (weekday >= 5) & (k.uniform(person_id, episode, _WEEKEND) >= a.weekend_discharge_factor)
         fit_day = fit_day + np.where(waits, 7 - weekday, 0)
-        fit_h = np.maximum(fit_day * 24.0 + hour + 0.5, request_h + 24.0)
-        return np.where(short, short_h, fit_h - request_h)
+        fit_h = np.maximum(fit_day * 24.0 + hour + 0.5, start_h + 24.0)
+        return np.where(short, short_h, fit_h - start_h)
 
     def _pathway(self, person_id, episode, band, frailty, residence, elective) -> np.ndarray:
         shares = self.shares[band]
@@ -140,7 +140,10 @@ class RouteBuilder:
         k = self.keyed
         n = person_id.size
         elective = np.asarray(elective, dtype=bool)
-        stay0 = self._stay_to_fit_hours(person_id, episode, band, frailty, request_h, elective)
+        # The stay runs from arrival on the ward: the request plus the transfer (boarding
+        # beyond that is not known yet, so a long boarder's ward round falls later).
+        ward_lag = np.where(elective, 0.0, self.ward_lag_h)
+        stay0 = self._stay_to_fit_hours(person_id, episode, band, frailty, request_h + ward_lag, elective)
         older = band >= OLDER_BANDS
         deconditions = (
             older
@@ -164,7 +167,7 @@ class RouteBuilder:
         )
         routes.pools[:, 0] = site_pool
         routes.stays[:, 0] = stay0
-        routes.lags[:, 0] = np.where(elective, 0.0, self.ward_lag_h)
+        routes.lags[:, 0] = ward_lag
         self._onward(routes, person_id, episode, residence)
         return routes
 
