@@ -233,6 +233,9 @@ class DailyRecorder:
         delayed = acute & np.isfinite(r["fit_h"]) & (r["pathway"] > 0)
         end = np.where(np.isnan(r["bed_end_h"]), days * 24.0, r["bed_end_h"])
         onward = np.minimum(np.where(np.isnan(r["onward_request_h"]), end, r["onward_request_h"]), end)
+        # Waiting for a package to restart is not an assessment: all of it is the pathway's.
+        restart = r["last_pool"] == m.pools.index("home")
+        onward = np.where(restart, r["fit_h"], onward)
         responsibility = cfg.pathways.dtoc_responsibility
         by_org = {org: np.zeros(days) for org in ("nhs", "social_care", "both")}
         by_org[responsibility["assessment"]] += (

@@ -73,7 +73,7 @@ class WholeSystemModel(mesa.Model):
         rng = streams.generator("warm-start")
         self.social_care.prefill(rng)
         self.community.prefill(rng)
-        candidates = self.population.sample_by_rate(rng, self.demand.base[AMBULANCE], days=365.0 * 0.05)
+        candidates = self.population.sample_by_rate(rng, self.demand.base[AMBULANCE], days=365.0 * 0.25)
         candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
         self.hospital.prefill(rng, candidates[~self.population.is_busy(candidates)])
         self._settle()

@@ -132,29 +132,40 @@ class Hospital:
         self.admit_batch(people, hours, elective=True, kind=ELECTIVE)
 
     def prefill(self, rng: np.random.Generator, candidates: np.ndarray) -> None:
-        """Occupy each site's beds near the expected level at the start (a warm start)."""
+        """Occupy each site's beds near the expected level at the start (a warm start).
+
+        A ward's census over-represents long stays (a patient is there in proportion to
+        their length of stay), so the starting patients are drawn length-biased from
+        the candidates' routes and are a uniform part of the way through their stay.
+        """
         m = self.model
         pop = m.population
-        site = m.site_of(candidates)
+        episode = pop.episodes[candidates] + 1
+        routes = m.routes_builder.acute_routes(
+            pop.person_id[candidates],
+            episode,
+            pop.age_band[candidates],
+            pop.frailty[candidates],
+            pop.residence[candidates],
+            m.site_of(candidates),
+            np.zeros(candidates.size),
+            np.zeros(candidates.size, bool),
+        )
+        stay = routes.stays[:, 0]
+        site = routes.pools[:, 0]
         chosen = []
         for s, beds in enumerate(m.pools.capacities[: m.pools.n_sites]):
-            n = int(round(self.cfg.initial_occupancy * beds))
-            chosen.append(candidates[site == s][:n])
-        people = np.concatenate(chosen)
-        pop.episodes[people] += 1
-        routes = m.routes_builder.acute_routes(
-            pop.person_id[people],
-            pop.episodes[people],
-            pop.age_band[people],
-            pop.frailty[people],
-            pop.residence[people],
-            m.site_of(people),
-            np.zeros(people.size),
-            np.zeros(people.size, bool),
-        )
-        elapsed = rng.random(people.size) * routes.stays[:, 0]  # part of the stay already done
-        for i in range(people.size):
-            self.admit(int(people[i]), routes, i, RESIDENT, priority=0, t_offset=float(elapsed[i]))
+            at_site = np.flatnonzero(site == s)
+            n = min(int(round(self.cfg.initial_occupancy * beds)), at_site.size)
+            if n == 0:
+                continue
+            weight = stay[at_site] / stay[at_site].sum()
+            chosen.append(np.sort(rng.choice(at_site, size=n, replace=False, p=weight)))
+        chosen = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+        pop.episodes[candidates[chosen]] += 1
+        elapsed = rng.random(chosen.size) * stay[chosen]  # part of the stay already done
+        for i, offset in zip(chosen.tolist(), elapsed.tolist()):
+            self.admit(int(candidates[i]), routes, i, RESIDENT, priority=0, t_offset=offset)
 
     # -- what the core did today ----------------------------------------------------------
     def on_events(self, ev: dict[str, np.ndarray]) -> None:
