@@ -176,3 +176,23 @@ def test_compiled_core_and_python_twin_give_the_same_run(monkeypatch):
         outputs.append(simulate(cfg, 0, record_episodes=True))
     for name in ("daily", "kpis", "episodes"):
         assert _parquet_bytes(getattr(outputs[0], name)) == _parquet_bytes(getattr(outputs[1], name)), name
+
+
+def test_someone_back_in_ae_stays_busy_after_an_earlier_visit_ends():
+    """A person who left A&E at 1am and came back at 10pm is still in A&E at midnight,
+    so they cannot also be sent in by their GP the next morning."""
+    model = WholeSystemModel(small(**{"run.horizon_days": 1, "run.warmup_days": 0}), 0)
+    log = model.emergency.log
+    first = log.n
+    person = 5
+    for arrival, departure in ((0.5, 1.0), (22.0, np.nan)):
+        log.append(
+            person=person,
+            person_id=model.population.person_id[person],
+            arrival_h=arrival,
+            departure_h=departure,
+        )
+    model.emergency._first_open = first
+    model.population.in_ae[person] = True
+    model.emergency.left_by(24.0)
+    assert model.population.in_ae[person]

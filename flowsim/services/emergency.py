@@ -223,6 +223,8 @@ class Emergency:
         if rows.size == 0:
             return
         gone = log.departure_h[rows] <= t_hours
-        self.model.population.in_ae[log.person[rows[gone]]] = False
+        in_ae = self.model.population.in_ae
+        in_ae[log.person[rows[gone]]] = False
+        in_ae[log.person[rows[~gone]]] = True  # an earlier visit ended, a later one has not
         still = np.flatnonzero(~gone)
         self._first_open = int(rows[still[0]]) if still.size else log.n
