@@ -340,6 +340,176 @@ def test_next_time_is_inf_when_nothing_is_scheduled(Board):
     assert board.next_time() == 4.0 and board.capacity(0) == 4
 
 
+# ------------------------------------------------------------ end(): a route ends early
+
+
+def test_end_while_staying_frees_the_slot_for_the_next_in_queue(Board):
+    """A patient who dies (or no longer needs the package) mid-stay leaves at once:
+    DEPARTED, and the slot goes to the head of the queue. The stay's own end is stale."""
+    board = Board([1])
+    h = admit(board, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+    nxt = admit(board, 1.0, [(0, 0, 2.0, 0.0, 0.0)])
+    board.advance(3.0)
+    board.end(4.0, h)
+    assert board.next_time() == 4.0
+    assert log(board.advance(20.0)) == [
+        (4.0, "DEPARTED", h, 0, 0),
+        (4.0, "GRANTED", nxt, 0, 0),
+        (4.0, "MOVED", nxt, 0, 0),
+        (6.0, "DEPARTED", nxt, 0, 0),  # and nothing at 10, where h's stay would have ended
+    ]
+    s = board.stats()
+    assert (s["departed"][0], s["granted"][0], s["occupied"][0]) == (2, 2, 0)
+    assert s["occupied_hours"][0] == 4.0 + 2.0 and s["queued_hours"][0] == 3.0
+
+
+def test_next_time_skips_the_stale_entries_of_an_ended_route(Board):
+    board = Board([1])
+    h = admit(board, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+    board.advance(1.0)
+    board.end(2.0, h)
+    assert board.next_time() == 2.0
+    assert log(board.advance(3.0)) == [(2.0, "DEPARTED", h, 0, 0)]
+    assert board.next_time() == INF  # the end of stay at 10 will do nothing
+
+
+def test_end_while_queued_is_lost_and_leaves_the_queue(Board):
+    """A queued request is withdrawn: LOST (counted in `lost`, so requested == granted +
+    lost + queued still holds). It frees no slot; its queue entry and its max_wait
+    deadline are dead and skipped."""
+    board = Board([1])
+    admit(board, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+    gone = admit(board, 1.0, [(0, 0, 1.0, 0.0, 0.0)], max_wait=5.0)  # renege at 6
+    after = admit(board, 2.0, [(0, 0, 1.0, 0.0, 0.0)])
+    board.end(3.0, gone)
+    assert log(board.advance(4.0)) == [(0.0, "GRANTED", 0, 0, 0), (0.0, "MOVED", 0, 0, 0), (3.0, "LOST", gone, 0, 0)]
+    assert board.queue_length(0) == 1
+    assert board.next_time() == 10.0  # the renege at 6 is stale
+    assert log(board.advance(20.0)) == [
+        (10.0, "DEPARTED", 0, 0, 0),
+        (10.0, "GRANTED", after, 0, 0),  # gone was ahead in the queue: skipped
+        (10.0, "MOVED", after, 0, 0),
+        (11.0, "DEPARTED", after, 0, 0),
+    ]
+    s = board.stats()
+    assert (s["requested"][0], s["granted"][0], s["lost"][0], s["departed"][0]) == (3, 2, 1, 2)
+    assert s["queued_hours"][0] == (3.0 - 1.0) + (10.0 - 2.0)
+
+
+def test_end_while_fit_frees_the_upstream_slot_and_stops_the_delay(Board):
+    """A fit patient whose next request is not yet made leaves the acute bed it blocks:
+    DEPARTED for the acute leg; the bed goes to the boarder; delayed hours stop counting
+    and the next leg is never requested."""
+    acute, community = 0, 1
+    board = Board([1, 1])
+    admit(board, 0.0, [(community, 0, 20.0, 0.0, 0.0)])
+    y = admit(board, 0.0, [(acute, 0, 2.0, 0.0, 0.0), (community, 0, 5.0, 3.0, 0.0)])  # asks at 5
+    boarder = admit(board, 1.0, [(acute, 0, 4.0, 0.0, 0.0)])
+    board.end(4.0, y)
+    events = log(board.advance(30.0))
+    assert [e for e in events if 2.0 <= e[0] <= 4.0] == [
+        (2.0, "FIT", y, acute, 0),
+        (4.0, "DEPARTED", y, acute, 0),
+        (4.0, "GRANTED", boarder, acute, 0),
+        (4.0, "MOVED", boarder, acute, 0),
+    ]
+    assert not [e for e in events if e[2] == y and e[0] > 4.0]
+    s = board.stats()
+    assert s["delayed_hours"][acute] == 2.0 and s["delayed"][acute] == 0
+    assert s["requested"].tolist() == [2, 1] and s["departed"].tolist() == [2, 1]
+    assert s["queued_hours"][acute] == 3.0
+
+
+def test_end_while_queued_for_a_later_leg_is_lost_there_and_frees_the_fit_slot(Board):
+    """A fit patient queued downstream: LOST for the downstream leg (its pool), and the
+    bed it blocks upstream frees too, with no event of its own; the delay stops."""
+    acute, community = 0, 1
+    board = Board([1, 1])
+    x = admit(board, 0.0, [(community, 0, 20.0, 0.0, 0.0)])
+    y = admit(board, 0.0, [(acute, 0, 2.0, 0.0, 0.0), (community, 0, 5.0, 1.0, 0.0)])  # queues at 3
+    boarder = admit(board, 1.0, [(acute, 0, 4.0, 0.0, 0.0)])
+    board.advance(5.0)
+    assert board.queue_length(community) == 1 and board.stats()["delayed"][acute] == 1
+    board.end(6.0, y)
+    assert log(board.advance(30.0)) == [
+        (6.0, "LOST", y, community, 1),
+        (6.0, "GRANTED", boarder, acute, 0),
+        (6.0, "MOVED", boarder, acute, 0),
+        (10.0, "DEPARTED", boarder, acute, 0),
+        (20.0, "DEPARTED", x, community, 0),  # nobody left to grant the community bed to
+    ]
+    s = board.stats()
+    assert s["delayed_hours"][acute] == 4.0 and s["queued_hours"].tolist() == [5.0, 3.0]
+    assert s["lost"].tolist() == [0, 1] and s["departed"].tolist() == [1, 1]
+    assert (s["requested"] == s["granted"] + s["lost"] + s["queued"]).all()
+
+
+def test_end_during_a_transfer_lag_releases_both_slots(Board):
+    """Granted a community bed but not yet moved: DEPARTED for the acute leg only; the acute
+    bed frees first (to the boarder), then the reserved community bed (to the next in its
+    queue). The move is stale."""
+    acute, community = 0, 1
+    board = Board([1, 1])
+    y = admit(board, 0.0, [(acute, 0, 2.0, 0.0, 0.0), (community, 0, 5.0, 0.0, 4.0)])  # moves at 6
+    boarder = admit(board, 1.0, [(acute, 0, 3.0, 0.0, 0.0)])
+    z = admit(board, 3.0, [(community, 0, 1.0, 0.0, 0.0)])
+    board.end(4.0, y)
+    events = log(board.advance(30.0))
+    assert events[3:] == [
+        (2.0, "GRANTED", y, community, 1),
+        (4.0, "DEPARTED", y, acute, 0),
+        (4.0, "GRANTED", boarder, acute, 0),
+        (4.0, "GRANTED", z, community, 0),  # both grants in the end's own cascade,
+        (4.0, "MOVED", boarder, acute, 0),  # then the moves (a lag of 0 is a calendar entry)
+        (4.0, "MOVED", z, community, 0),
+        (5.0, "DEPARTED", z, community, 0),
+        (7.0, "DEPARTED", boarder, acute, 0),
+    ]
+    s = board.stats()
+    assert s["granted"].tolist() == [2, 2] and s["moved"].tolist() == [2, 1]
+    assert s["departed"].tolist() == [2, 1] and s["occupied"].tolist() == [0, 0]
+    assert s["occupied_hours"].tolist() == [4.0 + 3.0, (4.0 - 2.0) + 1.0]
+    assert s["delayed_hours"][acute] == 2.0
+
+    # On leg 0 the granted slot is the one the route is on: DEPARTED there, no MOVED.
+    board = Board([1])
+    h = admit(board, 0.0, [(0, 0, 5.0, 0.0, 3.0)])
+    board.end(1.0, h)
+    assert log(board.advance(10.0)) == [(0.0, "GRANTED", h, 0, 0), (1.0, "DEPARTED", h, 0, 0)]
+
+
+def test_end_of_a_route_already_over_or_not_yet_started_does_nothing(Board):
+    """After a departure or a loss, end() emits nothing and counts nothing; twice is once.
+    Before leg 0 is requested the route holds nothing: it just ends, with no event."""
+    plain, ended = Board([1]), Board([1])
+    for board in (plain, ended):
+        gone = admit(board, 0.0, [(0, 0, 1.0, 0.0, 0.0)])
+        refused = admit(board, 0.5, [(0, 0, 1.0, 0.0, 0.0)], max_wait=0.0)
+        late = admit(board, 8.0, [(0, 0, 1.0, 0.0, 0.0)])
+    for h in (gone, refused, gone):
+        ended.end(5.0, h)
+    assert_identical(plain.advance(6.0), ended.advance(6.0))
+    assert_identical(plain.stats(), ended.stats())
+    ended.end(7.0, late)  # asks at 8: never will
+    assert log(ended.advance(20.0)) == []
+    assert ended.next_time() == INF
+    assert ended.stats()["requested"][0] == 2 and plain.stats()["requested"][0] == 2
+    assert (ended.stats()["departed"][0], plain.advance(20.0)["kind"].size) == (1, 3)
+
+
+def test_end_before_now_raises_and_changes_nothing(Board):
+    board, twin = Board([1]), Board([1])
+    for b in (board, twin):
+        h = admit(b, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+        b.advance(5.0)
+    for bad in (lambda: board.end(4.0, h), lambda: board.end(INF, h), lambda: board.end(6.0, 1)):
+        with pytest.raises(ValueError):
+            bad()
+    assert_identical(board.stats(), twin.stats())
+    assert board.next_time() == twin.next_time() == 10.0
+    assert_identical(board.advance(20.0), twin.advance(20.0))
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -358,6 +528,11 @@ def test_next_time_is_inf_when_nothing_is_scheduled(Board):
         lambda b: b.schedule_capacity(4.0, 0, 1),
         lambda b: b.schedule_capacity(6.0, 0, -1),
         lambda b: b.schedule_capacity(6.0, 5, 1),
+        lambda b: b.end(4.0, 0),
+        lambda b: b.end(INF, 0),
+        lambda b: b.end(math.nan, 0),
+        lambda b: b.end(6.0, 1),  # no handle 1 yet
+        lambda b: b.end(6.0, -1),
     ],
 )
 def test_invalid_calls_raise_value_error_and_change_nothing(Board, call):
@@ -383,7 +558,9 @@ def test_invalid_capacities_raise_value_error(Board, capacities):
 
 def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
     """A random admission stream as a list of calls: ('admit', t, route, max_wait),
-    ('capacity', t, pool, c) and ('advance', t), in time order. Times on `grid` make ties."""
+    ('capacity', t, pool, c), ('end', t, u) and ('advance', t), in time order. Times on
+    `grid` make ties. An end() falls on one of the 30 routes admitted last, picked by `u`
+    in [0, 1) (see end_one())."""
     def when(size=None):
         t = rng.uniform(0.0, horizon, size)
         return np.round(t / grid) * grid if grid else t
@@ -410,19 +587,32 @@ def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
         calls.append(("capacity", float(t), int(rng.integers(0, n_pools)), int(rng.integers(1, 10))))
     for t in when(max(1, n_admissions // 10)):
         calls.append(("advance", float(t)))
-    order = {"advance": 0, "capacity": 1, "admit": 2}  # advance first, then schedule at >= now
+    for t in when(n_admissions // 10):
+        calls.append(("end", float(t), float(rng.random())))
+    order = {"advance": 0, "capacity": 1, "admit": 2, "end": 3}  # advance first, then schedule at >= now
     calls.sort(key=lambda c: (c[1], order[c[0]]))
     return calls
+
+
+def end_one(board, t, u, handles):
+    """end() at `t` one of the 30 routes admitted last (of `handles`), picked by u in [0, 1);
+    most routes admitted long before are over, which would leave little to end."""
+    if handles:
+        board.end(t, handles - 1 - int(u * min(handles, 30)))
 
 
 def play(board, calls, final):
     """Run the calls; returns everything observable, in order."""
     seen = []
+    handles = 0  # routes admitted by these calls: an end() picks one (none yet: skipped)
     for call in calls:
         if call[0] == "admit":
             seen.append(admit(board, call[1], call[2], call[3]))
+            handles = seen[-1] + 1
         elif call[0] == "capacity":
             board.schedule_capacity(call[1], call[2], call[3])
+        elif call[0] == "end":
+            end_one(board, call[1], call[2], handles)
         else:
             seen += [board.advance(call[1]), board.stats(), board.next_time()]
     seen += [board.advance(final), board.stats(), board.next_time()]
@@ -461,9 +651,12 @@ def test_advancing_in_steps_changes_nothing(Board):
     calls = [c for c in random_stream(rng, 1500, 3, 1000.0, 0.5) if c[0] != "advance"]
     one = play(Board([4, 2, 3]), calls, 3000.0)
     stepped = Board([4, 2, 3])
+    handles = 0
     for c in calls:
         if c[0] == "admit":
-            admit(stepped, *c[1:])
+            handles = admit(stepped, *c[1:]) + 1
+        elif c[0] == "end":
+            end_one(stepped, c[1], c[2], handles)
         else:
             stepped.schedule_capacity(*c[1:])
     chunks = [stepped.advance(t) for t in np.linspace(0.0, 3000.0, 301)]
@@ -498,7 +691,8 @@ def scenarios(draw):
         st.tuples(st.just("admit"), hours, st.lists(leg, min_size=1, max_size=3), max_wait),
         st.tuples(st.just("capacity"), hours, st.integers(0, n_pools - 1), st.integers(0, 4)),
         st.tuples(st.just("advance"), hours),
-        st.tuples(st.just("bad"), st.sampled_from(["past", "stay", "ready", "lag", "until"])),
+        st.tuples(st.just("end"), hours, st.integers(0, 1000)),
+        st.tuples(st.just("bad"), st.sampled_from(["past", "stay", "ready", "lag", "until", "end"])),
     )
     return capacities, draw(st.lists(call, max_size=60))
 
@@ -506,10 +700,16 @@ def scenarios(draw):
 def drive(board, calls):
     """Play hypothesis calls (times relative to now); record what is observable."""
     seen = []
+    handles = 0
     for call in calls:
         kind = call[0]
         if kind == "admit":
             seen.append(admit(board, board.now + call[1], call[2], call[3]))
+            handles = seen[-1] + 1
+        elif kind == "end":
+            if handles:  # a random existing route, at a random time >= now
+                board.end(board.now + call[1], call[2] % handles)
+                seen.append(board.next_time())
         elif kind == "capacity":
             board.schedule_capacity(board.now + call[1], call[2], call[3])
         elif kind == "advance":
@@ -522,6 +722,8 @@ def drive(board, calls):
             with pytest.raises(ValueError):
                 if call[1] == "until":
                     board.advance(board.now - 1.0)
+                elif call[1] == "end":
+                    board.end(board.now - 1.0, 0) if handles else board.end(board.now, 0)
                 else:
                     dt, stay, ready, lag = bad[call[1]]
                     admit(board, board.now + dt, [(0, 0, stay, ready, lag)])
@@ -533,8 +735,8 @@ def drive(board, calls):
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_twins_agree_on_any_stream(scenario):
-    """Property: for any stream of admissions, capacity changes, advances and refused calls,
-    both boards give identical observations (the twin alone keeps its invariants when the
+    """Property: for any stream of admissions, capacity changes, early ends, advances and
+    refused calls, both boards give identical observations (the twin alone keeps its invariants when the
     compiled board is not built)."""
     capacities, calls = scenario
     python = drive(PythonBoard(capacities), calls)

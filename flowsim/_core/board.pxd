@@ -10,7 +10,7 @@ cdef struct CalendarEntry:
     # A heap on (time, seq): seq is unique, so the order never depends on the payload.
     double time
     int64_t seq
-    int32_t kind        # _REQUEST, _MOVE, _END, _RENEGE or _CAPACITY
+    int32_t kind        # _REQUEST, _MOVE, _END, _RENEGE, _CAPACITY or _FINISH
     int64_t a           # patient, or pool for _CAPACITY
     int64_t b           # leg, or the new capacity for _CAPACITY
 
@@ -36,7 +36,7 @@ cdef struct Route:
     int32_t n_legs
     int32_t leg         # the leg requested, queued, granted or staying
     double max_wait     # leg 0 only
-    bint waiting        # a request sits in a queue; cleared by grant or renege (lazy deletion)
+    int32_t state       # _PENDING, _QUEUED, _GRANTED, _STAYING or _DONE (see board.pyx)
 
 
 cdef struct Pool:
@@ -82,9 +82,12 @@ cdef class Board:
     cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _renege(self, double t, int64_t h) noexcept nogil
+    cdef void _finish(self, double t, int64_t h) noexcept nogil
+    cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil
     cdef void _fill(self, int32_t p, double t) noexcept nogil
     cdef bint _still_waiting_leg0(self, int64_t h) noexcept nogil
+    cdef bint _stale(self, int32_t kind, int64_t a) noexcept nogil
     cdef void _integrate(self, int32_t p, double t) noexcept nogil
     cdef void _schedule(self, double t, int32_t kind, int64_t a, int64_t b) noexcept nogil
     cdef void _emit(self, double t, int8_t kind, int64_t h, int32_t p, int32_t k) noexcept nogil

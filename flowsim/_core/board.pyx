@@ -51,6 +51,17 @@ cdef enum:
     _END = 2
     _RENEGE = 3
     _CAPACITY = 4
+    _FINISH = 5
+
+# Where a route stands (Route.state), as in the twin: a route whose leg >= 1 and whose
+# state is _PENDING, _QUEUED or _GRANTED also holds its fit slot in the pool of leg - 1.
+# Calendar entries of a _DONE route are stale and skipped (lazy deletion).
+cdef enum:
+    _PENDING = 0    # the request for `leg` is scheduled but not yet made
+    _QUEUED = 1     # the request for `leg` waits in its pool's queue
+    _GRANTED = 2    # `leg`'s slot is granted; the move after the lag is scheduled
+    _STAYING = 3    # moved into `leg`'s slot; the end of stay is scheduled
+    _DONE = 4       # departed, lost or ended early: nothing more happens
 
 
 # ---------------------------------------------------------------------- binary heaps
@@ -251,11 +262,26 @@ cdef class Board:
         route.n_legs = <int32_t>n
         route.leg = 0
         route.max_wait = max_wait
-        route.waiting = False
+        route.state = _PENDING
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
+
+    def end(self, double t, patient):
+        """End `patient`'s route early at time `t` (a calendar event; docs/core.md).
+
+        A queued request is withdrawn (LOST); a held slot is left (DEPARTED) and a slot
+        granted downstream but not yet moved into is released; a route already over is
+        left alone. The route's other calendar entries become stale.
+        """
+        cdef int64_t h = patient
+        cdef int64_t n = <int64_t>self.routes.size()
+        if not 0 <= h < n:
+            raise ValueError(f"patient {h} is not a handle in 0..{n - 1}")
+        if not (self._now <= t < INFINITY):
+            raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
+        self._schedule(t, _FINISH, h, 0)
 
     def advance(self, double until):
         """Run every calendar event with time <= `until`; return the events, in order."""
@@ -283,10 +309,10 @@ cdef class Board:
 
     def next_time(self):
         """Time of the next calendar event that will do something; inf if none."""
-        # A renege whose request was granted meanwhile does nothing: drop it here so the
-        # caller is not woken for it.
-        while (not self.calendar.empty() and self.calendar[0].kind == _RENEGE
-               and not self._still_waiting_leg0(self.calendar[0].a)):
+        # A renege whose request was granted meanwhile does nothing, nor does any entry of
+        # a route that is over (ended early, or an end() after it departed or was lost):
+        # drop them here so the caller is not woken for them.
+        while not self.calendar.empty() and self._stale(self.calendar[0].kind, self.calendar[0].a):
             cal_pop(&self.calendar)
         return self.calendar[0].time if not self.calendar.empty() else INFINITY
 
@@ -349,12 +375,16 @@ cdef class Board:
                 self._end_of_stay(e.time, e.a, <int32_t>e.b)
             elif e.kind == _RENEGE:
                 self._renege(e.time, e.a)
+            elif e.kind == _FINISH:
+                self._finish(e.time, e.a)
             else:
                 self._set_capacity(e.time, <int32_t>e.a, e.b)
 
     cdef void _request(self, double t, int64_t h, int32_t k) noexcept nogil:
         """Rule 2: grant at once if a slot is free and nobody queues; else queue or lose."""
         cdef Route* route = &self.routes[h]
+        if route.state == _DONE:
+            return  # ended early: stale
         cdef Leg* leg = &self.legs[route.first + k]
         cdef int32_t p = leg.pool
         cdef Pool* s = &self.pools[p]
@@ -365,10 +395,11 @@ cdef class Board:
             self._grant(t, h, p, k)
         elif k == 0 and route.max_wait == 0.0:
             s.lost += 1
+            route.state = _DONE
             self._emit(t, K_LOST, h, p, 0)
         else:
             s.queued += 1
-            route.waiting = True
+            route.state = _QUEUED
             q.priority = leg.priority
             q.time = t
             q.seq = self._request_seq
@@ -383,17 +414,21 @@ cdef class Board:
         cdef Pool* s = &self.pools[p]
         s.occupied += 1
         s.granted += 1
+        self.routes[h].state = _GRANTED
         self._emit(t, K_GRANTED, h, p, k)
         self._schedule(t + self.legs[self.routes[h].first + k].lag, _MOVE, h, k)
 
     cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil:
         """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
         cdef Route* route = &self.routes[h]
+        if route.state == _DONE:
+            return  # ended early during the lag: stale
         cdef Leg* leg = &self.legs[route.first + k]
         cdef int32_t p = leg.pool
         cdef int32_t q
         cdef Pool* s
         self.pools[p].moved += 1
+        route.state = _STAYING
         self._emit(t, K_MOVED, h, p, k)
         if k > 0:
             q = self.legs[route.first + k - 1].pool
@@ -407,12 +442,15 @@ cdef class Board:
     cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil:
         """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
         cdef Route* route = &self.routes[h]
+        if route.state == _DONE:
+            return  # ended early during the stay: stale
         cdef int32_t p = self.legs[route.first + k].pool
         cdef Pool* s = &self.pools[p]
         self._integrate(p, t)
         if k == route.n_legs - 1:
             s.occupied -= 1
             s.departed += 1
+            route.state = _DONE
             self._emit(t, K_DEPARTED, h, p, k)
             self._fill(p, t)
         else:
@@ -420,6 +458,7 @@ cdef class Board:
             s.delayed += 1
             self._emit(t, K_FIT, h, p, k)
             route.leg = k + 1
+            route.state = _PENDING
             self._schedule(t + self.legs[route.first + k + 1].ready, _REQUEST, h, k + 1)
 
     cdef void _renege(self, double t, int64_t h) noexcept nogil:
@@ -431,9 +470,61 @@ cdef class Board:
         cdef Pool* s = &self.pools[p]
         self._integrate(p, t)
         s.queued -= 1
-        route.waiting = False  # its queue entry stays in the heap, now dead
+        route.state = _DONE  # its queue entry stays in the heap, now dead
         s.lost += 1
         self._emit(t, K_LOST, h, p, 0)
+
+    cdef void _finish(self, double t, int64_t h) noexcept nogil:
+        """end(): the route ends early; what it holds or waits for is given up now."""
+        cdef Route* route = &self.routes[h]
+        cdef int32_t state = route.state
+        cdef int32_t k = route.leg
+        cdef int32_t p, q
+        cdef Pool* s
+        if state == _DONE:
+            return  # departed or lost already (or ended twice): nothing happens
+        route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
+        if state == _QUEUED:
+            # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
+            p = self.legs[route.first + k].pool
+            s = &self.pools[p]
+            self._integrate(p, t)
+            s.queued -= 1
+            s.lost += 1
+            self._emit(t, K_LOST, h, p, k)
+            if k > 0:
+                self._leave_fit_slot(t, self.legs[route.first + k - 1].pool)
+        elif state == _STAYING or (k == 0 and state == _GRANTED):
+            # The slot of leg k (moved in, or granted and still in its lag) frees.
+            p = self.legs[route.first + k].pool
+            s = &self.pools[p]
+            self._integrate(p, t)
+            s.occupied -= 1
+            s.departed += 1
+            self._emit(t, K_DEPARTED, h, p, k)
+            self._fill(p, t)
+        elif k > 0:
+            # Fit in the slot of leg k - 1, with leg k's request pending (_PENDING) or its
+            # slot granted and the move not yet made (_GRANTED). The fit slot frees first;
+            # then a granted slot downstream is released, silently.
+            q = self.legs[route.first + k - 1].pool
+            self.pools[q].departed += 1
+            self._emit(t, K_DEPARTED, h, q, k - 1)
+            self._leave_fit_slot(t, q)
+            if state == _GRANTED:
+                p = self.legs[route.first + k].pool
+                self._integrate(p, t)
+                self.pools[p].occupied -= 1
+                self._fill(p, t)
+        # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
+
+    cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil:
+        """A fit (delayed) patient leaves its slot in `q` without moving on: it frees."""
+        self._integrate(q, t)
+        cdef Pool* s = &self.pools[q]
+        s.occupied -= 1
+        s.delayed -= 1
+        self._fill(q, t)
 
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil:
         """Rules 6 and 7: a fall evicts nobody; a rise grants to the queue."""
@@ -450,9 +541,8 @@ cdef class Board:
         while s.occupied < s.capacity and s.queued > 0:
             head = q_pop(queue)
             route = &self.routes[head.patient]
-            if not route.waiting:
-                continue  # reneged earlier: lazy deletion
-            route.waiting = False
+            if route.state != _QUEUED:
+                continue  # reneged or ended earlier: lazy deletion
             s.queued -= 1
             self._grant(t, head.patient, p, route.leg)
 
@@ -460,7 +550,13 @@ cdef class Board:
 
     cdef bint _still_waiting_leg0(self, int64_t h) noexcept nogil:
         cdef Route* route = &self.routes[h]
-        return route.waiting and route.leg == 0
+        return route.state == _QUEUED and route.leg == 0
+
+    cdef bint _stale(self, int32_t kind, int64_t a) noexcept nogil:
+        """A calendar entry that will do nothing when it runs (next_time() skips it)."""
+        if kind == _RENEGE:
+            return not self._still_waiting_leg0(a)
+        return kind != _CAPACITY and self.routes[a].state == _DONE
 
     cdef void _integrate(self, int32_t p, double t) noexcept nogil:
         """Bring pool `p`'s time integrals up to `t`; call before any of its counts change."""

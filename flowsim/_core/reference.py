@@ -19,8 +19,8 @@ import numpy as np
 GRANTED = 1  # a slot is granted: it counts as occupied from now
 MOVED = 2  # the patient moves into the granted slot; the previous leg's slot frees
 FIT = 3  # a stay ends but another leg follows: the patient is delayed, holding the slot
-DEPARTED = 4  # the last stay ends: the slot frees
-LOST = 5  # a leg-0 request is refused (max_wait == 0) or reneges (waited max_wait)
+DEPARTED = 4  # the last stay ends, or end() leaves a held slot: the slot frees
+LOST = 5  # a leg-0 request is refused or reneges (max_wait), or end() withdraws a request
 
 # Calendar entry kinds: internal, never reported. Ties are broken by the sequence
 # number, never by the kind.
@@ -29,6 +29,17 @@ _MOVE = 1  # (patient, leg): the transfer lag after a grant is over
 _END = 2  # (patient, leg): the stay in the leg's pool is over
 _RENEGE = 3  # (patient, 0): the leg-0 request has waited max_wait hours
 _CAPACITY = 4  # (pool, capacity): a scheduled capacity change
+_FINISH = 5  # (patient, 0): end(t, patient), the route ends early
+
+# Where a route stands (_Route.state), for its current leg `leg`. A route whose leg >= 1
+# and whose state is _PENDING, _QUEUED or _GRANTED also holds its fit slot in the pool of
+# leg - 1 (it is delayed there). Calendar entries of a _DONE route are stale: they are
+# skipped when they come up (lazy deletion).
+_PENDING = 0  # the request for `leg` is scheduled but not yet made
+_QUEUED = 1  # the request for `leg` waits in its pool's queue
+_GRANTED = 2  # `leg`'s slot is granted; the move after the lag is scheduled
+_STAYING = 3  # moved into `leg`'s slot; the end of stay is scheduled
+_DONE = 4  # departed, lost (refused or reneged) or ended early: nothing more happens
 
 MAX_LEGS = 32767  # legs are reported as int16
 
@@ -53,7 +64,7 @@ def as_capacities(capacities: Any) -> np.ndarray:
 class _Route:
     """One patient's route through its legs, and where the patient is on it."""
 
-    __slots__ = ("pools", "priorities", "stays", "readies", "lags", "max_wait", "leg", "waiting")
+    __slots__ = ("pools", "priorities", "stays", "readies", "lags", "max_wait", "leg", "state")
 
     def __init__(self, pools, priorities, stays, readies, lags, max_wait):
         self.pools = pools
@@ -63,9 +74,10 @@ class _Route:
         self.lags = lags
         self.max_wait = max_wait
         self.leg = 0  # the leg requested, queued, granted or staying
-        # True while a request sits in a pool queue; cleared by a grant or a renege, which
-        # is how a reneged entry left behind in the queue heap is recognised (lazy deletion).
-        self.waiting = False
+        # _QUEUED while a request sits in a pool queue; a grant, a renege or an early end
+        # changes it, which is how an entry left behind in the queue heap is recognised as
+        # dead (lazy deletion).
+        self.state = _PENDING
 
 
 class Board:
@@ -168,6 +180,21 @@ class Board:
         self._schedule(t + route.readies[0], _REQUEST, handle, 0)
         return handle
 
+    def end(self, t: float, patient: int) -> None:
+        """End `patient`'s route early at time `t` (a calendar event; docs/core.md).
+
+        A queued request is withdrawn (LOST); a held slot is left (DEPARTED) and a slot
+        granted downstream but not yet moved into is released; a route already over is
+        left alone. The route's other calendar entries become stale.
+        """
+        t = float(t)
+        h = operator.index(patient)
+        if not 0 <= h < len(self._routes):
+            raise ValueError(f"patient {h} is not a handle in 0..{len(self._routes) - 1}")
+        if not (self._now <= t < math.inf):
+            raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
+        self._schedule(t, _FINISH, h, 0)
+
     def advance(self, until: float) -> dict[str, np.ndarray]:
         """Run every calendar event with time <= `until`; return the events, in order."""
         until = float(until)
@@ -185,6 +212,8 @@ class Board:
                 self._end_of_stay(t, a, b)
             elif kind == _RENEGE:
                 self._renege(t, a)
+            elif kind == _FINISH:
+                self._finish(t, a)
             else:
                 self._set_capacity(t, a, b)
         self._now = until
@@ -201,9 +230,10 @@ class Board:
     def next_time(self) -> float:
         """Time of the next calendar event that will do something; inf if none."""
         calendar = self._calendar
-        # A renege whose request was granted meanwhile does nothing: drop it here so the
-        # caller is not woken for it.
-        while calendar and calendar[0][2] == _RENEGE and not self._still_waiting_leg0(calendar[0][3]):
+        # A renege whose request was granted meanwhile does nothing, nor does any entry of
+        # a route that is over (ended early, or an end() after it departed or was lost):
+        # drop them here so the caller is not woken for them.
+        while calendar and self._stale(calendar[0][2], calendar[0][3]):
             heapq.heappop(calendar)
         return calendar[0][0] if calendar else math.inf
 
@@ -240,6 +270,8 @@ class Board:
     def _request(self, t: float, h: int, k: int) -> None:
         """Rule 2: grant at once if a slot is free and nobody queues; else queue or lose."""
         route = self._routes[h]
+        if route.state == _DONE:
+            return  # ended early: stale
         p = route.pools[k]
         self._integrate(p, t)
         self._requested[p] += 1
@@ -247,10 +279,11 @@ class Board:
             self._grant(t, h, p, k)
         elif k == 0 and route.max_wait == 0.0:
             self._lost[p] += 1
+            route.state = _DONE
             self._emit(t, LOST, h, p, 0)
         else:
             self._queued[p] += 1
-            route.waiting = True
+            route.state = _QUEUED
             heapq.heappush(self._queues[p], (route.priorities[k], t, self._request_seq, h))
             self._request_seq += 1
             if k == 0 and route.max_wait < math.inf:
@@ -260,14 +293,18 @@ class Board:
         """Rule 3: the slot counts as occupied from now; the move follows after the lag."""
         self._occupied[p] += 1
         self._granted[p] += 1
+        self._routes[h].state = _GRANTED
         self._emit(t, GRANTED, h, p, k)
         self._schedule(t + self._routes[h].lags[k], _MOVE, h, k)
 
     def _move(self, t: float, h: int, k: int) -> None:
         """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
         route = self._routes[h]
+        if route.state == _DONE:
+            return  # ended early during the lag: stale
         p = route.pools[k]
         self._moved[p] += 1
+        route.state = _STAYING
         self._emit(t, MOVED, h, p, k)
         if k > 0:
             q = route.pools[k - 1]
@@ -280,11 +317,14 @@ class Board:
     def _end_of_stay(self, t: float, h: int, k: int) -> None:
         """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
         route = self._routes[h]
+        if route.state == _DONE:
+            return  # ended early during the stay: stale
         p = route.pools[k]
         self._integrate(p, t)
         if k == len(route.pools) - 1:
             self._occupied[p] -= 1
             self._departed[p] += 1
+            route.state = _DONE
             self._emit(t, DEPARTED, h, p, k)
             self._fill(p, t)
         else:
@@ -292,6 +332,7 @@ class Board:
             self._delayed[p] += 1
             self._emit(t, FIT, h, p, k)
             route.leg = k + 1
+            route.state = _PENDING
             self._schedule(t + route.readies[k + 1], _REQUEST, h, k + 1)
 
     def _renege(self, t: float, h: int) -> None:
@@ -301,10 +342,56 @@ class Board:
         p = self._routes[h].pools[0]
         self._integrate(p, t)
         self._queued[p] -= 1
-        self._routes[h].waiting = False  # its queue entry stays in the heap, now dead
+        self._routes[h].state = _DONE  # its queue entry stays in the heap, now dead
         self._lost[p] += 1
         self._emit(t, LOST, h, p, 0)
         # No cascade: a queue was waiting, so the pool was full, and a renege frees no slot.
+
+    def _finish(self, t: float, h: int) -> None:
+        """end(): the route ends early; what it holds or waits for is given up now."""
+        route = self._routes[h]
+        state, k = route.state, route.leg
+        if state == _DONE:
+            return  # departed or lost already (or ended twice): nothing happens
+        route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
+        if state == _QUEUED:
+            # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
+            p = route.pools[k]
+            self._integrate(p, t)
+            self._queued[p] -= 1
+            self._lost[p] += 1
+            self._emit(t, LOST, h, p, k)
+            if k > 0:
+                self._leave_fit_slot(t, route.pools[k - 1])
+        elif state == _STAYING or (k == 0 and state == _GRANTED):
+            # The slot of leg k (moved in, or granted and still in its lag) frees.
+            p = route.pools[k]
+            self._integrate(p, t)
+            self._occupied[p] -= 1
+            self._departed[p] += 1
+            self._emit(t, DEPARTED, h, p, k)
+            self._fill(p, t)
+        elif k > 0:
+            # Fit in the slot of leg k - 1, with leg k's request pending (_PENDING) or its
+            # slot granted and the move not yet made (_GRANTED). The fit slot frees first;
+            # then a granted slot downstream is released, silently.
+            q = route.pools[k - 1]
+            self._departed[q] += 1
+            self._emit(t, DEPARTED, h, q, k - 1)
+            self._leave_fit_slot(t, q)
+            if state == _GRANTED:
+                p = route.pools[k]
+                self._integrate(p, t)
+                self._occupied[p] -= 1
+                self._fill(p, t)
+        # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
+
+    def _leave_fit_slot(self, t: float, q: int) -> None:
+        """A fit (delayed) patient leaves its slot in `q` without moving on: it frees."""
+        self._integrate(q, t)
+        self._occupied[q] -= 1
+        self._delayed[q] -= 1
+        self._fill(q, t)
 
     def _set_capacity(self, t: float, p: int, capacity: int) -> None:
         """Rules 6 and 7: a fall evicts nobody; a rise grants to the queue."""
@@ -318,9 +405,8 @@ class Board:
         while self._occupied[p] < self._capacity[p] and self._queued[p] > 0:
             _, _, _, h = heapq.heappop(queue)
             route = self._routes[h]
-            if not route.waiting:
-                continue  # reneged earlier: lazy deletion
-            route.waiting = False
+            if route.state != _QUEUED:
+                continue  # reneged or ended earlier: lazy deletion
             self._queued[p] -= 1
             self._grant(t, h, p, route.leg)
 
@@ -328,7 +414,13 @@ class Board:
 
     def _still_waiting_leg0(self, h: int) -> bool:
         route = self._routes[h]
-        return route.waiting and route.leg == 0
+        return route.state == _QUEUED and route.leg == 0
+
+    def _stale(self, kind: int, a: int) -> bool:
+        """A calendar entry that will do nothing when it runs (next_time() skips it)."""
+        if kind == _RENEGE:
+            return not self._still_waiting_leg0(a)
+        return kind != _CAPACITY and self._routes[a].state == _DONE
 
     def _integrate(self, p: int, t: float) -> None:
         """Bring pool `p`'s time integrals up to `t`; call before any of its counts change."""
