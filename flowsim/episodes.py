@@ -37,6 +37,7 @@ def route_registry() -> Columns:
         dies=np.bool_,  # dies at the end of the acute stay
         deconditions=np.bool_,
         lost=np.bool_,  # an elective cancelled on the day
+        ended_early=np.bool_,  # ended by the model: its holder died or moved to a care home
         last_pool=np.int32,
         request_h=np.float64,  # bed requested (decision to admit, or booked time)
         bed_start_h=np.float64,
@@ -45,3 +46,28 @@ def route_registry() -> Columns:
         bed_end_h=np.float64,
         ae_row=np.int64,  # row of the A&E attendance the route came from
     )
+
+
+class OpenRoutes:
+    """The routes each person still holds, so a death or a move can end them."""
+
+    def __init__(self) -> None:
+        self._by_person: dict[int, list[int]] = {}
+
+    def add(self, person: int, handle: int) -> None:
+        self._by_person.setdefault(person, []).append(handle)
+
+    def close(self, people: np.ndarray, handles: np.ndarray) -> None:
+        for person, handle in zip(people.tolist(), handles.tolist()):
+            held = self._by_person.get(person)
+            if held is not None and handle in held:
+                held.remove(handle)
+                if not held:
+                    del self._by_person[person]
+
+    def take(self, person: int, keep: int = -1) -> list[int]:
+        """Forget and return the person's open routes, all but `keep`."""
+        held = self._by_person.pop(person, [])
+        if keep in held:
+            self._by_person[person] = [keep]
+        return [h for h in held if h != keep]

@@ -18,7 +18,7 @@ from flowsim._core import Board
 from flowsim.clock import CoreClock
 from flowsim.config.schema import FlowsimConfig
 from flowsim.demand import GP, Demand
-from flowsim.episodes import DIRECT_ADMISSION, RESIDENT, route_registry
+from flowsim.episodes import DIRECT_ADMISSION, RESIDENT, OpenRoutes, route_registry
 from flowsim.metrics import DailyRecorder
 from flowsim.pools import Pools
 from flowsim.population import Population
@@ -48,6 +48,7 @@ class WholeSystemModel(mesa.Model):
         self.env = simpy.Environment()
         self.clock = CoreClock(self.env, self.board)
         self.routes = route_registry()
+        self.open_routes = OpenRoutes()
         self.routes_builder = RouteBuilder(config, self.pools, self.keyed)
         shares = np.cumsum([s.catchment_share for s in config.acute.sites])
         practices = config.population.practices
@@ -130,7 +131,7 @@ class WholeSystemModel(mesa.Model):
         rng = self.streams.generator("population", day)
         pop.age_and_frailty(rng)
         dead = pop.deaths(rng)
-        pop.replace(dead, rng)
+        self._bury(dead, rng)
         self.recorder.population_deaths += dead.size
 
         rng = self.streams.generator("demand", day)
@@ -173,7 +174,19 @@ class WholeSystemModel(mesa.Model):
             dead = np.unique(np.concatenate(self.deaths))
             self.deaths = []
             self.recorder.hospital_and_care_deaths += dead.size
-            self.population.replace(dead, self.streams.generator("newcomers", self.day))
+            self._bury(dead, self.streams.generator("newcomers", self.day))
+
+    def end_routes(self, person: int, keep: int = -1) -> None:
+        """End the places a person still holds (a package, a community bed), but `keep`."""
+        for handle in self.open_routes.take(person, keep):
+            self.board.end(self.env.now, handle)
+            self.routes.ended_early[handle] = True
+
+    def _bury(self, dead: np.ndarray, rng: np.random.Generator) -> None:
+        """Free whatever the dead held, then give their slots to newcomers."""
+        for person in dead.tolist():
+            self.end_routes(person)
+        self.population.replace(dead, rng)
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> None:
         total = self.config.total_days

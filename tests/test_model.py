@@ -196,3 +196,20 @@ def test_someone_back_in_ae_stays_busy_after_an_earlier_visit_ends():
     model.population.in_ae[person] = True
     model.emergency.left_by(24.0)
     assert model.population.in_ae[person]
+
+
+def test_places_belong_to_living_people():
+    """Nobody dead holds a place, and a package ends when its holder moves to a care home,
+    so home-care packages in use match the people living with one (bar transfers under way)."""
+    from flowsim.population import CARE_HOME, HOME_CARE
+
+    model = WholeSystemModel(small(**{"run.horizon_days": 200, "run.warmup_days": 0}), 0)
+    model.run()
+    pop, routes = model.population, model.routes
+    for person, handles in model.open_routes._by_person.items():
+        for handle in handles:
+            assert routes.person_id[handle] == pop.person_id[person]
+    occupied = model.board.stats()["occupied"]
+    for pool, residence in (("home_care", HOME_CARE), ("care_home", CARE_HOME)):
+        residents = int(np.count_nonzero(pop.residence == residence))
+        assert abs(occupied[model.pools.index(pool)] - residents) <= 3, pool

@@ -46,6 +46,7 @@ class Hospital:
         )
         if self.model.routes.n != handle + 1:
             raise RuntimeError(f"core handle {handle} out of step with the route registry")
+        self.model.open_routes.add(person, handle)
 
     def admit(
         self,
@@ -174,6 +175,8 @@ class Hospital:
         if ev["time"].size == 0:
             return
         t, kind, h, pool, leg = ev["time"], ev["kind"], ev["patient"], ev["pool"], ev["leg"]
+        over = (kind == DEPARTED) | (kind == LOST)
+        m.open_routes.close(routes.person[h[over]], h[over])
         acute = routes.site[h] >= 0
         n_sites = m.pools.n_sites
 
@@ -209,6 +212,8 @@ class Hospital:
         ch = into & (pool == m.pools.index("care_home"))
         self.care_home_entries_h.extend(t[ch].tolist())
         people = routes.person[h[ch]]
+        for person, handle in zip(people.tolist(), h[ch].tolist()):
+            m.end_routes(person, keep=handle)  # a package at home is no longer needed
         pop.residence[people] = CARE_HOME
         pop.refresh(people)
         hc = into & (pool == m.pools.index("home_care"))
@@ -220,7 +225,7 @@ class Hospital:
         # The end of a care-home stay is a death; the end of a package, a death or a return
         # to independence. Someone in A&E or hospital at that moment loses the place, and
         # their hospital route decides what happens next.
-        ended = (kind == DEPARTED) & same_person & (pool >= n_sites)
+        ended = (kind == DEPARTED) & same_person & (pool >= n_sites) & ~routes.ended_early[h]
         for pool_name, residence, p_death in (
             ("care_home", CARE_HOME, 1.0),
             ("home_care", HOME_CARE, m.config.social_care.home_care_ends_in_death),
