@@ -178,9 +178,13 @@ class WholeSystemModel(mesa.Model):
 
     def end_routes(self, person: int, keep: int = -1) -> None:
         """End the places a person still holds (a package, a community bed), but `keep`."""
+        routes = self.routes
         for handle in self.open_routes.take(person, keep):
+            if routes.site[handle] >= 0 and np.isnan(routes.bed_end_h[handle]) and not routes.lost[handle]:
+                self.open_routes.add(person, handle)  # a hospital stay under way is never cut short
+                continue
             self.board.end(self.env.now, handle)
-            self.routes.ended_early[handle] = True
+            routes.ended_early[handle] = True
 
     def _bury(self, dead: np.ndarray, rng: np.random.Generator) -> None:
         """Free whatever the dead held, then give their slots to newcomers."""

@@ -123,20 +123,21 @@ class Population:
         """Birthdays that cross a band edge, and frailty progressing by one level."""
         by_code = self._counts_by_code()
         counts = by_code.sum(axis=(1, 2))
-        not_severe = by_code[:, :3, :].sum(axis=(1, 2))
         changed = []
         for b in range(N_BANDS - 1):
             k = rng.poisson(counts[b] * days / (BAND_YEARS[b] * 365.0))
             idx = self.pick(rng, lambda i, b=b: self.age_band[i] == b, k, counts[b])
             self.age_band[idx] = b + 1
             changed.append(idx)
+        by_level = by_code.sum(axis=2)  # [band, frailty]
         for b in range(N_BANDS):
-            k = rng.poisson(not_severe[b] * self._frailty_step[b] * days / 365.0)
-            idx = self.pick(
-                rng, lambda i, b=b: (self.age_band[i] == b) & (self.frailty[i] < 3), k, not_severe[b]
-            )
-            self.frailty[idx] += 1
-            changed.append(idx)
+            for level in range(3):  # fit -> mild -> moderate -> severe, one step at a time
+                rate = self._frailty_step[b] * self.config.frailty_step_factor_by_level[level]
+                k = rng.poisson(by_level[b, level] * rate * days / 365.0)
+                eligible = lambda i, b=b, lv=level: (self.age_band[i] == b) & (self.frailty[i] == lv)  # noqa: E731
+                idx = self.pick(rng, eligible, k, by_level[b, level])
+                self.frailty[idx] += 1
+                changed.append(idx)
         idx = np.concatenate(changed) if changed else np.empty(0, dtype=np.int64)
         self.refresh(idx)
         return idx
@@ -199,7 +200,11 @@ class Population:
 
     # -- demand -------------------------------------------------------------------------
     def sample_by_rate(
-        self, rng: np.random.Generator, rate_by_code: np.ndarray, days: float = 1.0, ceiling: float | None = None
+        self,
+        rng: np.random.Generator,
+        rate_by_code: np.ndarray,
+        days: float = 1.0,
+        ceiling: float | None = None,
     ) -> np.ndarray:
         """People with a need today, each drawn with probability proportional to their rate.
 

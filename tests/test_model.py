@@ -213,3 +213,18 @@ def test_places_belong_to_living_people():
     for pool, residence in (("home_care", HOME_CARE), ("care_home", CARE_HOME)):
         residents = int(np.count_nonzero(pop.residence == residence))
         assert abs(occupied[model.pools.index(pool)] - residents) <= 3, pool
+
+
+def test_ending_a_persons_places_never_cuts_a_hospital_stay_short():
+    """A care-home place coming through for someone back in hospital ends their other
+    places, not the hospital stay they are on."""
+    model = WholeSystemModel(small(**{"run.horizon_days": 3, "run.warmup_days": 0}), 0)
+    model.step()
+    r = model.routes.view()
+    open_acute = np.flatnonzero((r["site"] >= 0) & np.isnan(r["bed_end_h"]) & ~r["lost"])
+    handle = int(open_acute[-1])
+    person = int(r["person"][handle])
+    model.end_routes(person)
+    model.step()
+    assert not model.routes.ended_early[handle]
+    assert model.recorder.conservation_failures == []

@@ -89,6 +89,7 @@ class PopulationConfig(Strict):
     male_share: Fraction
     frailty_shares: dict[str, Annotated[list[Fraction], Field(min_length=4, max_length=4)]]
     frailty_step_per_1000_py: PerAgeBand
+    frailty_step_factor_by_level: Annotated[list[NonNeg], Field(min_length=3, max_length=3)]
     mortality_per_1000_py: PerAgeBand
     mortality_hr_by_frailty: PerFrailty
     home_care_share: PerAgeBand
