@@ -418,30 +418,6 @@ def evaluate_features(results: list[dict[str, Any]]) -> list[FeatureRow]:
 # ------------------------------------------------------------------ analytic checks
 
 
-def batch_means(values, n_batches: int = 20) -> tuple[float, float]:
-    """Mean and standard error from the means of consecutive batches (values in time order)."""
-    batches = np.array([b.mean() for b in np.array_split(np.asarray(values, dtype=float), n_batches)])
-    return float(batches.mean()), float(batches.std(ddof=1) / math.sqrt(n_batches))
-
-
-def single_pool(Board, c: int, arrival_rate: float, stays: np.ndarray, max_wait: float, seed: int):
-    """Poisson arrivals to one pool of c slots: (arrival times, grant times, lost)."""
-    from flowsim._core import GRANTED, LOST
-
-    rng = np.random.default_rng(seed)
-    arrivals = np.cumsum(rng.exponential(1.0 / arrival_rate, len(stays)))
-    board = Board([c])
-    for t, s in zip(arrivals.tolist(), stays.tolist()):
-        board.admit(t, [0], [0], [s], [0.0], [0.0], max_wait)
-    events = board.advance(float(arrivals[-1]) + 100.0 * float(stays.max()))
-    granted = np.full(len(stays), np.nan)
-    g = events["kind"] == GRANTED
-    granted[events["patient"][g]] = events["time"][g]
-    lost = np.zeros(len(stays), dtype=bool)
-    lost[events["patient"][events["kind"] == LOST]] = True
-    return arrivals, granted, lost
-
-
 N_BATCHES = 20
 ALPHA = 0.001  # two-sided level of each statistical check: 7 checks, ~0.7% chance of a false alarm
 
@@ -479,7 +455,7 @@ class Check:
 def erlang_c_checks(n: int) -> list[Check]:
     """M/M/c, infinite queue: P(wait) and mean wait against Erlang C."""
     from flowsim._core import Board
-    from flowsim._core.theory import erlang_c, mmc_mean_wait
+    from flowsim._core.theory import batch_means, erlang_c, mmc_mean_wait, single_pool
 
     out = []
     for c, arrival_rate, mean_stay, seed in ((4, 3.0, 1.0, 101), (20, 17.0, 1.0, 102)):
@@ -501,7 +477,7 @@ def erlang_c_checks(n: int) -> list[Check]:
 def erlang_b_checks(n: int) -> list[Check]:
     """Loss system (max_wait = 0): blocking against Erlang B, for two stay distributions."""
     from flowsim._core import Board
-    from flowsim._core.theory import erlang_b
+    from flowsim._core.theory import batch_means, erlang_b, single_pool
 
     out = []
     c, arrival_rate, mean_stay = 10, 8.0, 1.0
@@ -521,27 +497,6 @@ def erlang_b_checks(n: int) -> list[Check]:
 
 
 POOLS = ("acute", "community", "care home")
-
-
-def network_stream(rng, n: int, arrival_rate: float = 2.0):
-    """A stable three-pool network: acute (12 slots) → community (4) or care home (6), plus
-    direct community admissions; three priorities, electives that renege, some losses."""
-    acute, community, care_home = 0, 1, 2
-    t = np.cumsum(rng.exponential(1.0 / arrival_rate, n))
-    kinds = rng.choice(4, size=n, p=[0.70, 0.20, 0.05, 0.05])
-    routes = {0: [acute], 1: [acute, community], 2: [acute, care_home], 3: [community]}
-    mean_stay = {acute: 4.0, community: 6.0, care_home: 20.0}
-    stream = []
-    for i in range(n):
-        pools = routes[int(kinds[i])]
-        route = [
-            (p, int(rng.integers(0, 3)), float(rng.exponential(mean_stay[p])),
-             float(rng.exponential(0.5)) if k else 0.0, float(rng.exponential(0.25)))
-            for k, p in enumerate(pools)
-        ]
-        max_wait = float(rng.choice([INF, 2.0, 0.0], p=[0.85, 0.10, 0.05]))
-        stream.append((float(t[i]), route, max_wait))
-    return stream
 
 
 def _admit(board, t, route, max_wait):
@@ -571,6 +526,7 @@ def littles_law(n: int, seed: int = 301) -> list[LittleRow]:
     (delayed_hours / T vs fit patients per hour × mean delay). The integrals are also
     checked against the sums of the intervals read off the events (a sample-path identity)."""
     from flowsim._core import DEPARTED, FIT, GRANTED, LOST, MOVED, Board
+    from flowsim._core.theory import network_stream
 
     stream = network_stream(np.random.default_rng(seed), n)
     board = Board([12, 4, 6])
@@ -648,6 +604,8 @@ def twins_agree(n: int, seed: int = 401) -> tuple[str, int]:
 
     if CompiledBoard is None:
         return "skipped (the compiled core is not built)", 0
+    from flowsim._core.theory import network_stream
+
     stream = network_stream(np.random.default_rng(seed), n)
     stops = np.linspace(0.0, stream[-1][0] + 500.0, 41)[1:]
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowsim._core import DEPARTED, FIT, GRANTED, LOST, MOVED, CompiledBoard, PythonBoard
-from flowsim._core.theory import erlang_b, erlang_c, mmc_mean_wait
+from flowsim._core.theory import batch_means, erlang_b, erlang_c, mmc_mean_wait, network_stream, single_pool
 
 pytestmark = pytest.mark.core
 
@@ -748,28 +748,6 @@ def test_twins_agree_on_any_stream(scenario):
 # ---------------------------------------------------------------- queueing theory
 
 
-def batch_means(values, n_batches=20):
-    """Mean and standard error from the means of consecutive batches (values in time order)."""
-    batches = np.array([b.mean() for b in np.array_split(np.asarray(values, dtype=float), n_batches)])
-    return batches.mean(), batches.std(ddof=1) / math.sqrt(n_batches)
-
-
-def single_pool_run(Board, c, arrival_rate, stays, max_wait, seed):
-    """Poisson arrivals to one pool of c slots; returns (arrival times, grant times, lost)."""
-    rng = np.random.default_rng(seed)
-    arrivals = np.cumsum(rng.exponential(1.0 / arrival_rate, len(stays)))
-    board = Board([c])
-    for t, s in zip(arrivals.tolist(), stays.tolist()):
-        board.admit(t, [0], [0], [s], [0.0], [0.0], max_wait)
-    events = board.advance(float(arrivals[-1]) + 100.0 * float(stays.max()))
-    granted = np.full(len(stays), np.nan)
-    g = events["kind"] == GRANTED
-    granted[events["patient"][g]] = events["time"][g]
-    lost = np.zeros(len(stays), dtype=bool)
-    lost[events["patient"][events["kind"] == LOST]] = True
-    return arrivals, granted, lost
-
-
 def n_arrivals(Board, compiled, python):
     """The twin is ~20× slower: it gets a shorter run and so a wider standard error."""
     return compiled if Board is not PythonBoard else python
@@ -781,7 +759,7 @@ def test_erlang_c_mean_wait_and_probability_of_waiting(Board):
     c, arrival_rate, service_rate = 4, 3.0, 1.0
     n = n_arrivals(Board, 300_000, 40_000)
     stays = np.random.default_rng(11).exponential(1.0 / service_rate, n)
-    arrivals, granted, lost = single_pool_run(Board, c, arrival_rate, stays, INF, seed=12)
+    arrivals, granted, lost = single_pool(Board, c, arrival_rate, stays, INF, seed=12)
     assert not lost.any() and not np.isnan(granted).any()
     warm = n // 20
     wait = (granted - arrivals)[warm:]
@@ -802,34 +780,13 @@ def test_erlang_b_blocking_probability(Board):
     c, arrival_rate, mean_stay = 5, 4.0, 1.0
     n = n_arrivals(Board, 300_000, 40_000)
     stays = np.random.default_rng(21).gamma(2.0, mean_stay / 2.0, n)
-    arrivals, granted, lost = single_pool_run(Board, c, arrival_rate, stays, 0.0, seed=22)
+    arrivals, granted, lost = single_pool(Board, c, arrival_rate, stays, 0.0, seed=22)
     assert (np.isnan(granted) == lost).all()  # every request is granted at once or lost
     assert (granted[~lost] == arrivals[~lost]).all()
     p_lost, se = batch_means(lost[n // 20:])
     want = erlang_b(c, arrival_rate * mean_stay)
     assert abs(p_lost - want) < 3.0 * se, (p_lost, want, se)
     assert se < 0.05 * want
-
-
-def network_stream(rng, n, arrival_rate=2.0):
-    """A stable three-pool network: acute (12) → community (4) or care home (6), plus
-    direct community admissions; priorities, electives that renege, and some losses."""
-    acute, community, care_home = 0, 1, 2
-    t = np.cumsum(rng.exponential(1.0 / arrival_rate, n))
-    kinds = rng.choice(4, size=n, p=[0.70, 0.20, 0.05, 0.05])
-    routes = {0: [acute], 1: [acute, community], 2: [acute, care_home], 3: [community]}
-    mean_stay = {acute: 4.0, community: 6.0, care_home: 20.0}
-    stream = []
-    for i in range(n):
-        pools = routes[int(kinds[i])]
-        route = [
-            (p, int(rng.integers(0, 3)), float(rng.exponential(mean_stay[p])),
-             float(rng.exponential(0.5)) if k else 0.0, float(rng.exponential(0.25)))
-            for k, p in enumerate(pools)
-        ]
-        max_wait = float(rng.choice([INF, 2.0, 0.0], p=[0.85, 0.10, 0.05]))
-        stream.append((float(t[i]), route, max_wait))
-    return stream
 
 
 def test_integrals_equal_the_sum_of_intervals_and_littles_law_holds(Board):
