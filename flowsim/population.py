@@ -61,8 +61,6 @@ class Population:
         )
         self._frailty_step = np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
         self._newcomer_bands = self._stationary_inflow(band_shares)
-        self.deaths_today = 0
-        self.newcomers_today = 0
 
     # -- set-up -------------------------------------------------------------------------
     def _initial_frailty(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -149,7 +147,7 @@ class Population:
         place or package (their stay in that pool), so the pool frees the place.
         """
         counts = np.bincount(self.code, minlength=N_CODES)
-        busy = np.flatnonzero(self.in_hospital | self.in_ae)
+        busy = np.flatnonzero(self.busy)
         counts -= np.bincount(self.code[busy], minlength=N_CODES)
         dead = []
         for code in np.flatnonzero(counts):

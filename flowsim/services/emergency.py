@@ -77,13 +77,11 @@ class Emergency:
         self.model = model
         cfg = model.config.emergency
         self.cfg = cfg
-        n_sites = model.pools.n_sites
         shares = np.array([s.catchment_share for s in model.config.acute.sites])
         self.clinicians = [
             Clinicians(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
             for share in shares
         ]
-        assert len(self.clinicians) == n_sites
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
         self.vw_pool = model.pools.index("virtual_ward")
@@ -104,7 +102,7 @@ class Emergency:
         )
 
     def attend(self, people: np.ndarray, route: np.ndarray, arrival_h: np.ndarray) -> None:
-        """Start today's A&E journeys (people sorted by arrival hour)."""
+        """Start today's A&E journeys, in order of arrival."""
         m = self.model
         pop = m.population
         if people.size == 0:
