@@ -57,10 +57,7 @@ class WholeSystemModel(mesa.Model):
             .clip(0, self.pools.n_sites - 1)
             .astype(np.int32)
         )
-        self.admit_month_factor = np.asarray(config.emergency.admit_month_factor) / np.mean(
-            config.emergency.admit_month_factor
-        )
-        self._month_starts = self._month_index_table()
+        self._month_of_day = self._month_index_table()
         self.demand = Demand(config, self.population)
         self.primary_care = PrimaryCare(self)
         self.emergency = Emergency(self)
@@ -92,7 +89,7 @@ class WholeSystemModel(mesa.Model):
         return np.array([self.date(d).month - 1 for d in range(days)], dtype=np.int8)
 
     def month_index(self, t_hours: np.ndarray) -> np.ndarray:
-        return self._month_starts[(np.asarray(t_hours) // 24).astype(np.int64)]
+        return self._month_of_day[(np.asarray(t_hours) // 24).astype(np.int64)]
 
     # -- people ---------------------------------------------------------------------------
     def site_of(self, people: np.ndarray) -> np.ndarray:

@@ -84,6 +84,7 @@ class Emergency:
         ]
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
+        self.admit_month = np.asarray(cfg.admit_month_factor) / np.mean(cfg.admit_month_factor)
         self.vw_pool = model.pools.index("virtual_ward")
         self._first_open = 0  # attendances before this row have all left A&E
         self.log = Columns(
@@ -124,7 +125,7 @@ class Emergency:
         month = m.month_index(arrival_h)
         p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
         p = p * np.where(route == WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
-        p = np.minimum(p * np.asarray(m.admit_month_factor)[month], 0.95)
+        p = np.minimum(p * self.admit_month[month], 0.95)
         admit = k.uniform(pid, episode, _ADMIT) < p
         avoidable = admit & (k.uniform(pid, episode, _AVOID) < self.avoid_p[band])
         vw_h = (
