@@ -27,11 +27,13 @@ NO_PATHWAY = -1
 def route_registry() -> Columns:
     return Columns(
         capacity=4096,
-        fill={"pathway": NO_PATHWAY},
+        fill={"pathway": NO_PATHWAY, "elapsed_h": 0.0},
         person=np.int64,
         person_id=np.int64,
         episode=np.int32,
         kind=np.int8,
+        age_band=np.int8,  # at the start of the route
+        frailty=np.int8,
         pathway=np.int8,
         site=np.int16,  # acute site of leg 0, or -1 for routes outside hospital
         dies=np.bool_,  # dies at the end of the acute stay
@@ -39,6 +41,7 @@ def route_registry() -> Columns:
         lost=np.bool_,  # an elective cancelled on the day
         ended_early=np.bool_,  # ended by the model: its holder died or moved to a care home
         last_pool=np.int32,
+        elapsed_h=np.float64,  # of a stay already under way when the run started
         request_h=np.float64,  # bed requested (decision to admit, or booked time)
         bed_start_h=np.float64,
         fit_h=np.float64,

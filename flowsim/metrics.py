@@ -170,13 +170,16 @@ class DailyRecorder:
         col["ae_4h_pct"] = np.where(
             col["ae_4h_known"] > 0, 100.0 * col["ae_within_4h"] / np.maximum(col["ae_4h_known"], 1), np.nan
         )
-        dta_long = ae["admitted"] & (ae["departure_h"] - ae["decision_h"] > 12.0)
-        col["ae_12h_dta_waits"] = _by_day(ae["departure_h"][dta_long], days)
+        # A 12-hour trolley wait counts on the day its 12 hours run out, whether or not the
+        # patient has left A&E by the end of the run.
+        left_or_end = np.where(np.isnan(ae["departure_h"]), end_h, ae["departure_h"])
+        dta_long = ae["admitted"] & (left_or_end - ae["decision_h"] > 12.0)
+        col["ae_12h_dta_waits"] = _by_day(ae["decision_h"][dta_long] + 12.0, days)
         col["ae_admitted"] = _by_day(ae["arrival_h"][ae["admitted"]], days)
         col["admissions_avoided"] = _by_day(ae["decision_h"][ae["avoided"]], days)
         boarding = ae["admitted"]
         col["ae_boarding_hours"] = _interval_hours_by_day(
-            ae["decision_h"][boarding], ae["departure_h"][boarding], days
+            ae["decision_h"][boarding], left_or_end[boarding], days
         )
         col["ae_boarders_mean"] = col["ae_boarding_hours"] / 24.0
 
@@ -296,7 +299,10 @@ class DailyRecorder:
             total("acute_bed_days") / float(np.sum(beds)) if np.sum(beds) else float("nan")
         )
         occupancy = daily["acute_occupancy"][win]
-        k["acute_occupancy_p95"] = float(np.nanpercentile(occupancy, 95))
+        has_beds = np.isfinite(occupancy)
+        k["acute_occupancy_p95"] = (
+            float(np.percentile(occupancy[has_beds], 95)) if has_beds.any() else float("nan")
+        )
         k["acute_days_above_92"] = float(np.count_nonzero(occupancy > HIGH_OCCUPANCY))
         k["dtoc_bed_days"] = total("dtoc_bed_days")
         k["dtoc_beds_mean"] = k["dtoc_bed_days"] / days
@@ -357,25 +363,12 @@ class DailyRecorder:
         out["readmissions_30d_pct"] = 100.0 * readmitted.mean() if readmitted.size else float("nan")
         adm_in = emergency & (r["bed_start_h"] >= t0) & (r["bed_start_h"] < t1)
         out["emergency_admissions_65plus_share"] = (
-            float(np.mean(self._band_at_admission(r, adm_in) >= OLDER_BANDS))
-            if adm_in.any()
-            else float("nan")
+            float(np.mean(r["age_band"][adm_in] >= OLDER_BANDS)) if adm_in.any() else float("nan")
         )
         short = (r["bed_end_h"] - r["bed_start_h"]) < 24.0
         done = adm_in & np.isfinite(r["bed_end_h"])
         out["zero_day_share"] = float(np.mean(short[done])) if done.any() else float("nan")
         return out
-
-    def _band_at_admission(self, r, mask) -> np.ndarray:
-        ae = self.model.emergency.log.view()
-        rows = r["ae_row"][mask]
-        band = np.full(rows.size, -1, dtype=np.int64)
-        has = rows >= 0
-        band[has] = ae["age_band"][rows[has]]
-        # Direct admissions: the person's band now (bands move slowly).
-        people = r["person"][mask][~has]
-        band[~has] = self.model.population.age_band[people]
-        return band
 
     def episodes(self) -> pa.Table:
         m = self.model
@@ -412,10 +405,10 @@ class DailyRecorder:
         end = bed("bed_end_h")
         pathway = np.concatenate([np.where(has, r["pathway"][hh], -1), r["pathway"][dh]])
         person = np.concatenate([ae["person_id"], r["person_id"][dh]])
-        band = np.concatenate([ae["age_band"], m.population.age_band[r["person"][dh]]])
-        frailty = np.concatenate([ae["frailty"], m.population.frailty[r["person"][dh]]])
+        band = np.concatenate([ae["age_band"], r["age_band"][dh]])
+        frailty = np.concatenate([ae["frailty"], r["frailty"][dh]])
         site = np.concatenate([ae["site"], r["site"][dh]])
-        admitted = np.concatenate([ae["admitted"], np.ones(dh.size, bool)])
+        admitted = np.concatenate([ae["admitted"], ~r["lost"][dh]])  # a cancelled elective was not
         delayed = np.where((pathway > 0) & np.isfinite(fit) & np.isfinite(end), end - fit, np.nan)
         return pa.table(
             {

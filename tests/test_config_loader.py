@@ -347,3 +347,13 @@ def _shown(path: Path) -> str:
     """A path as the loader shows it (relative to the working folder when inside it)."""
     rel = os.path.relpath(path)
     return str(path) if rel.startswith("..") else rel
+
+
+def test_a_readmission_multiplier_below_one_is_refused():
+    from pathlib import Path
+
+    from flowsim.config import ConfigError, load_config
+
+    footprint = Path(__file__).resolve().parents[1] / "configs" / "footprint.yaml"
+    with pytest.raises(ConfigError, match="recent_discharge_multiplier"):
+        load_config(footprint, {"population.demand.recent_discharge_multiplier": 0.5})

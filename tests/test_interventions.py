@@ -98,3 +98,24 @@ def test_a_demand_lever_removes_needs_without_reshuffling_everyone_else():
         touched.append(sum(ep["age_band"][i] in ("75-84", "85+") for i in day1))
     assert untouched[0] == untouched[1]
     assert touched[1] < touched[0]
+
+
+def test_capacity_changes_to_one_pool_compound():
+    """Ten per cent more beds everywhere and a 20% cut at one site: that site ends at
+    1.1 x 0.8 of its beds, whatever order the changes are written in."""
+    rise = {"kind": "capacity", "name": "more beds", "pool": "acute", "relative_change": 0.1, "start_day": 2}
+    cut = {
+        "kind": "capacity",
+        "name": "close north ward",
+        "pool": "acute",
+        "site": "north",
+        "relative_change": -0.2,
+        "start_day": 4,
+        "ramp_days": 2,
+    }
+    for order in ([rise, cut], [cut, rise]):
+        out = simulate(small(order, days=3), 0)
+        beds = daily(out, "acute_beds")
+        assert beds[1] == pytest.approx(225.0)
+        assert beds[2] == pytest.approx(round(90 * 1.1) + round(79 * 1.1) + round(56 * 1.1))
+        assert beds[-1] == pytest.approx(round(90 * 1.1 * 0.8) + round(79 * 1.1) + round(56 * 1.1))

@@ -228,3 +228,41 @@ def test_ending_a_persons_places_never_cuts_a_hospital_stay_short():
     model.step()
     assert not model.routes.ended_early[handle]
     assert model.recorder.conservation_failures == []
+
+
+def test_gridlock_shows_as_boarding_and_trolley_waits_even_if_nobody_leaves():
+    """With every acute bed closed, admitted patients wait in A&E: the boarding and 12-hour
+    figures must show it, not read zero because nobody has left yet."""
+    cut = {"kind": "capacity", "name": "no beds", "pool": "acute", "relative_change": -1.0, "start_day": 0}
+    out = simulate(small(**{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut]}), 0)
+    assert kpi(out, "ae_boarders_mean") > 10
+    assert kpi(out, "ae_12h_dta_waits") > 10
+
+
+def test_the_starting_census_is_not_counted_as_activity():
+    """People already in care homes, and patients already in bed, at the start were not
+    admitted in the run: no care-home entries or admissions for them, and their stays
+    began before the run."""
+    model = WholeSystemModel(small(**{"run.horizon_days": 2, "run.warmup_days": 0}), 0)
+    model.run()
+    k = model.recorder.kpis(model.recorder.daily())
+    assert k["care_home_entries"] < 20
+    r = model.routes.view()
+    from flowsim.episodes import RESIDENT
+
+    prefilled = (r["kind"] == RESIDENT) & (r["site"] >= 0)
+    assert prefilled.sum() > 150
+    assert (r["bed_start_h"][prefilled] <= 1.0).all() and (r["bed_start_h"][prefilled] < 0).mean() > 0.9
+
+
+def test_cancelled_electives_are_not_shown_as_admitted():
+    cut = {"kind": "capacity", "name": "no beds", "pool": "acute", "relative_change": -1.0, "start_day": 0}
+    out = simulate(
+        small(**{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut]}),
+        0,
+        record_episodes=True,
+    )
+    ep = out.episodes.to_pydict()
+    electives = [i for i, route in enumerate(ep["route"]) if route == "elective"]
+    assert electives and not any(ep["admitted"][i] for i in electives)
+    assert kpi(out, "elective_cancellations") == len(electives)

@@ -75,7 +75,7 @@ class DemandConfig(Strict):
     frailty_multiplier: PerFrailty
     care_home_multiplier: Positive
     home_care_multiplier: Positive
-    recent_discharge_multiplier: Positive
+    recent_discharge_multiplier: Annotated[float, Field(ge=1.0)]  # raised risk: 1 means none
     recent_discharge_days: NonNeg
     month_factor_walk_in: Annotated[list[Positive], Field(min_length=12, max_length=12)]
     month_factor_ambulance: Annotated[list[Positive], Field(min_length=12, max_length=12)]

@@ -41,6 +41,8 @@ class Hospital:
             person=person,
             person_id=pop.person_id[person],
             episode=pop.episodes[person],
+            age_band=pop.age_band[person],
+            frailty=pop.frailty[person],
             kind=kind,
             **values,
         )
@@ -76,6 +78,7 @@ class Hospital:
             site=pools[0],
             dies=routes.dies[i],
             deconditions=routes.deconditions[i],
+            elapsed_h=t_offset,
             last_pool=pools[-1],
             request_h=m.env.now,
             onward_request_h=readies[1] if pools.size > 1 else np.nan,
@@ -181,14 +184,16 @@ class Hospital:
         n_sites = m.pools.n_sites
 
         start = acute & (kind == MOVED) & (leg == 0)
-        routes.bed_start_h[h[start]] = t[start]
+        routes.bed_start_h[h[start]] = t[start] - routes.elapsed_h[h[start]]
         fit = acute & (kind == FIT) & (leg == 0)
         routes.fit_h[h[fit]] = t[fit]
         routes.onward_request_h[h[fit]] += t[fit]
-        lost = (kind == LOST) & acute
+        # A bed request withdrawn before it was granted: an elective cancelled on the day.
+        lost = (kind == LOST) & acute & (leg == 0)
         routes.lost[h[lost]] = True
-        self.cancellations_h.extend(t[lost].tolist())
-        pop.in_hospital[routes.person[h[lost]]] = False
+        self.cancellations_h.extend(t[lost & (routes.kind[h] == ELECTIVE)].tolist())
+        same = pop.person_id[routes.person[h]] == routes.person_id[h]
+        pop.in_hospital[routes.person[h[lost & same]]] = False
 
         # Leaving the acute bed: home (P0 or death) at the end of leg 0, or onward at leg 1.
         single = acute & (kind == DEPARTED) & (leg == 0)
@@ -210,7 +215,7 @@ class Hospital:
         same_person = pop.person_id[routes.person[h]] == routes.person_id[h]
         into = (kind == MOVED) & same_person
         ch = into & (pool == m.pools.index("care_home"))
-        self.care_home_entries_h.extend(t[ch].tolist())
+        self.care_home_entries_h.extend(t[ch & (routes.kind[h] != RESIDENT)].tolist())
         people = routes.person[h[ch]]
         for person, handle in zip(people.tolist(), h[ch].tolist()):
             m.end_routes(person, keep=handle)  # a package at home is no longer needed

@@ -108,7 +108,8 @@ class RouteBuilder:
         # an hour of the discharge profile; a share of weekend discharges waits for Monday.
         fit_clinical = start_h + days * 24.0
         fit_day = np.floor(fit_clinical / 24.0)
-        hour = np.searchsorted(self.discharge_hour_cdf, k.uniform(person_id, episode, _DISCHARGE_HOUR))
+        u = k.uniform(person_id, episode, _DISCHARGE_HOUR)
+        hour = np.searchsorted(self.discharge_hour_cdf, u, side="right").clip(0, 23)
         weekday = (fit_day.astype(np.int64) + self.start_weekday) % 7
         waits = (weekday >= 5) & (k.uniform(person_id, episode, _WEEKEND) >= a.weekend_discharge_factor)
         fit_day = fit_day + np.where(waits, 7 - weekday, 0)

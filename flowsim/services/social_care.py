@@ -34,6 +34,11 @@ class SocialCare:
             ("care_home", CARE_HOME, self.cfg.care_home_days),
         ):
             people = np.flatnonzero(pop.residence == residence)
+            # Nobody starts in a place that does not exist: beyond capacity, people live at home.
+            places = m.pools.capacities[m.pools.index(pool)]
+            pop.residence[people[places:]] = HOME
+            pop.refresh(people[places:])
+            people = people[:places]
             n = people.size
             stay_h = stationary_residual(rng.standard_normal(n), rng.random(n), stay.mean, stay.cv) * 24.0
             m.start_routes(people, pool, stay_h)
