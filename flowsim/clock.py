@@ -42,6 +42,17 @@ class CoreClock:
         board = self.board
         return board.occupied(pool) < board.capacity(pool) and board.queue_length(pool) == 0
 
+    def at_times(self, times: np.ndarray, action) -> None:
+        """Call `action(i)` at each `times[i]` (hours), in time order, from a SimPy process."""
+        self.env.process(self._at_times(np.asarray(times, dtype=np.float64), action))
+
+    def _at_times(self, times: np.ndarray, action):
+        env = self.env
+        for i in np.argsort(times, kind="stable").tolist():
+            if times[i] > env.now:
+                yield env.timeout(times[i] - env.now)
+            action(i)
+
     def wait_for_bed(self, handle: int) -> simpy.Event:
         """An event that fires when the route's first leg starts (the patient leaves A&E)."""
         event = self.env.event()

@@ -109,17 +109,15 @@ class WholeSystemModel(mesa.Model):
         pool = self.pools.index(pool_name)
         if at_h is None:
             for person, stay in zip(people.tolist(), stay_h.tolist()):
-                handle = self.clock.admit([pool], [0], [stay], [0.0], [0.0])
-                self.hospital.register(handle, person, kind)
+                self._start_route(person, pool, stay, kind)
         else:
-            self.env.process(self._start_at(people, pool, stay_h, kind, at_h))
+            self.clock.at_times(
+                at_h, lambda i: self._start_route(int(people[i]), pool, float(stay_h[i]), kind)
+            )
 
-    def _start_at(self, people, pool, stay_h, kind, at_h):
-        for i in np.argsort(at_h, kind="stable"):
-            if at_h[i] > self.env.now:
-                yield self.env.timeout(at_h[i] - self.env.now)
-            handle = self.clock.admit([pool], [0], [float(stay_h[i])], [0.0], [0.0])
-            self.hospital.register(handle, int(people[i]), kind)
+    def _start_route(self, person: int, pool: int, stay_h: float, kind: int) -> None:
+        handle = self.clock.admit([pool], [0], [stay_h], [0.0], [0.0])
+        self.hospital.register(handle, person, kind)
 
     # -- the day --------------------------------------------------------------------------
     def step(self) -> None:

@@ -105,14 +105,10 @@ class Hospital:
         )
         priority = 1 if elective else 0
         max_wait = self.cfg.elective_max_wait_hours if elective else math.inf
-        m.env.process(self._admit_at(people, request_h, routes, kind, priority, max_wait))
-
-    def _admit_at(self, people, request_h, routes, kind, priority, max_wait):
-        env = self.model.env
-        for i in np.argsort(request_h, kind="stable"):
-            if request_h[i] > env.now:
-                yield env.timeout(request_h[i] - env.now)
-            self.admit(int(people[i]), routes, int(i), kind, priority=priority, max_wait=max_wait)
+        m.clock.at_times(
+            request_h,
+            lambda i: self.admit(int(people[i]), routes, i, kind, priority=priority, max_wait=max_wait),
+        )
 
     def electives(self, day: int, rng: np.random.Generator, busy: np.ndarray) -> None:
         """The day's booked elective list (weekdays only), leaving out people `busy` today."""
