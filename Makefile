@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean lint golden
 
 $(STAMP): pyproject.toml setup.py flowsim/_core/board.pyx flowsim/_core/board.pxd
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/flowsim run configs/footprint.yaml --out results/demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(VENV)/bin/flowsim info
 	$(PY) -m pytest
 	FLOWSIM_PURE_PYTHON=1 $(PY) -m pytest -m core -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check flowsim tests benchmarks experiments
+	$(VENV)/bin/ruff format --check flowsim tests benchmarks experiments
+	$(VENV)/bin/mypy
+
+# Regenerate the golden outputs (tests/golden/small.json) on purpose, after a deliberate change.
+golden: $(STAMP)
+	$(PY) -m tests.golden.outputs --write
 
 clean:
 	rm -rf $(VENV) build *.egg-info flowsim/_core/*.so flowsim/_core/*.cpp

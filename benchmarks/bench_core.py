@@ -116,15 +116,19 @@ def main() -> None:
     else:
         print("compiled core not built: timing the twin only")
 
-    print(f"{args.admissions} admissions, pools {CAPACITIES}, seed {args.seed}, "
-          f"median of {args.repeats}; Python {platform.python_version()} on {platform.machine()}")
+    print(
+        f"{args.admissions} admissions, pools {CAPACITIES}, seed {args.seed}, "
+        f"median of {args.repeats}; Python {platform.python_version()} on {platform.machine()}"
+    )
     for gc_on in (False, True):
         print(f"-- garbage collector {'on, as in a model run' if gc_on else 'off, as in timeit'}")
         rates = compare(impls, stream, args.repeats, gc_on)
         if len(rates) == 2:
             (twin, compiled), (twin_adv, compiled_adv) = zip(*rates.values())
-            print(f"event arrays identical; compiled/twin = {compiled / twin:.1f}x overall "
-                  f"(admit + advance), {compiled_adv / twin_adv:.1f}x in advance() alone")
+            print(
+                f"event arrays identical; compiled/twin = {compiled / twin:.1f}x overall "
+                f"(admit + advance), {compiled_adv / twin_adv:.1f}x in advance() alone"
+            )
 
 
 def compare(impls: dict, stream: list[tuple], repeats: int, gc_on: bool) -> dict[str, tuple[float, float]]:
@@ -150,11 +154,14 @@ def compare(impls: dict, stream: list[tuple], repeats: int, gc_on: bool) -> dict
     for name in impls:
         total, in_advance = statistics.median(times[name]), statistics.median(advance_times[name])
         rates[name] = (n_events / total, n_events / in_advance)
-        print(f"{name:22s} {n_events} events in {total:7.3f} s = {rates[name][0]:12,.0f} events/s; "
-              f"in advance() alone {in_advance:7.3f} s = {rates[name][1]:12,.0f} events/s")
+        print(
+            f"{name:22s} {n_events} events in {total:7.3f} s = {rates[name][0]:12,.0f} events/s; "
+            f"in advance() alone {in_advance:7.3f} s = {rates[name][1]:12,.0f} events/s"
+        )
     kinds = np.bincount(events["kind"], minlength=6)[1:]
     print(f"events by kind (granted, moved, fit, departed, lost): {kinds.tolist()}")
     return rates
+
 
 if __name__ == "__main__":
     main()

@@ -48,10 +48,24 @@ INF = math.inf
 
 # Daily columns the report reads (the rest of the daily table stays in the worker).
 DAILY_COLUMNS = (
-    "date", "warmup", "population", "ae_attendances", "ae_departures", "ae_within_4h",
-    "emergency_admissions", "acute_beds", "acute_bed_days", "acute_occupancy",
-    "dtoc_beds", "dtoc_beds_p1", "dtoc_beds_p2", "dtoc_beds_p3",
-    "dtoc_beds_nhs", "dtoc_beds_social_care", "dtoc_beds_both", "care_home_residents",
+    "date",
+    "warmup",
+    "population",
+    "ae_attendances",
+    "ae_departures",
+    "ae_within_4h",
+    "emergency_admissions",
+    "acute_beds",
+    "acute_bed_days",
+    "acute_occupancy",
+    "dtoc_beds",
+    "dtoc_beds_p1",
+    "dtoc_beds_p2",
+    "dtoc_beds_p3",
+    "dtoc_beds_nhs",
+    "dtoc_beds_social_care",
+    "dtoc_beds_both",
+    "care_home_residents",
 )
 
 
@@ -86,7 +100,9 @@ def episode_features(episodes, window: tuple[float, float]) -> dict[str, float]:
         return episodes.column(name).to_numpy(zero_copy_only=False)
 
     def hours(name):
-        return np.asarray(episodes.column(name).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return np.asarray(
+            episodes.column(name).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
 
     out: dict[str, float] = {}
     arrival = hours("ae_arrival_h")
@@ -108,7 +124,10 @@ def episode_features(episodes, window: tuple[float, float]) -> dict[str, float]:
     order = np.lexsort((adm_t, adm_pid))
     adm_pid, adm_t = adm_pid[order], adm_t[order]
     days28 = 28 * 24.0
-    for label, who in (("readmissions_28d_65plus_pct", older), ("readmissions_28d_all_pct", np.ones_like(older))):
+    for label, who in (
+        ("readmissions_28d_65plus_pct", older),
+        ("readmissions_28d_all_pct", np.ones_like(older)),
+    ):
         discharged = who & np.isfinite(end) & ~died & (end >= t0) & (end < t1 - days28)
         d_pid, d_t = person[discharged], end[discharged]
         # first emergency admission of the same person after the discharge (as metrics.py)
@@ -188,20 +207,88 @@ def _pct(name: str) -> Callable[[dict[str, float]], float]:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("A&E attendances a year, per 1.2 million", "A&E attendances", 506_000, 0.10, True, ",.0f", "",
-           lambda k: per_year_per_million(k, "ae_attendances")),
-    Target("Emergency admissions per 1,000 a year", "emergency admissions per 1,000", 105.0, 0.10, True, ".1f", "",
-           lambda k: k["emergency_admissions_per_1000"]),
-    Target("A&E conversion to admission, all types (%)", "A&E conversion (%)", 20.0, 3.0, False, ".1f", "pp",
-           lambda k: k["ae_conversion_pct"]),
-    Target("Mean G&A occupancy (%)", "mean G&A occupancy (%)", 90.0, 2.0, False, ".1f", "pp", _pct("acute_occupancy_mean")),
-    Target("4-hour performance, all types (%)", "4-hour performance (%)", 89.0, 3.0, False, ".1f", "pp", lambda k: k["ae_4h_pct"]),
-    Target("Delayed beds, % of G&A beds", "delayed beds (% of G&A beds)", 4.0, 1.0, False, ".2f", "pp", _pct("dtoc_share_of_beds")),
-    Target("Mean length of stay (days)", "mean length of stay (days)", 4.9, 0.5, False, ".2f", "days", lambda k: k["mean_los_days"]),
-    Target("Discharges on pathway 0 (%)", "P0 share (%)", 50.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p0")),
-    Target("Discharges on pathway 1 (%)", "P1 share (%)", 40.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p1")),
-    Target("Discharges on pathway 2 (%)", "P2 share (%)", 5.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p2")),
-    Target("Discharges on pathway 3 (%)", "P3 share (%)", 5.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p3")),
+    Target(
+        "A&E attendances a year, per 1.2 million",
+        "A&E attendances",
+        506_000,
+        0.10,
+        True,
+        ",.0f",
+        "",
+        lambda k: per_year_per_million(k, "ae_attendances"),
+    ),
+    Target(
+        "Emergency admissions per 1,000 a year",
+        "emergency admissions per 1,000",
+        105.0,
+        0.10,
+        True,
+        ".1f",
+        "",
+        lambda k: k["emergency_admissions_per_1000"],
+    ),
+    Target(
+        "A&E conversion to admission, all types (%)",
+        "A&E conversion (%)",
+        20.0,
+        3.0,
+        False,
+        ".1f",
+        "pp",
+        lambda k: k["ae_conversion_pct"],
+    ),
+    Target(
+        "Mean G&A occupancy (%)",
+        "mean G&A occupancy (%)",
+        90.0,
+        2.0,
+        False,
+        ".1f",
+        "pp",
+        _pct("acute_occupancy_mean"),
+    ),
+    Target(
+        "4-hour performance, all types (%)",
+        "4-hour performance (%)",
+        89.0,
+        3.0,
+        False,
+        ".1f",
+        "pp",
+        lambda k: k["ae_4h_pct"],
+    ),
+    Target(
+        "Delayed beds, % of G&A beds",
+        "delayed beds (% of G&A beds)",
+        4.0,
+        1.0,
+        False,
+        ".2f",
+        "pp",
+        _pct("dtoc_share_of_beds"),
+    ),
+    Target(
+        "Mean length of stay (days)",
+        "mean length of stay (days)",
+        4.9,
+        0.5,
+        False,
+        ".2f",
+        "days",
+        lambda k: k["mean_los_days"],
+    ),
+    Target(
+        "Discharges on pathway 0 (%)", "P0 share (%)", 50.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p0")
+    ),
+    Target(
+        "Discharges on pathway 1 (%)", "P1 share (%)", 40.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p1")
+    ),
+    Target(
+        "Discharges on pathway 2 (%)", "P2 share (%)", 5.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p2")
+    ),
+    Target(
+        "Discharges on pathway 3 (%)", "P3 share (%)", 5.0, 5.0, False, ".1f", "pp", _pct("pathway_share_p3")
+    ),
 )
 
 
@@ -273,20 +360,35 @@ def daily_features(daily: dict[str, np.ndarray]) -> dict[str, float]:
     f["occ_winter"] = 100.0 * _ratio_in(d, "acute_bed_days", "acute_beds", winter)
     f["occ_summer"] = 100.0 * _ratio_in(d, "acute_bed_days", "acute_beds", summer)
     f["occ_winter_minus_summer"] = f["occ_winter"] - f["occ_summer"]
-    f["winter_days_above_95"] = float(np.count_nonzero(d["acute_occupancy"][winter] > 0.95)) if winter.any() else math.nan
-    f["winter_max_occupancy"] = 100.0 * float(np.max(d["acute_occupancy"][winter])) if winter.any() else math.nan
-    f["ae_summer_vs_january"] = 100.0 * (_mean_in(d, "ae_attendances", summer) / _mean_in(d, "ae_attendances", january) - 1.0)
-    f["ae_monday_vs_friday"] = 100.0 * (_mean_in(d, "ae_attendances", d["weekday"] == 0) / _mean_in(d, "ae_attendances", d["weekday"] == 4) - 1.0)
-    f["adm_winter_vs_summer"] = 100.0 * (_mean_in(d, "emergency_admissions", winter) / _mean_in(d, "emergency_admissions", summer) - 1.0)
+    f["winter_days_above_95"] = (
+        float(np.count_nonzero(d["acute_occupancy"][winter] > 0.95)) if winter.any() else math.nan
+    )
+    f["winter_max_occupancy"] = (
+        100.0 * float(np.max(d["acute_occupancy"][winter])) if winter.any() else math.nan
+    )
+    f["ae_summer_vs_january"] = 100.0 * (
+        _mean_in(d, "ae_attendances", summer) / _mean_in(d, "ae_attendances", january) - 1.0
+    )
+    f["ae_monday_vs_friday"] = 100.0 * (
+        _mean_in(d, "ae_attendances", d["weekday"] == 0) / _mean_in(d, "ae_attendances", d["weekday"] == 4)
+        - 1.0
+    )
+    f["adm_winter_vs_summer"] = 100.0 * (
+        _mean_in(d, "emergency_admissions", winter) / _mean_in(d, "emergency_admissions", summer) - 1.0
+    )
     f["ae4h_winter"] = 100.0 * _ratio_in(d, "ae_within_4h", "ae_departures", winter)
     f["ae4h_summer"] = 100.0 * _ratio_in(d, "ae_within_4h", "ae_departures", summer)
-    f["dtoc_feb_vs_year"] = 100.0 * (_mean_in(d, "dtoc_beds", february) / float(np.mean(d["dtoc_beds"])) - 1.0)
+    f["dtoc_feb_vs_year"] = 100.0 * (
+        _mean_in(d, "dtoc_beds", february) / float(np.mean(d["dtoc_beds"])) - 1.0
+    )
     org = {o: float(np.mean(d[f"dtoc_beds_{o}"])) for o in ("nhs", "social_care", "both")}
     total = sum(org.values())
     for o, v in org.items():
         f[f"dtoc_{o}_share"] = 100.0 * v / total if total > 0 else math.nan
     for p in ("p1", "p2", "p3"):
-        f[f"dtoc_{p}_beds_per_million"] = float(np.mean(d[f"dtoc_beds_{p}"])) * PER / float(np.mean(d["population"]))
+        f[f"dtoc_{p}_beds_per_million"] = (
+            float(np.mean(d[f"dtoc_beds_{p}"])) * PER / float(np.mean(d["population"]))
+        )
     f.update(year_on_year(daily))
     return f
 
@@ -332,69 +434,246 @@ def _k(name: str, scale: float = 1.0) -> Callable[[dict[str, float]], float]:
 
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("Ambulance arrivals, % of A&E attendances", "~23% (HES A&E 2014/15)",
-            "input: ambulance rates by age", ".1f", _k("ae_ambulance_share", 100.0)),
-    Feature("A&E arrivals 09–18h, %", "60% (HoC SN06964)", "input: hour profile", ".1f", _k("ae_share_09_18", 100.0)),
-    Feature("A&E arrivals 00–06h, %", "9% (HoC SN06964)", "input: hour profile", ".1f", _k("ae_share_00_06", 100.0)),
-    Feature("A&E attendances, summer (Jun–Aug) vs January, %", "+17% (HES A&E 2014/15)",
-            "input: month factors (walk-in up, ambulance down in summer)", "+.1f", _k("ae_summer_vs_january")),
-    Feature("A&E attendances, Monday vs Friday, %", "+14% (HES A&E)", "input: weekday factors", "+.1f", _k("ae_monday_vs_friday")),
-    Feature("Emergency admissions aged 65+, % of emergency admissions", "~41% (Improvement Analytics Unit 2019)",
-            "emergent", ".1f", _k("emergency_admissions_65plus_share", 100.0)),
-    Feature("Emergency admissions per day, Jan–Mar vs Jun–Aug, %", "higher in winter (HES A&E 2014/15)",
-            "emergent (admit and ambulance month factors are inputs)", "+.1f", _k("adm_winter_vs_summer")),
-    Feature("Zero-day stays, % of emergency admissions", "~33% (Health Foundation 2018)",
-            "input: short-stay shares by age", ".1f", _k("zero_day_share", 100.0)),
-    Feature("Emergency readmission within 28 days, aged 65+, %", "~15% (King's Fund)",
-            "calibrated: recent-discharge multiplier", ".1f", _k("readmissions_28d_65plus_pct")),
-    Feature("Emergency readmission within 30 days, all ages, % (KPI `readmissions_30d_pct`)",
-            "no national figure here; all ages runs below the 65+ figure", "emergent", ".1f", _k("readmissions_30d_pct")),
+    Feature(
+        "Ambulance arrivals, % of A&E attendances",
+        "~23% (HES A&E 2014/15)",
+        "input: ambulance rates by age",
+        ".1f",
+        _k("ae_ambulance_share", 100.0),
+    ),
+    Feature(
+        "A&E arrivals 09–18h, %",
+        "60% (HoC SN06964)",
+        "input: hour profile",
+        ".1f",
+        _k("ae_share_09_18", 100.0),
+    ),
+    Feature(
+        "A&E arrivals 00–06h, %",
+        "9% (HoC SN06964)",
+        "input: hour profile",
+        ".1f",
+        _k("ae_share_00_06", 100.0),
+    ),
+    Feature(
+        "A&E attendances, summer (Jun–Aug) vs January, %",
+        "+17% (HES A&E 2014/15)",
+        "input: month factors (walk-in up, ambulance down in summer)",
+        "+.1f",
+        _k("ae_summer_vs_january"),
+    ),
+    Feature(
+        "A&E attendances, Monday vs Friday, %",
+        "+14% (HES A&E)",
+        "input: weekday factors",
+        "+.1f",
+        _k("ae_monday_vs_friday"),
+    ),
+    Feature(
+        "Emergency admissions aged 65+, % of emergency admissions",
+        "~41% (Improvement Analytics Unit 2019)",
+        "emergent",
+        ".1f",
+        _k("emergency_admissions_65plus_share", 100.0),
+    ),
+    Feature(
+        "Emergency admissions per day, Jan–Mar vs Jun–Aug, %",
+        "higher in winter (HES A&E 2014/15)",
+        "emergent (admit and ambulance month factors are inputs)",
+        "+.1f",
+        _k("adm_winter_vs_summer"),
+    ),
+    Feature(
+        "Zero-day stays, % of emergency admissions",
+        "~33% (Health Foundation 2018)",
+        "input: short-stay shares by age",
+        ".1f",
+        _k("zero_day_share", 100.0),
+    ),
+    Feature(
+        "Emergency readmission within 28 days, aged 65+, %",
+        "~15% (King's Fund)",
+        "calibrated: recent-discharge multiplier",
+        ".1f",
+        _k("readmissions_28d_65plus_pct"),
+    ),
+    Feature(
+        "Emergency readmission within 30 days, all ages, % (KPI `readmissions_30d_pct`)",
+        "no national figure here; all ages runs below the 65+ figure",
+        "emergent",
+        ".1f",
+        _k("readmissions_30d_pct"),
+    ),
     Feature("G&A occupancy Jan–Mar, %", "91.4% (Jan–Mar 2017, KH03)", "emergent", ".1f", _k("occ_winter")),
-    Feature("G&A occupancy Jun–Aug, %", "below winter; 90.3% year average (KH03)", "emergent", ".1f", _k("occ_summer")),
-    Feature("G&A occupancy, winter minus summer, pp", "> 0 (winter higher)", "emergent", "+.1f", _k("occ_winter_minus_summer")),
-    Feature("Days above 95% occupancy in Jan–Mar", "some winter days above 95% (KH03)", "emergent", ".1f", _k("winter_days_above_95")),
-    Feature("4-hour performance Jan–Mar, %", "lower in winter (type 1 77–80% in winter months)", "emergent", ".1f", _k("ae4h_winter")),
+    Feature(
+        "G&A occupancy Jun–Aug, %",
+        "below winter; 90.3% year average (KH03)",
+        "emergent",
+        ".1f",
+        _k("occ_summer"),
+    ),
+    Feature(
+        "G&A occupancy, winter minus summer, pp",
+        "> 0 (winter higher)",
+        "emergent",
+        "+.1f",
+        _k("occ_winter_minus_summer"),
+    ),
+    Feature(
+        "Days above 95% occupancy in Jan–Mar",
+        "some winter days above 95% (KH03)",
+        "emergent",
+        ".1f",
+        _k("winter_days_above_95"),
+    ),
+    Feature(
+        "4-hour performance Jan–Mar, %",
+        "lower in winter (type 1 77–80% in winter months)",
+        "emergent",
+        ".1f",
+        _k("ae4h_winter"),
+    ),
     Feature("4-hour performance Jun–Aug, %", "higher than winter", "emergent", ".1f", _k("ae4h_summer")),
-    Feature("Delayed beds in February vs the year, %", "+7% (6,660 in Feb 2017 vs ~6,200 a day)", "emergent", "+.1f", _k("dtoc_feb_vs_year")),
-    Feature("Delayed beds attributed to the NHS, %", "~56% (NHS England DTOC 2016/17; conf. C)",
-            "emergent (attribution rules are inputs)", ".1f", _k("dtoc_nhs_share")),
-    Feature("Delayed beds attributed to social care, %", "~36% (NHS England DTOC 2016/17; conf. C)",
-            "emergent (attribution rules are inputs)", ".1f", _k("dtoc_social_care_share")),
-    Feature("Delayed beds attributed to both, %", "~8% (NHS England DTOC 2016/17; conf. C)", "input: none attributed to both", ".1f", _k("dtoc_both_share")),
-    Feature("Delayed beds awaiting P1 (home with support), per 1.2 million",
-            "largest social-care reason: a care package at home", "emergent", ".1f", _k("dtoc_p1_beds_per_million")),
-    Feature("Delayed beds awaiting P2 (community bed), per 1.2 million",
-            "largest NHS reason: further non-acute NHS care", "emergent", ".1f", _k("dtoc_p2_beds_per_million")),
-    Feature("Delayed beds awaiting P3 (care home), per 1.2 million", "—", "emergent", ".1f", _k("dtoc_p3_beds_per_million")),
-    Feature("People waiting for a community (intermediate-care) bed, mean, per 1.2 million",
-            "a queue: bed-based intermediate care waited ~3 days (NAIC 2015)", "emergent", ".1f",
-            lambda f: f["community_beds_waiting_mean"] * PER / f["population"]),
-    Feature("People waiting for reablement, mean, per 1.2 million",
-            "a queue: reablement waited ~8.7 days, home-based care ~6.3 (NAIC 2015)", "emergent", ".1f",
-            lambda f: f["reablement_waiting_mean"] * PER / f["population"]),
-    Feature("People waiting for home care, mean, per 1.2 million",
-            "a queue: awaiting a care package at home was the largest social-care DTOC reason", "emergent", ".1f",
-            lambda f: f["home_care_waiting_mean"] * PER / f["population"]),
-    Feature("People waiting for a care-home place, mean, per 1.2 million", "—", "emergent", ".1f",
-            lambda f: f["care_home_waiting_mean"] * PER / f["population"]),
-    Feature("Community (intermediate-care) bed occupancy, %", "capacity at about half of need (NAIC)", "emergent",
-            ".1f", _k("community_beds_occupancy_mean", 100.0)),
-    Feature("Reablement slot occupancy, %", "capacity at about half of need (NAIC)", "emergent",
-            ".1f", _k("reablement_occupancy_mean", 100.0)),
-    Feature("Drift: emergency admissions a day, last 30 days of the run vs the same days a year before, %",
-            "+3.2% a year (national growth, PAC 2018)", "emergent", "+.1f", _k("yoy_admissions")),
-    Feature("Drift: A&E attendances a day, same comparison, %", "—", "emergent", "+.1f", _k("yoy_attendances")),
-    Feature("Drift: G&A occupancy, same comparison, pp", "≈ 0 (a stationary footprint)", "emergent", "+.1f",
-            _k("yoy_occupancy_pp")),
-    Feature("Drift: care-home residents, same comparison, %", "≈ 0 (a stationary footprint)", "emergent", "+.1f",
-            _k("yoy_care_home_residents")),
-    Feature("Emergency admissions not via A&E, %", "~27% (4.26m of 5.85m via A&E, HoC SN06964)",
-            "calibrated: direct admission share", ".1f",
-            lambda f: 100.0 * f["direct_admissions"] / f["emergency_admissions"] if f["emergency_admissions"] else math.nan),
-    Feature("Elective admissions a year, per 1.2 million", "~35,000 (CALIBRATION, conf. C)", "input: electives per weekday",
-            ",.0f", lambda f: per_year_per_million(f, "elective_admissions")),
-    Feature("GP consultations per person a year", "5.16 (Hobbs 2016, 2013/14)", "input: contact rates by age", ".2f",
-            lambda f: f["gp_consultations"] / f["population"] * 365.0 / f["days"]),
+    Feature(
+        "Delayed beds in February vs the year, %",
+        "+7% (6,660 in Feb 2017 vs ~6,200 a day)",
+        "emergent",
+        "+.1f",
+        _k("dtoc_feb_vs_year"),
+    ),
+    Feature(
+        "Delayed beds attributed to the NHS, %",
+        "~56% (NHS England DTOC 2016/17; conf. C)",
+        "emergent (attribution rules are inputs)",
+        ".1f",
+        _k("dtoc_nhs_share"),
+    ),
+    Feature(
+        "Delayed beds attributed to social care, %",
+        "~36% (NHS England DTOC 2016/17; conf. C)",
+        "emergent (attribution rules are inputs)",
+        ".1f",
+        _k("dtoc_social_care_share"),
+    ),
+    Feature(
+        "Delayed beds attributed to both, %",
+        "~8% (NHS England DTOC 2016/17; conf. C)",
+        "input: none attributed to both",
+        ".1f",
+        _k("dtoc_both_share"),
+    ),
+    Feature(
+        "Delayed beds awaiting P1 (home with support), per 1.2 million",
+        "largest social-care reason: a care package at home",
+        "emergent",
+        ".1f",
+        _k("dtoc_p1_beds_per_million"),
+    ),
+    Feature(
+        "Delayed beds awaiting P2 (community bed), per 1.2 million",
+        "largest NHS reason: further non-acute NHS care",
+        "emergent",
+        ".1f",
+        _k("dtoc_p2_beds_per_million"),
+    ),
+    Feature(
+        "Delayed beds awaiting P3 (care home), per 1.2 million",
+        "—",
+        "emergent",
+        ".1f",
+        _k("dtoc_p3_beds_per_million"),
+    ),
+    Feature(
+        "People waiting for a community (intermediate-care) bed, mean, per 1.2 million",
+        "a queue: bed-based intermediate care waited ~3 days (NAIC 2015)",
+        "emergent",
+        ".1f",
+        lambda f: f["community_beds_waiting_mean"] * PER / f["population"],
+    ),
+    Feature(
+        "People waiting for reablement, mean, per 1.2 million",
+        "a queue: reablement waited ~8.7 days, home-based care ~6.3 (NAIC 2015)",
+        "emergent",
+        ".1f",
+        lambda f: f["reablement_waiting_mean"] * PER / f["population"],
+    ),
+    Feature(
+        "People waiting for home care, mean, per 1.2 million",
+        "a queue: awaiting a care package at home was the largest social-care DTOC reason",
+        "emergent",
+        ".1f",
+        lambda f: f["home_care_waiting_mean"] * PER / f["population"],
+    ),
+    Feature(
+        "People waiting for a care-home place, mean, per 1.2 million",
+        "—",
+        "emergent",
+        ".1f",
+        lambda f: f["care_home_waiting_mean"] * PER / f["population"],
+    ),
+    Feature(
+        "Community (intermediate-care) bed occupancy, %",
+        "capacity at about half of need (NAIC)",
+        "emergent",
+        ".1f",
+        _k("community_beds_occupancy_mean", 100.0),
+    ),
+    Feature(
+        "Reablement slot occupancy, %",
+        "capacity at about half of need (NAIC)",
+        "emergent",
+        ".1f",
+        _k("reablement_occupancy_mean", 100.0),
+    ),
+    Feature(
+        "Drift: emergency admissions a day, last 30 days of the run vs the same days a year before, %",
+        "+3.2% a year (national growth, PAC 2018)",
+        "emergent",
+        "+.1f",
+        _k("yoy_admissions"),
+    ),
+    Feature(
+        "Drift: A&E attendances a day, same comparison, %", "—", "emergent", "+.1f", _k("yoy_attendances")
+    ),
+    Feature(
+        "Drift: G&A occupancy, same comparison, pp",
+        "≈ 0 (a stationary footprint)",
+        "emergent",
+        "+.1f",
+        _k("yoy_occupancy_pp"),
+    ),
+    Feature(
+        "Drift: care-home residents, same comparison, %",
+        "≈ 0 (a stationary footprint)",
+        "emergent",
+        "+.1f",
+        _k("yoy_care_home_residents"),
+    ),
+    Feature(
+        "Emergency admissions not via A&E, %",
+        "~27% (4.26m of 5.85m via A&E, HoC SN06964)",
+        "calibrated: direct admission share",
+        ".1f",
+        lambda f: (
+            100.0 * f["direct_admissions"] / f["emergency_admissions"]
+            if f["emergency_admissions"]
+            else math.nan
+        ),
+    ),
+    Feature(
+        "Elective admissions a year, per 1.2 million",
+        "~35,000 (CALIBRATION, conf. C)",
+        "input: electives per weekday",
+        ",.0f",
+        lambda f: per_year_per_million(f, "elective_admissions"),
+    ),
+    Feature(
+        "GP consultations per person a year",
+        "5.16 (Hobbs 2016, 2013/14)",
+        "input: contact rates by age",
+        ".2f",
+        lambda f: f["gp_consultations"] / f["population"] * 365.0 / f["days"],
+    ),
 )
 
 
@@ -463,14 +742,21 @@ def erlang_c_checks(n: int) -> list[Check]:
         stays = np.random.default_rng(seed).exponential(mean_stay, n)
         arrivals, granted, lost = single_pool(Board, c, arrival_rate, stays, INF, seed + 1000)
         assert not lost.any() and not np.isnan(granted).any()
-        wait = (granted - arrivals)[n // 20:]  # drop a warm-up
+        wait = (granted - arrivals)[n // 20 :]  # drop a warm-up
         a = arrival_rate * mean_stay
         label = f"c = {c}, a = {a:g} erlangs (ρ = {a / c:.2f})"
         m, se = batch_means(wait > 0.0, N_BATCHES)
         out.append(Check("P(wait)", m, se, erlang_c(c, a), label))
         m, se = batch_means(wait, N_BATCHES)
-        out.append(Check("mean wait (mean stays)", m / mean_stay, se / mean_stay,
-                         mmc_mean_wait(c, arrival_rate, service_rate) / mean_stay, label))
+        out.append(
+            Check(
+                "mean wait (mean stays)",
+                m / mean_stay,
+                se / mean_stay,
+                mmc_mean_wait(c, arrival_rate, service_rate) / mean_stay,
+                label,
+            )
+        )
     return out
 
 
@@ -484,15 +770,27 @@ def erlang_b_checks(n: int) -> list[Check]:
     for name, seed, draw in (
         ("exponential stays", 201, lambda rng: rng.exponential(mean_stay, n)),
         ("gamma(2) stays", 202, lambda rng: rng.gamma(2.0, mean_stay / 2.0, n)),
-        ("lognormal stays, cv 1.5", 203, lambda rng: rng.lognormal(math.log(mean_stay) - 0.5 * math.log(1 + 1.5**2),
-                                                              math.sqrt(math.log(1 + 1.5**2)), n)),
+        (
+            "lognormal stays, cv 1.5",
+            203,
+            lambda rng: rng.lognormal(
+                math.log(mean_stay) - 0.5 * math.log(1 + 1.5**2), math.sqrt(math.log(1 + 1.5**2)), n
+            ),
+        ),
     ):
         stays = draw(np.random.default_rng(seed))
         _, granted, lost = single_pool(Board, c, arrival_rate, stays, 0.0, seed + 1000)
         assert (np.isnan(granted) == lost).all()
-        m, se = batch_means(lost[n // 20:], N_BATCHES)
-        out.append(Check("P(blocked)", m, se, erlang_b(c, arrival_rate * mean_stay),
-                         f"c = {c}, a = {arrival_rate * mean_stay:g} erlangs, {name}"))
+        m, se = batch_means(lost[n // 20 :], N_BATCHES)
+        out.append(
+            Check(
+                "P(blocked)",
+                m,
+                se,
+                erlang_b(c, arrival_rate * mean_stay),
+                f"c = {c}, a = {arrival_rate * mean_stay:g} erlangs, {name}",
+            )
+        )
     return out
 
 
@@ -544,8 +842,13 @@ def littles_law(n: int, seed: int = 301) -> list[LittleRow]:
         if arrival + route[0][3] <= until:
             asked[h, 0] = arrival + route[0][3]
             requests[route[0][0]] += 1
-    for t, kind, h, p, k in zip(ev["time"].tolist(), ev["kind"].tolist(), ev["patient"].tolist(),
-                                ev["pool"].tolist(), ev["leg"].tolist()):
+    for t, kind, h, p, k in zip(
+        ev["time"].tolist(),
+        ev["kind"].tolist(),
+        ev["patient"].tolist(),
+        ev["pool"].tolist(),
+        ev["leg"].tolist(),
+    ):
         route = stream[h][1]
         if kind in (GRANTED, LOST):
             w = t - asked.pop((h, k))
@@ -624,8 +927,10 @@ def twins_agree(n: int, seed: int = 401) -> tuple[str, int]:
         return seen
 
     a, b = play(PythonBoard), play(CompiledBoard)
-    same = all(x.keys() == y.keys() and all(x[k].dtype == y[k].dtype and x[k].tobytes() == y[k].tobytes() for k in x)
-               for x, y in zip(a, b))
+    same = all(
+        x.keys() == y.keys() and all(x[k].dtype == y[k].dtype and x[k].tobytes() == y[k].tobytes() for k in x)
+        for x, y in zip(a, b)
+    )
     n_events = sum(len(x["time"]) for x in a[:-1])
     return ("identical" if same else "DIFFERENT"), n_events
 
@@ -641,17 +946,29 @@ class Analytic:
 
     @property
     def passed(self) -> bool:
-        return (all(c.passed for c in self.erlang_c + self.erlang_b) and all(r.passed for r in self.little)
-                and not self.twins[0].startswith("DIFFERENT"))
+        return (
+            all(c.passed for c in self.erlang_c + self.erlang_b)
+            and all(r.passed for r in self.little)
+            and not self.twins[0].startswith("DIFFERENT")
+        )
 
 
 def analytic_checks(quick: bool) -> Analytic:
     from flowsim._core import CORE
 
-    sizes = {"erlang": 40_000 if quick else 300_000, "little": 10_000 if quick else 60_000,
-             "twins": 1_000 if quick else 5_000}
-    return Analytic(erlang_c_checks(sizes["erlang"]), erlang_b_checks(sizes["erlang"]),
-                    littles_law(sizes["little"]), twins_agree(sizes["twins"]), CORE, sizes)
+    sizes = {
+        "erlang": 40_000 if quick else 300_000,
+        "little": 10_000 if quick else 60_000,
+        "twins": 1_000 if quick else 5_000,
+    }
+    return Analytic(
+        erlang_c_checks(sizes["erlang"]),
+        erlang_b_checks(sizes["erlang"]),
+        littles_law(sizes["little"]),
+        twins_agree(sizes["twins"]),
+        CORE,
+        sizes,
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -706,7 +1023,9 @@ def draw_figures(results, target_rows: list[TargetRow], fig_dir: Path) -> dict[s
     ax.set_ylabel("G&A occupancy, %")
     ax.set_title("Daily acute (G&A) occupancy; grey: warm-up")
     ax.legend(loc="lower left", fontsize=7, ncol=3)
-    finish(fig, [ax], "occupancy.png", "Daily acute occupancy over the run, with the 92% line (grey: warm-up).")
+    finish(
+        fig, [ax], "occupancy.png", "Daily acute occupancy over the run, with the 92% line (grey: warm-up)."
+    )
 
     # 2. A&E attendances and 4-hour performance
     att = _stack(results, "ae_attendances") * PER / _stack(results, "population")
@@ -730,14 +1049,24 @@ def draw_figures(results, target_rows: list[TargetRow], fig_dir: Path) -> dict[s
     fig, ax = plt.subplots(figsize=(7, 2.8))
     parts = [_rolling(_stack(results, f"dtoc_beds_{p}").mean(axis=0)) for p in ("p1", "p2", "p3")]
     ok = np.isfinite(parts[0])
-    ax.stackplot(dates[ok], *[x[ok] for x in parts], labels=["P1 home with support", "P2 community bed", "P3 care home"],
-                 colors=["tab:orange", "tab:cyan", "tab:brown"], alpha=0.8)
+    ax.stackplot(
+        dates[ok],
+        *[x[ok] for x in parts],
+        labels=["P1 home with support", "P2 community bed", "P3 care home"],
+        colors=["tab:orange", "tab:cyan", "tab:brown"],
+        alpha=0.8,
+    )
     beds = _stack(results, "acute_beds").mean(axis=0)
     ax.plot(dates, 0.04 * beds, color="0.2", ls=":", lw=1, label="target 4% of G&A beds")
     ax.set_ylabel("delayed beds (7-day mean)")
     ax.set_title("Delayed transfers of care in acute beds, by pathway awaited")
     ax.legend(loc="upper left", fontsize=7, ncol=2)
-    finish(fig, [ax], "dtoc.png", "Beds occupied by delayed (medically fit) patients, by the pathway they await (7-day mean).")
+    finish(
+        fig,
+        [ax],
+        "dtoc.png",
+        "Beds occupied by delayed (medically fit) patients, by the pathway they await (7-day mean).",
+    )
 
     # 4. pathway shares
     prow = [r for r in target_rows if r.target.measure.startswith("Discharges on pathway")]
@@ -746,7 +1075,15 @@ def draw_figures(results, target_rows: list[TargetRow], fig_dir: Path) -> dict[s
     tgt = [r.target.target for r in prow]
     model = [r.mean for r in prow]
     err = np.array([[r.mean - r.lo, r.hi - r.mean] if np.isfinite(r.lo) else [0.0, 0.0] for r in prow]).T
-    ax.bar(x - 0.2, tgt, 0.4, yerr=[r.target.tol for r in prow], capsize=3, color="0.7", label="target ± tolerance")
+    ax.bar(
+        x - 0.2,
+        tgt,
+        0.4,
+        yerr=[r.target.tol for r in prow],
+        capsize=3,
+        color="0.7",
+        label="target ± tolerance",
+    )
     ax.bar(x + 0.2, model, 0.4, yerr=err, capsize=3, color="tab:blue", label="model, 95% CI")
     ax.set_xticks(x, [f"P{i}" for i in range(len(prow))])
     ax.set_ylabel("% of acute discharges")
@@ -756,7 +1093,9 @@ def draw_figures(results, target_rows: list[TargetRow], fig_dir: Path) -> dict[s
     fig.tight_layout()
     fig.savefig(fig_dir / "pathways.png", dpi=100, metadata=meta)
     plt.close(fig)
-    files["pathways.png"] = "Discharge pathway shares P0–P3: target (± tolerance) and model (95% CI over replications)."
+    files["pathways.png"] = (
+        "Discharge pathway shares P0–P3: target (± tolerance) and model (95% CI over replications)."
+    )
     return files
 
 
@@ -775,17 +1114,27 @@ def summary_paragraph(target_rows, feature_rows, analytic: Analytic, conservatio
     passed = [r for r in target_rows if r.passed]
     failed = [r for r in target_rows if not r.passed]
     loose = [r for r in passed if not r.ci_inside]
-    parts = [f"{len(passed)} of {len(target_rows)} calibration targets pass"
-             + (f" over {len(conservation)} replications" if conservation else "")]
+    parts = [
+        f"{len(passed)} of {len(target_rows)} calibration targets pass"
+        + (f" over {len(conservation)} replications" if conservation else "")
+    ]
     if failed:
-        parts[-1] += "; the model misses " + "; ".join(
-            f"{r.target.short}: {fmt(r.mean, r.target.fmt)} against "
-            f"{fmt(r.target.target, r.target.fmt)} {r.target.tolerance_text().split(' (')[0]}" for r in failed) + "."
+        parts[-1] += (
+            "; the model misses "
+            + "; ".join(
+                f"{r.target.short}: {fmt(r.mean, r.target.fmt)} against "
+                f"{fmt(r.target.target, r.target.fmt)} {r.target.tolerance_text().split(' (')[0]}"
+                for r in failed
+            )
+            + "."
+        )
     else:
         parts[-1] += "."
     if loose:
-        parts.append("For " + ", ".join(r.target.short for r in loose) + " the mean passes but the 95% interval "
-                     "reaches past the tolerance band, so the pass is marginal.")
+        parts.append(
+            "For " + ", ".join(r.target.short for r in loose) + " the mean passes but the 95% interval "
+            "reaches past the tolerance band, so the pass is marginal."
+        )
     f = {r.feature.measure: r.mean for r in feature_rows}
     directions = []
 
@@ -794,16 +1143,28 @@ def summary_paragraph(target_rows, feature_rows, analytic: Analytic, conservatio
             return
         directions.append(yes if cond > 0 else no)
 
-    say(f.get("G&A occupancy, winter minus summer, pp", math.nan),
-        "winter occupancy is higher than summer, as it was", "winter occupancy is not higher than summer, unlike the era")
-    say(f.get("Emergency admissions per day, Jan–Mar vs Jun–Aug, %", math.nan),
-        "emergency admissions peak in winter", "emergency admissions do not peak in winter")
+    say(
+        f.get("G&A occupancy, winter minus summer, pp", math.nan),
+        "winter occupancy is higher than summer, as it was",
+        "winter occupancy is not higher than summer, unlike the era",
+    )
+    say(
+        f.get("Emergency admissions per day, Jan–Mar vs Jun–Aug, %", math.nan),
+        "emergency admissions peak in winter",
+        "emergency admissions do not peak in winter",
+    )
     a, b = f.get("4-hour performance Jan–Mar, %", math.nan), f.get("4-hour performance Jun–Aug, %", math.nan)
-    say(b - a, "4-hour performance is worse in winter", "4-hour performance is not worse in winter, unlike the era")
+    say(
+        b - a,
+        "4-hour performance is worse in winter",
+        "4-hour performance is not worse in winter, unlike the era",
+    )
     if directions:
-        parts.append("Of the features the model is not tuned to, " + ", ".join(directions) + "; the second table "
-                     "gives the rest beside their reference values (several are inputs, marked so, and only check "
-                     "that the mechanism passes them through).")
+        parts.append(
+            "Of the features the model is not tuned to, " + ", ".join(directions) + "; the second table "
+            "gives the rest beside their reference values (several are inputs, marked so, and only check "
+            "that the mechanism passes them through)."
+        )
     departures = []
     occ_w = f.get("G&A occupancy Jan–Mar, %", math.nan)
     if np.isfinite(occ_w) and abs(occ_w - 91.4) > 2.0:
@@ -813,15 +1174,20 @@ def summary_paragraph(target_rows, feature_rows, analytic: Analytic, conservatio
         departures.append(f"summer attendances are {att:+.0f}% on January against +17%")
     waits = [f.get(m, math.nan) for m in f if m.startswith("People waiting for")]
     if waits and all(np.isfinite(x) and x < 0.5 for x in waits):
-        departures.append("nobody waits for a community bed, reablement, home care or a care home, so the delayed "
-                          "beds come from assessment and transfer times alone and downstream capacity never "
-                          "blocks an acute bed")
+        departures.append(
+            "nobody waits for a community bed, reablement, home care or a care home, so the delayed "
+            "beds come from assessment and transfer times alone and downstream capacity never "
+            "blocks an acute bed"
+        )
     drift = f.get("Drift: care-home residents, same comparison, %", math.nan)
     if np.isfinite(drift) and abs(drift) > 5.0:
-        departures.append(f"care-home residents change by {drift:+.0f}% in a year, so the footprint is not "
-                          "stationary")
-    drift = f.get("Drift: emergency admissions a day, last 30 days of the run vs the same days a year before, %",
-                  math.nan)
+        departures.append(
+            f"care-home residents change by {drift:+.0f}% in a year, so the footprint is not stationary"
+        )
+    drift = f.get(
+        "Drift: emergency admissions a day, last 30 days of the run vs the same days a year before, %",
+        math.nan,
+    )
     if np.isfinite(drift) and abs(drift - 3.2) > 3.0:
         departures.append(f"emergency admissions grow {drift:+.0f}% in a year against ~3.2% nationally")
     nhs = f.get("Delayed beds attributed to the NHS, %", math.nan)
@@ -834,16 +1200,34 @@ def summary_paragraph(target_rows, feature_rows, analytic: Analytic, conservatio
     if bad:
         parts.append(f"{len(bad)} analytic check(s) of the core fail; see the section below.")
     else:
-        parts.append(f"The core matches Erlang C and Erlang B within sampling error and Little's law "
-                     f"within 2% in every pool, and the compiled core and its Python twin are {analytic.twins[0]}.")
-    parts.append("Conservation held in every replication." if all(conservation)
-                 else f"Conservation FAILED in {conservation.count(False)} of {len(conservation)} replications.")
+        parts.append(
+            f"The core matches Erlang C and Erlang B within sampling error and Little's law "
+            f"within 2% in every pool, and the compiled core and its Python twin are {analytic.twins[0]}."
+        )
+    parts.append(
+        "Conservation held in every replication."
+        if all(conservation)
+        else f"Conservation FAILED in {conservation.count(False)} of {len(conservation)} replications."
+    )
     return " ".join(parts)
 
 
-def write_report(path: Path, *, config_path: str, config, overrides, results, target_rows, feature_rows,
-                 analytic: Analytic, figures: dict[str, str], wall_s: float, analytic_s: float, workers: int,
-                 quick: bool) -> None:
+def write_report(
+    path: Path,
+    *,
+    config_path: str,
+    config,
+    overrides,
+    results,
+    target_rows,
+    feature_rows,
+    analytic: Analytic,
+    figures: dict[str, str],
+    wall_s: float,
+    analytic_s: float,
+    workers: int,
+    quick: bool,
+) -> None:
     from flowsim.config import config_hash
     from flowsim.results import environment
 
@@ -861,112 +1245,216 @@ def write_report(path: Path, *, config_path: str, config, overrides, results, ta
     w = lines.append
     w("# Validation report")
     w("")
-    w("Generated by `python experiments/validation_report.py"
-      + (" --quick" if quick else "") + "`; do not edit by hand. Targets and tolerances are those of "
-      "CALIBRATION.md (\"What the default footprint must reproduce\"), per 1.2 million people, "
-      "measured after warm-up.")
+    w(
+        "Generated by `python experiments/validation_report.py"
+        + (" --quick" if quick else "")
+        + "`; do not edit by hand. Targets and tolerances are those of "
+        'CALIBRATION.md ("What the default footprint must reproduce"), per 1.2 million people, '
+        "measured after warm-up."
+    )
     w("")
-    w(f"- **Config:** `{shown_config}`" + (f" with overrides `{overrides}`" if overrides else "")
-      + f" — {config.population.size:,} people, {config.run.warmup_days} days warm-up + "
-      f"{config.run.horizon_days} days measured from {config.run.start_date}")
+    w(
+        f"- **Config:** `{shown_config}`"
+        + (f" with overrides `{overrides}`" if overrides else "")
+        + f" — {config.population.size:,} people, {config.run.warmup_days} days warm-up + "
+        f"{config.run.horizon_days} days measured from {config.run.start_date}"
+    )
     w(f"- **Config sha256:** `{config_hash(config)}`")
     w(f"- **flowsim:** {env['flowsim_version']}, commit `{commit}`{dirty}; core: {env['core']}")
     w(f"- **Replications:** {n} (replication indices 0–{n - 1}, seed {config.run.seed})")
     w(f"- **Date:** {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     w(f"- **Machine:** {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    span = f"{min(rep_walls):.0f}" if round(min(rep_walls)) == round(max(rep_walls)) else \
-        f"{min(rep_walls):.0f}–{max(rep_walls):.0f}"
-    w(f"- **Wall time:** {wall_s:.0f} s in all ({workers} worker process{'es' if workers > 1 else ''}; "
-      f"one replication {span} s; analytic checks {analytic_s:.0f} s)")
+    span = (
+        f"{min(rep_walls):.0f}"
+        if round(min(rep_walls)) == round(max(rep_walls))
+        else f"{min(rep_walls):.0f}–{max(rep_walls):.0f}"
+    )
+    w(
+        f"- **Wall time:** {wall_s:.0f} s in all ({workers} worker process{'es' if workers > 1 else ''}; "
+        f"one replication {span} s; analytic checks {analytic_s:.0f} s)"
+    )
     w("")
     w("## Summary")
     w("")
-    w(summary_paragraph(target_rows, feature_rows, analytic, [bool(r["kpis"]["conservation_ok"]) for r in results]))
+    w(
+        summary_paragraph(
+            target_rows, feature_rows, analytic, [bool(r["kpis"]["conservation_ok"]) for r in results]
+        )
+    )
     w("")
     w("## Calibration targets")
     w("")
-    w("Model mean over replications and its 95% t interval. A target passes when the mean lies "
-      "within the tolerance; † marks a pass whose interval reaches past the tolerance band. Counts are "
-      "scaled to 1.2 million people and a 365-day year.")
+    w(
+        "Model mean over replications and its 95% t interval. A target passes when the mean lies "
+        "within the tolerance; † marks a pass whose interval reaches past the tolerance band. Counts are "
+        "scaled to 1.2 million people and a 365-day year."
+    )
     w("")
     rows = []
     for r in target_rows:
         t = r.target
         verdict = ("PASS" + ("" if r.ci_inside else " †")) if r.passed else "FAIL"
-        rows.append([t.measure, fmt(t.target, t.fmt), t.tolerance_text(), fmt(r.mean, t.fmt),
-                     ci_text(r.lo, r.hi, t.fmt), verdict])
+        rows.append(
+            [
+                t.measure,
+                fmt(t.target, t.fmt),
+                t.tolerance_text(),
+                fmt(r.mean, t.fmt),
+                ci_text(r.lo, r.hi, t.fmt),
+                verdict,
+            ]
+        )
     w(md_table(["measure", "target", "tolerance", "model mean", "95% CI", "pass/fail"], rows, "lrrrrl"))
     w("")
     w("Per replication:")
     w("")
-    w(md_table(["measure"] + [f"rep {r['replication']}" for r in results],
-               [[r.target.measure] + [fmt(v, r.target.fmt) for v in r.values] for r in target_rows]))
+    w(
+        md_table(
+            ["measure"] + [f"rep {r['replication']}" for r in results],
+            [[r.target.measure] + [fmt(v, r.target.fmt) for v in r.values] for r in target_rows],
+        )
+    )
     w("")
     w("## Other features of the era (not tuned to)")
     w("")
-    w("Published features of 2014–2017 beside the model's figure, without a verdict. *How the model gets it* "
-      "says whether the figure is an input passed through (a check of the mechanism, not independent "
-      "evidence), a calibrated parameter, or emergent. Winter is January–March, summer June–August, of the "
-      "measured window.")
+    w(
+        "Published features of 2014–2017 beside the model's figure, without a verdict. *How the model gets it* "
+        "says whether the figure is an input passed through (a check of the mechanism, not independent "
+        "evidence), a calibrated parameter, or emergent. Winter is January–March, summer June–August, of the "
+        "measured window."
+    )
     w("")
-    rows = [[r.feature.measure, r.feature.reference, fmt(r.mean, r.feature.spec),
-             ci_text(r.lo, r.hi, r.feature.spec), r.feature.source] for r in feature_rows]
+    rows = [
+        [
+            r.feature.measure,
+            r.feature.reference,
+            fmt(r.mean, r.feature.spec),
+            ci_text(r.lo, r.hi, r.feature.spec),
+            r.feature.source,
+        ]
+        for r in feature_rows
+    ]
     w(md_table(["measure", "reference", "model mean", "95% CI", "how the model gets it"], rows, "llrrl"))
     w("")
-    w("Notes. The readmission KPI `readmissions_30d_pct` covers every age at 30 days; the King's Fund "
-      "figure is for people aged 65+ at 28 days, so the report also computes that one from the episodes "
-      "(discharges alive in the window, emergency admission of the same person within 28 days). "
-      "National DTOC counts start when a patient is declared ready for transfer; the model attributes "
-      "the assessment wait after a patient is medically fit to the NHS, which national returns may "
-      "count differently. The drift rows compare the last 30 days of the run with the same calendar days "
-      "a year earlier, which fall in the warm-up; a stationary footprint would show no change beyond "
-      "national growth.")
+    w(
+        "Notes. The readmission KPI `readmissions_30d_pct` covers every age at 30 days; the King's Fund "
+        "figure is for people aged 65+ at 28 days, so the report also computes that one from the episodes "
+        "(discharges alive in the window, emergency admission of the same person within 28 days). "
+        "National DTOC counts start when a patient is declared ready for transfer; the model attributes "
+        "the assessment wait after a patient is medically fit to the NHS, which national returns may "
+        "count differently. The drift rows compare the last 30 days of the run with the same calendar days "
+        "a year earlier, which fall in the warm-up; a stationary footprint would show no change beyond "
+        "national growth."
+    )
     w("")
     w("## Analytic checks of the core")
     w("")
-    w(f"Run live on the active core ({analytic.core}) with fixed seeds. Standard errors by batch means "
-      f"({N_BATCHES} batches of consecutive arrivals, the first 5% dropped as warm-up); t = (simulated − "
-      f"theory) / SE has {N_BATCHES - 1} degrees of freedom. A check passes unless the difference is "
-      f"significant at the {ALPHA:g} level (|t| < {critical_t():.2f}): with seven such checks, a correct "
-      "core shows a false failure in under 1% of seeds; a bias of about four standard errors (see the SE "
-      "column) is caught. A failure should be confirmed on other seeds before it is read as a bug.")
+    w(
+        f"Run live on the active core ({analytic.core}) with fixed seeds. Standard errors by batch means "
+        f"({N_BATCHES} batches of consecutive arrivals, the first 5% dropped as warm-up); t = (simulated − "
+        f"theory) / SE has {N_BATCHES - 1} degrees of freedom. A check passes unless the difference is "
+        f"significant at the {ALPHA:g} level (|t| < {critical_t():.2f}): with seven such checks, a correct "
+        "core shows a false failure in under 1% of seeds; a bias of about four standard errors (see the SE "
+        "column) is caught. A failure should be confirmed on other seeds before it is read as a bug."
+    )
     w("")
-    w(f"**Erlang C** — one pool, Poisson arrivals, exponential stays, infinite queue "
-      f"({analytic.sizes['erlang']:,} arrivals each):")
+    w(
+        f"**Erlang C** — one pool, Poisson arrivals, exponential stays, infinite queue "
+        f"({analytic.sizes['erlang']:,} arrivals each):"
+    )
     w("")
-    w(md_table(["system", "quantity", "simulated ± SE", "theory", "t", "p", "result"],
-               [[c.detail, c.name, f"{c.simulated:.4f} ± {c.se:.4f}", f"{c.theory:.4f}", f"{c.z:+.2f}",
-                 f"{c.p:.3f}", "pass" if c.passed else "FAIL"] for c in analytic.erlang_c], "llrrrrl"))
+    w(
+        md_table(
+            ["system", "quantity", "simulated ± SE", "theory", "t", "p", "result"],
+            [
+                [
+                    c.detail,
+                    c.name,
+                    f"{c.simulated:.4f} ± {c.se:.4f}",
+                    f"{c.theory:.4f}",
+                    f"{c.z:+.2f}",
+                    f"{c.p:.3f}",
+                    "pass" if c.passed else "FAIL",
+                ]
+                for c in analytic.erlang_c
+            ],
+            "llrrrrl",
+        )
+    )
     w("")
-    w(f"**Erlang B** — loss system (`max_wait = 0`), blocking is insensitive to the stay distribution "
-      f"beyond its mean ({analytic.sizes['erlang']:,} arrivals each):")
+    w(
+        f"**Erlang B** — loss system (`max_wait = 0`), blocking is insensitive to the stay distribution "
+        f"beyond its mean ({analytic.sizes['erlang']:,} arrivals each):"
+    )
     w("")
-    w(md_table(["system", "quantity", "simulated ± SE", "theory", "t", "p", "result"],
-               [[c.detail, c.name, f"{c.simulated:.4f} ± {c.se:.4f}", f"{c.theory:.4f}", f"{c.z:+.2f}",
-                 f"{c.p:.3f}", "pass" if c.passed else "FAIL"] for c in analytic.erlang_b], "llrrrrl"))
+    w(
+        md_table(
+            ["system", "quantity", "simulated ± SE", "theory", "t", "p", "result"],
+            [
+                [
+                    c.detail,
+                    c.name,
+                    f"{c.simulated:.4f} ± {c.se:.4f}",
+                    f"{c.theory:.4f}",
+                    f"{c.z:+.2f}",
+                    f"{c.p:.3f}",
+                    "pass" if c.passed else "FAIL",
+                ]
+                for c in analytic.erlang_b
+            ],
+            "llrrrrl",
+        )
+    )
     w("")
-    w(f"**Little's law** — a three-pool network (acute 12 slots → community 4 or care home 6, direct "
-      f"community admissions, three priorities, reneging electives, losses; {analytic.sizes['little']:,} "
-      "arrivals), read part-way through with arrivals still coming. L is the core's time integral divided "
-      "by the elapsed time; λ entries per hour; W the mean time per completed entry, read off the events. "
-      "A row passes when L and λW agree within 2% and the integral equals the sum of the intervals read "
-      "off the events (sample-path identity, to 1e-9).")
+    w(
+        f"**Little's law** — a three-pool network (acute 12 slots → community 4 or care home 6, direct "
+        f"community admissions, three priorities, reneging electives, losses; {analytic.sizes['little']:,} "
+        "arrivals), read part-way through with arrivals still coming. L is the core's time integral divided "
+        "by the elapsed time; λ entries per hour; W the mean time per completed entry, read off the events. "
+        "A row passes when L and λW agree within 2% and the integral equals the sum of the intervals read "
+        "off the events (sample-path identity, to 1e-9)."
+    )
     w("")
-    w(md_table(["pool", "quantity", "L", "λ (per h)", "W (h)", "λW", "L/λW − 1", "integral vs events", "result"],
-               [[r.pool, r.what, f"{r.L:.4f}", f"{r.rate:.4f}", f"{r.W:.4f}", f"{r.rate * r.W:.4f}",
-                 f"{100 * r.rel:+.2f}%", f"{r.integral_rel:.1e}", "pass" if r.passed else "FAIL"]
-                for r in analytic.little], "llrrrrrrl"))
+    w(
+        md_table(
+            ["pool", "quantity", "L", "λ (per h)", "W (h)", "λW", "L/λW − 1", "integral vs events", "result"],
+            [
+                [
+                    r.pool,
+                    r.what,
+                    f"{r.L:.4f}",
+                    f"{r.rate:.4f}",
+                    f"{r.W:.4f}",
+                    f"{r.rate * r.W:.4f}",
+                    f"{100 * r.rel:+.2f}%",
+                    f"{r.integral_rel:.1e}",
+                    "pass" if r.passed else "FAIL",
+                ]
+                for r in analytic.little
+            ],
+            "llrrrrrrl",
+        )
+    )
     w("")
     verdict, n_events = analytic.twins
-    w(f"**Twins** — the compiled core and its Python twin on the same stream ({analytic.sizes['twins']:,} "
-      f"arrivals, two capacity changes, 40 advances): {verdict}"
-      + (f" ({n_events:,} events and the final stats compared bit for bit)." if n_events else "."))
+    w(
+        f"**Twins** — the compiled core and its Python twin on the same stream ({analytic.sizes['twins']:,} "
+        f"arrivals, two capacity changes, 40 advances): {verdict}"
+        + (f" ({n_events:,} events and the final stats compared bit for bit)." if n_events else ".")
+    )
     w("")
-    w("**Conservation** — the `conservation_ok` KPI of every replication (everyone counted every day; "
-      "everyone flagged in hospital is on an open acute route):")
+    w(
+        "**Conservation** — the `conservation_ok` KPI of every replication (everyone counted every day; "
+        "everyone flagged in hospital is on an open acute route):"
+    )
     w("")
-    w(md_table(["replication", "conservation_ok"],
-               [[str(r["replication"]), "yes" if r["kpis"]["conservation_ok"] else "NO"] for r in results], "ll"))
+    w(
+        md_table(
+            ["replication", "conservation_ok"],
+            [[str(r["replication"]), "yes" if r["kpis"]["conservation_ok"] else "NO"] for r in results],
+            "ll",
+        )
+    )
     w("")
     w("## Figures")
     w("")
@@ -986,13 +1474,21 @@ def write_report(path: Path, *, config_path: str, config, overrides, results, ta
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Build the flowsim validation report.")
-    p.add_argument("--config", default=None, help="config to validate (default configs/footprint.yaml; "
-                                                   "configs/small.yaml with --quick)")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="config to validate (default configs/footprint.yaml; configs/small.yaml with --quick)",
+    )
     p.add_argument("--replications", type=int, default=None, help="replications (default 3; 2 with --quick)")
-    p.add_argument("--out", default=str(REPO / "docs" / "validation.md"), help="Markdown report to write; "
-                   "figures go in a folder of the same name beside it")
+    p.add_argument(
+        "--out",
+        default=str(REPO / "docs" / "validation.md"),
+        help="Markdown report to write; figures go in a folder of the same name beside it",
+    )
     p.add_argument("--workers", type=int, default=2, help="worker processes for the replications (default 2)")
-    p.add_argument("--quick", action="store_true", help="small footprint, short horizon, short analytic streams")
+    p.add_argument(
+        "--quick", action="store_true", help="small footprint, short horizon, short analytic streams"
+    )
     return p.parse_args(argv)
 
 
@@ -1009,7 +1505,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     config = load_config(config_path, overrides)
     out = Path(args.out)
 
-    print(f"validation: {replications} replication(s) of {config_path} on {args.workers} worker(s)…", flush=True)
+    print(
+        f"validation: {replications} replication(s) of {config_path} on {args.workers} worker(s)…", flush=True
+    )
     results = run_all(config, replications, args.workers)
     print("validation: analytic checks of the core…", flush=True)
     t_a = time.perf_counter()
@@ -1019,12 +1517,27 @@ def main(argv: Sequence[str] | None = None) -> Path:
     feature_rows = evaluate_features(results)
     figures = draw_figures(results, target_rows, out.with_suffix(""))
     wall = time.perf_counter() - t_start
-    write_report(out, config_path=config_path, config=config, overrides=overrides, results=results,
-                 target_rows=target_rows, feature_rows=feature_rows, analytic=analytic, figures=figures,
-                 wall_s=wall, analytic_s=analytic_s, workers=min(args.workers, replications), quick=args.quick)
+    write_report(
+        out,
+        config_path=config_path,
+        config=config,
+        overrides=overrides,
+        results=results,
+        target_rows=target_rows,
+        feature_rows=feature_rows,
+        analytic=analytic,
+        figures=figures,
+        wall_s=wall,
+        analytic_s=analytic_s,
+        workers=min(args.workers, replications),
+        quick=args.quick,
+    )
     n_pass = sum(r.passed for r in target_rows)
-    print(f"validation: {n_pass}/{len(target_rows)} targets pass; analytic checks "
-          f"{'pass' if analytic.passed else 'FAIL'}; wrote {out} in {wall:.0f} s", flush=True)
+    print(
+        f"validation: {n_pass}/{len(target_rows)} targets pass; analytic checks "
+        f"{'pass' if analytic.passed else 'FAIL'}; wrote {out} in {wall:.0f} s",
+        flush=True,
+    )
     return out
 
 

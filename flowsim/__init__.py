@@ -14,9 +14,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flowsim.config.loader import load_config
-    from flowsim.experiment import run_replications
-    from flowsim.model import simulate
+    from flowsim.config.loader import load_config as load_config
+    from flowsim.experiment import run_replications as run_replications
+    from flowsim.model import simulate as simulate
 
 
 def _version() -> str:
@@ -26,6 +26,7 @@ def _version() -> str:
         return version("flowsim")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "0.0.0+unknown"
+
 
 # public name -> module that defines it
 _LAZY = {

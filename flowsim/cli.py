@@ -122,20 +122,30 @@ def run(
     config: Annotated[Path, typer.Argument(help="The config (YAML) to run.", show_default=False)],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Results folder.  [default: results/NAME, NAME being the config's name]", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results folder.  [default: results/NAME, NAME being the config's name]",
+            show_default=False,
+        ),
     ] = None,
     replications: Annotated[
         int | None, typer.Option(min=1, help="Number of replications (run.replications).", show_default=False)
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root random seed (run.seed).", show_default=False)] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root random seed (run.seed).", show_default=False)
+    ] = None,
     horizon_days: Annotated[
-        int | None, typer.Option(min=1, help="Days measured after warm-up (run.horizon_days).", show_default=False)
+        int | None,
+        typer.Option(min=1, help="Days measured after warm-up (run.horizon_days).", show_default=False),
     ] = None,
     warmup_days: Annotated[
-        int | None, typer.Option(min=0, help="Warm-up days, not measured (run.warmup_days).", show_default=False)
+        int | None,
+        typer.Option(min=0, help="Warm-up days, not measured (run.warmup_days).", show_default=False),
     ] = None,
     episodes: Annotated[
-        bool, typer.Option("--episodes", help="Also write episodes.parquet, one row per episode of care (large).")
+        bool,
+        typer.Option("--episodes", help="Also write episodes.parquet, one row per episode of care (large)."),
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Replications run in parallel, one process each.")] = 1,
     set_: SetOption = None,
@@ -345,7 +355,9 @@ def reproduce(
 
 @app.command()
 def info(
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (for scripts and bug reports).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print as JSON (for scripts and bug reports).")
+    ] = False,
 ) -> None:
     """Show the flowsim version, the active core and the versions of key packages.
 
@@ -370,7 +382,10 @@ def info(
     table.add_column("value")
     commit = env["git_commit"]
     table.add_row("flowsim", env["flowsim_version"])
-    table.add_row("git commit", f"{commit[:12]}{' (uncommitted changes)' if env['git_dirty'] else ''}" if commit else "–")
+    table.add_row(
+        "git commit",
+        f"{commit[:12]}{' (uncommitted changes)' if env['git_dirty'] else ''}" if commit else "–",
+    )
     table.add_row("core", env["core"])
     table.add_row("Python", f"{env['python']} ({env['python_implementation']})")
     for name, version in env["packages"].items():
@@ -391,7 +406,7 @@ def _click_exceptions() -> tuple[type[Exception], type[BaseException]]:
 
 
 class _LowercaseLevel(logging.Formatter):
-    """"error: …", "warning: …": log lines read like the command's own messages."""
+    """ "error: …", "warning: …": log lines read like the command's own messages."""
 
     def format(self, record: logging.LogRecord) -> str:
         record = logging.makeLogRecord(record.__dict__)
@@ -407,7 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     click_exception, abort = _click_exceptions()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=list(argv) if argv is not None else None, prog_name="flowsim", standalone_mode=False)
+        result = command.main(
+            args=list(argv) if argv is not None else None, prog_name="flowsim", standalone_mode=False
+        )
     except click_exception as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
         ctx = getattr(exc, "ctx", None)

@@ -40,5 +40,8 @@ def daily_spend(config: FlowsimConfig, activity: dict[str, np.ndarray], days: in
             end = lever.end_day if lever.end_day is not None else days
             active = (day >= lever.start_day) & (day < end)
             spend[f"spend_{lever.payer}"] += np.where(active, lever.annual_cost / 365.0, 0.0)
-    spend["spend_total"] = sum(spend[f"spend_{org}"] for org in ORGANISATIONS)
+    total = np.zeros(days)
+    for org in ORGANISATIONS:
+        total = total + spend[f"spend_{org}"]
+    spend["spend_total"] = total
     return spend

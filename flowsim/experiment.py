@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from flowsim.results import ResultsError, claim_results_folder, read_manifest, run_dir, write_failure, write_run
+from flowsim.results import (
+    ResultsError,
+    claim_results_folder,
+    read_manifest,
+    run_dir,
+    write_failure,
+    write_run,
+)
 
 if TYPE_CHECKING:
     from flowsim.config.schema import FlowsimConfig
@@ -128,7 +135,14 @@ class _Bars:
         self._lock = threading.Lock()
         if not enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -200,7 +214,9 @@ def run_replications_detailed(
     ``get_executor()``, say) to run elsewhere; otherwise `workers` > 1 starts a local
     process pool.
     """
-    wanted = sorted(set(int(r) for r in (range(config.run.replications) if replications is None else replications)))
+    wanted = sorted(
+        set(int(r) for r in (range(config.run.replications) if replications is None else replications))
+    )
     if any(r < 0 for r in wanted):
         raise ValueError("replication numbers must be 0 or more")
     if workers < 1:
@@ -228,7 +244,9 @@ def run_replications_detailed(
                 bars.finished(replication, days_total)
                 records[replication] = _logged(record)
         else:
-            for record in _run_parallel(config, todo, str(root), episodes, bars, days_total, workers, executor):
+            for record in _run_parallel(
+                config, todo, str(root), episodes, bars, days_total, workers, executor
+            ):
                 records[record.replication] = _logged(record)
     return [records[r] for r in wanted]
 
@@ -291,7 +309,9 @@ def _logged(record: RunRecord) -> RunRecord:
     if record.status == "failed":
         log.error(
             "replication %d failed: %s (traceback in %s)",
-            record.replication, record.error, record.path / "error.txt",
+            record.replication,
+            record.error,
+            record.path / "error.txt",
         )
     return record
 
@@ -312,7 +332,12 @@ def run_replications(
     `run_replications_detailed` to get each run's status.
     """
     records = run_replications_detailed(
-        config, replications, out_dir,
-        episodes=episodes, progress=progress, workers=workers, executor=executor,
+        config,
+        replications,
+        out_dir,
+        episodes=episodes,
+        progress=progress,
+        workers=workers,
+        executor=executor,
     )
     return [record.path for record in records]

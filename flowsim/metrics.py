@@ -7,7 +7,6 @@ routes, so the day loop stays lean.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pyarrow as pa
 
@@ -15,7 +14,7 @@ from flowsim.config.schema import AGE_BANDS, FRAILTY_LEVELS, ORGANISATIONS, PATH
 from flowsim.costs import daily_spend
 from flowsim.episodes import AE_ADMISSION, DIRECT_ADMISSION, ELECTIVE, RESIDENT
 from flowsim.population import CARE_HOME, HOME_CARE, OLDER_BANDS
-from flowsim.services.emergency import ROUTE_NAMES, WALK_IN, AMBULANCE, GP_REFERRAL
+from flowsim.services.emergency import AMBULANCE, GP_REFERRAL, ROUTE_NAMES, WALK_IN
 
 STRANDED_DAYS, SUPER_STRANDED_DAYS = 7, 21
 HIGH_OCCUPANCY = 0.92

@@ -8,7 +8,7 @@ then SimPy and the core run to midnight and the day's events update people.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 import mesa
 import numpy as np

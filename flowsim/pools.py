@@ -21,7 +21,7 @@ class Pools:
     sites: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, config: FlowsimConfig) -> "Pools":
+    def from_config(cls, config: FlowsimConfig) -> Pools:
         sites = tuple(s.name for s in config.acute.sites)
         acute = [round(s.beds * config.acute.beds_scale) for s in config.acute.sites]
         downstream = [

@@ -8,6 +8,8 @@ counted every day.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from flowsim.config.schema import AGE_BANDS, PopulationConfig
@@ -23,7 +25,7 @@ def cohort_code(band: np.ndarray, frailty: np.ndarray, residence: np.ndarray) ->
     return (band.astype(np.int16) * 12 + frailty.astype(np.int16) * 3 + residence).astype(np.int16)
 
 
-def code_parts(code: np.ndarray | int):
+def code_parts(code: Any) -> tuple[Any, Any, Any]:
     """(band, frailty, residence) of a cohort code."""
     return code // 12, (code // 3) % 4, code % 3
 
@@ -64,9 +66,10 @@ class Population:
 
     # -- set-up -------------------------------------------------------------------------
     def _initial_frailty(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        table = np.array([self.config.frailty_shares[b] for b in AGE_BANDS])
+        shares: dict[str, list[float]] = self.config.frailty_shares
+        table = np.array([shares[b] for b in AGE_BANDS])
         cum = np.cumsum(table / table.sum(axis=1, keepdims=True), axis=1)
-        u = rng.random(band.shape[0])
+        u = np.asarray(rng.random(size=(band.shape[0],)))
         return (u[:, None] > cum[band]).sum(axis=1).clip(0, 3).astype(np.int8)
 
     def band_mean_multiplier(self, by_frailty: np.ndarray, by_residence: np.ndarray) -> np.ndarray:

@@ -100,6 +100,14 @@ class RunOutput:
     episodes: pa.Table | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def tables(self) -> dict[str, pa.Table]:
+        """The run's tables by name (episodes only if recorded)."""
+        out = {"daily": self.daily, "kpis": self.kpis}
+        if self.episodes is not None:
+            out["episodes"] = self.episodes
+        return out
+
 
 # --------------------------------------------------------------------------------------
 # Provenance
@@ -119,7 +127,10 @@ def git_commit() -> tuple[str | None, bool | None]:
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", "-C", str(package_root), *args],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
 
     try:
@@ -146,7 +157,7 @@ def _package_versions() -> dict[str, str]:
 
 
 def active_core() -> str:
-    """"compiled" or "python": which bed-and-transfer core this process uses."""
+    """ "compiled" or "python": which bed-and-transfer core this process uses."""
     try:
         from flowsim._core import CORE
     except ImportError:
@@ -199,7 +210,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> str:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> str:
     """Write `path` through a hidden temp file beside it; return the file's sha256.
 
     Readers see the old file or the whole new one, never a part; a crash leaves at most a
@@ -396,7 +407,7 @@ def write_run(
         "config": json.loads(canonical_json(config)),
         "outputs": outputs,
         "wall_seconds": round(float(wall_seconds), 3),
-        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "meta": extra,
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
@@ -434,7 +445,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or data.get("kind") != MANIFEST_KIND:
-        raise ResultsError(f"{path}: not a flowsim run manifest (no \"kind\": \"{MANIFEST_KIND}\")")
+        raise ResultsError(f'{path}: not a flowsim run manifest (no "kind": "{MANIFEST_KIND}")')
     for key in ("config", "config_sha256", "replication", "outputs"):
         if key not in data:
             raise ResultsError(f"{path}: manifest lacks {key!r}")
@@ -466,4 +477,8 @@ def open_dataset(root: str | os.PathLike[str], table: str = "kpis") -> ds.Datase
 
 def read_table(root: str | os.PathLike[str], table: str = "kpis") -> pa.Table:
     """`open_dataset(root, table)` read whole, sorted by scenario and replication."""
-    return open_dataset(root, table).to_table().sort_by([("scenario", "ascending"), ("replication", "ascending")])
+    return (
+        open_dataset(root, table)
+        .to_table()
+        .sort_by([("scenario", "ascending"), ("replication", "ascending")])
+    )

@@ -36,7 +36,7 @@ class Streams:
         key = (self.replication, _name_key(name), *map(int, index))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
-    def keyed(self, name: str) -> "KeyedUniforms":
+    def keyed(self, name: str) -> KeyedUniforms:
         return KeyedUniforms(self.generator(name).integers(0, 2**63, dtype=np.uint64))
 
 

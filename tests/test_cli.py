@@ -53,7 +53,10 @@ def test_validate_bad_config_is_one_line_naming_file_and_key(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert result.stdout == ""
     line = one_error_line(result.stderr)
-    assert line == f"error: {shown(scenario)}:4: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    assert (
+        line
+        == f"error: {shown(scenario)}:4: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    )
 
 
 @pytest.mark.unit
@@ -164,7 +167,9 @@ def test_python_m_flowsim_is_the_command() -> None:
         [sys.executable, "-m", "flowsim", "validate", str(FOOTPRINT)], capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout.startswith("ok: footprint")
-    result = subprocess.run([sys.executable, "-m", "flowsim", "run", "--bogus"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "flowsim", "run", "--bogus"], capture_output=True, text=True
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
@@ -202,7 +207,9 @@ def test_run_writes_results_and_prints_headline_kpis(tmp_path: Path) -> None:
 @needs_model
 def test_run_with_episodes_then_reproduce_all_match(tmp_path: Path) -> None:
     out = tmp_path / "res"
-    result = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--episodes", "--seed", "3", "--out", str(out), "-q"])
+    result = runner.invoke(
+        app, ["run", str(FOOTPRINT), *TINY, "--episodes", "--seed", "3", "--out", str(out), "-q"]
+    )
     assert result.exit_code == 0, result.output
     manifest = out / "scenario=footprint" / "replication=0" / "manifest.json"
     assert "episodes.parquet" in json.loads(manifest.read_text())["outputs"]

@@ -123,21 +123,29 @@ def test_a_plain_file_loads_into_the_schema(base: Path) -> None:
 
 def test_extends_chain_merges_mappings_and_replaces_lists(tmp_path: Path, base: Path) -> None:
     """Mappings merge key by key through every level; a list replaces the list below."""
-    write(tmp_path, "scenarios/winter.yaml", """\
+    write(
+        tmp_path,
+        "scenarios/winter.yaml",
+        """\
         extends: ../base.yaml
         name: winter
         run: {seed: 2}
         acute:
           los_days: {old: 11.0}
-        """)
-    leaf = write(tmp_path, "scenarios/deep/cut.yaml", """\
+        """,
+    )
+    leaf = write(
+        tmp_path,
+        "scenarios/deep/cut.yaml",
+        """\
         extends: ../winter.yaml
         name: cut
         acute:
           beds_scale: 0.9
           sites:
             - {name: merged, beds: 1200}
-        """)
+        """,
+    )
     config = load(leaf)
     assert config.name == "cut"
     assert config.run.seed == 2 and config.run.horizon_days == 365  # merged, not replaced
@@ -191,7 +199,10 @@ def test_overrides_are_revalidated(base: Path) -> None:
 
 def test_unknown_override_key_names_file_and_key_path(base: Path) -> None:
     message = error_of(base, {"acute.bed_scale": 0.9})
-    assert message == f"{_shown(base)} (override): acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    assert (
+        message
+        == f"{_shown(base)} (override): acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    )
 
 
 def test_override_through_a_value_or_past_a_list_is_an_error(base: Path) -> None:
@@ -204,7 +215,10 @@ def test_override_through_a_value_or_past_a_list_is_an_error(base: Path) -> None
 
 def test_parse_overrides_reads_values_as_yaml() -> None:
     assert parse_overrides(["run.seed=7", "acute.beds_scale=0.9", "outputs.episodes=true", "name=x"]) == {
-        "run.seed": 7, "acute.beds_scale": 0.9, "outputs.episodes": True, "name": "x",
+        "run.seed": 7,
+        "acute.beds_scale": 0.9,
+        "outputs.episodes": True,
+        "name": "x",
     }
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_overrides(["run.seed"])
@@ -224,7 +238,9 @@ def test_unknown_key_in_a_base_file_names_that_file_and_line(tmp_path: Path) -> 
 def test_a_bad_value_names_the_file_that_set_it(tmp_path: Path, base: Path) -> None:
     leaf = write(tmp_path, "leaf.yaml", "extends: base.yaml\nacute:\n  sites:\n    - {name: x, beds: -3}\n")
     message = error_of(leaf)
-    assert message.startswith(f"{_shown(leaf)}:4: acute.sites[0].beds: Input should be greater than or equal to 0")
+    assert message.startswith(
+        f"{_shown(leaf)}:4: acute.sites[0].beds: Input should be greater than or equal to 0"
+    )
 
 
 def test_a_missing_key_is_named(tmp_path: Path) -> None:
@@ -233,7 +249,11 @@ def test_a_missing_key_is_named(tmp_path: Path) -> None:
 
 
 def test_several_problems_are_counted_on_the_one_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "c.yaml", BASE.replace("seed: 1", "seed: -1").replace("horizon_days: 365", "horizon_days: 0"))
+    path = write(
+        tmp_path,
+        "c.yaml",
+        BASE.replace("seed: 1", "seed: -1").replace("horizon_days: 365", "horizon_days: 0"),
+    )
     with pytest.raises(ConfigError) as info:
         load(path)
     assert len(info.value.problems) == 2
@@ -261,7 +281,7 @@ def test_missing_file_and_wrong_top_level(tmp_path: Path) -> None:
 
 def test_canonical_json_is_compact_sorted_and_iso_dated(base: Path) -> None:
     text = canonical_json(load(base))
-    assert " " not in text.replace("\" ", "").replace(" \"", "")  # no whitespace between tokens
+    assert " " not in text.replace('" ', "").replace(' "', "")  # no whitespace between tokens
     data = json.loads(text)
     assert list(data) == sorted(data)
     assert data["run"]["start_date"] == "2016-04-01"
@@ -270,7 +290,10 @@ def test_canonical_json_is_compact_sorted_and_iso_dated(base: Path) -> None:
 
 def test_hash_is_stable_across_layout_order_and_number_spelling(tmp_path: Path, base: Path) -> None:
     """Same values, written differently (key order, 1 vs 1.0, a default spelled out): same hash."""
-    reordered = write(tmp_path, "other.yaml", """\
+    reordered = write(
+        tmp_path,
+        "other.yaml",
+        """\
         acute:
           los_days: {old: 9, young: 3}
           sites: [{beds: 900, name: north}, {beds: 500, name: south}]
@@ -279,14 +302,20 @@ def test_hash_is_stable_across_layout_order_and_number_spelling(tmp_path: Path, 
         name: base
         schema_version: 1
         outputs: {episodes: false}
-        """)
+        """,
+    )
     assert config_hash(load(base)) == config_hash(load(reordered))
     assert config_hash(load(base)) == config_hash(load(base))
 
 
 def test_hash_changes_with_any_value(base: Path) -> None:
     reference = config_hash(load(base))
-    for override in ({"run.seed": 2}, {"acute.beds_scale": 0.9999999}, {"description": "x"}, {"acute.sites[0].name": "n"}):
+    for override in (
+        {"run.seed": 2},
+        {"acute.beds_scale": 0.9999999},
+        {"description": "x"},
+        {"acute.sites[0].name": "n"},
+    ):
         assert config_hash(load(base, override)) != reference, override
 
 
@@ -309,10 +338,7 @@ def test_config_from_canonical_errors_are_one_line() -> None:
 # --- the real schema and the shipped configs -------------------------------------------
 
 
-SHIPPED = sorted(
-    p for pattern in ("configs/*.yaml", "configs/scenarios/*.yaml")
-    for p in REPO.glob(pattern)
-)
+SHIPPED = sorted(p for pattern in ("configs/*.yaml", "configs/scenarios/*.yaml") for p in REPO.glob(pattern))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[str(p.relative_to(REPO)) for p in SHIPPED])
@@ -323,11 +349,15 @@ def test_shipped_configs_validate(path: Path) -> None:
 
 def test_a_scenario_extends_the_footprint(tmp_path: Path) -> None:
     footprint = REPO / "configs" / "footprint.yaml"
-    scenario = write(tmp_path, "fewer_beds.yaml", f"""\
+    scenario = write(
+        tmp_path,
+        "fewer_beds.yaml",
+        f"""\
         extends: {os.path.relpath(footprint, tmp_path)}
         name: fewer_beds
         acute: {{beds_scale: 0.9}}
-        """)
+        """,
+    )
     config = load_config(scenario, {"run.seed": 7})
     base = load_config(footprint)
     assert (config.name, config.acute.beds_scale, config.run.seed) == ("fewer_beds", 0.9, 7)
@@ -340,7 +370,10 @@ def test_real_schema_error_names_file_line_and_key(tmp_path: Path) -> None:
     scenario = write(tmp_path, "typo.yaml", f"extends: {footprint}\nacute:\n  bed_scale: 0.9\n")
     with pytest.raises(ConfigError) as info:
         load_config(scenario)
-    assert str(info.value) == f"{_shown(scenario)}:3: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    assert (
+        str(info.value)
+        == f"{_shown(scenario)}:3: acute.bed_scale: unknown key 'bed_scale' (did you mean 'beds_scale'?)"
+    )
 
 
 def _shown(path: Path) -> str:

@@ -48,7 +48,9 @@ def log(events):
     """Events as (time, kind name, patient, pool, leg) tuples, to read in an assert."""
     return [
         (float(t), KIND_NAMES[int(k)], int(h), int(p), int(g))
-        for t, k, h, p, g in zip(events["time"], events["kind"], events["patient"], events["pool"], events["leg"])
+        for t, k, h, p, g in zip(
+            events["time"], events["kind"], events["patient"], events["pool"], events["leg"]
+        )
     ]
 
 
@@ -196,7 +198,7 @@ def test_cascade_downstream_frees_then_fit_patient_moves_then_boarder_is_admitte
     board = Board([2, 1])
     x = admit(board, 0.0, [(community, 0, 10.0, 0.0, 0.0)])
     y1 = admit(board, 0.0, [(acute, 0, 2.0, 0.0, 0.0), (community, 0, 5.0, 0.0, 1.0)])
-    y2 = admit(board, 0.0, [(acute, 0, 3.0, 0.0, 0.0), (community, 0, 5.0, 0.0, 1.0)])
+    admit(board, 0.0, [(acute, 0, 3.0, 0.0, 0.0), (community, 0, 5.0, 0.0, 1.0)])
     b1 = admit(board, 4.0, [(acute, 1, 8.0, 0.0, 0.0)])
     b2 = admit(board, 5.0, [(acute, 1, 8.0, 0.0, 0.0)])
     board.advance(9.0)
@@ -308,9 +310,15 @@ def test_integrals_and_counters_by_hand(Board):
     assert s["capacity_hours"].tolist() == [20.0, 3.0 * 2.0 + 1.0 * 8.0]
     assert s["queued_hours"].tolist() == [0.0, 0.0]
     for key, want in {
-        "requested": [2, 1], "granted": [2, 1], "moved": [2, 1],
-        "departed": [1, 1], "lost": [0, 0],
-        "capacity": [2, 1], "occupied": [0, 0], "queued": [0, 0], "delayed": [0, 0],
+        "requested": [2, 1],
+        "granted": [2, 1],
+        "moved": [2, 1],
+        "departed": [1, 1],
+        "lost": [0, 0],
+        "capacity": [2, 1],
+        "occupied": [0, 0],
+        "queued": [0, 0],
+        "delayed": [0, 0],
     }.items():
         assert s[key].tolist() == want, key
         assert s[key].dtype == np.int64, key
@@ -382,7 +390,11 @@ def test_end_while_queued_is_lost_and_leaves_the_queue(Board):
     gone = admit(board, 1.0, [(0, 0, 1.0, 0.0, 0.0)], max_wait=5.0)  # renege at 6
     after = admit(board, 2.0, [(0, 0, 1.0, 0.0, 0.0)])
     board.end(3.0, gone)
-    assert log(board.advance(4.0)) == [(0.0, "GRANTED", 0, 0, 0), (0.0, "MOVED", 0, 0, 0), (3.0, "LOST", gone, 0, 0)]
+    assert log(board.advance(4.0)) == [
+        (0.0, "GRANTED", 0, 0, 0),
+        (0.0, "MOVED", 0, 0, 0),
+        (3.0, "LOST", gone, 0, 0),
+    ]
     assert board.queue_length(0) == 1
     assert board.next_time() == 10.0  # the renege at 6 is stale
     assert log(board.advance(20.0)) == [
@@ -561,6 +573,7 @@ def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
     ('capacity', t, pool, c), ('end', t, u) and ('advance', t), in time order. Times on
     `grid` make ties. An end() falls on one of the 30 routes admitted last, picked by `u`
     in [0, 1) (see end_one())."""
+
     def when(size=None):
         t = rng.uniform(0.0, horizon, size)
         return np.round(t / grid) * grid if grid else t
@@ -714,11 +727,17 @@ def drive(board, calls):
             board.schedule_capacity(board.now + call[1], call[2], call[3])
         elif kind == "advance":
             seen += [board.advance(board.now + call[1]), board.stats(), board.next_time()]
-            seen += [(board.occupied(p), board.queue_length(p), board.capacity(p)) for p in range(board.n_pools)]
+            seen += [
+                (board.occupied(p), board.queue_length(p), board.capacity(p)) for p in range(board.n_pools)
+            ]
             check_invariants(board)
         else:
-            bad = {"past": (-1.0, 1.0, 0.0, 0.0), "stay": (0.0, -1.0, 0.0, 0.0),
-                   "ready": (0.0, 1.0, -1.0, 0.0), "lag": (0.0, 1.0, 0.0, -1.0)}
+            bad = {
+                "past": (-1.0, 1.0, 0.0, 0.0),
+                "stay": (0.0, -1.0, 0.0, 0.0),
+                "ready": (0.0, 1.0, -1.0, 0.0),
+                "lag": (0.0, 1.0, 0.0, -1.0),
+            }
             with pytest.raises(ValueError):
                 if call[1] == "until":
                     board.advance(board.now - 1.0)
@@ -783,7 +802,7 @@ def test_erlang_b_blocking_probability(Board):
     arrivals, granted, lost = single_pool(Board, c, arrival_rate, stays, 0.0, seed=22)
     assert (np.isnan(granted) == lost).all()  # every request is granted at once or lost
     assert (granted[~lost] == arrivals[~lost]).all()
-    p_lost, se = batch_means(lost[n // 20:])
+    p_lost, se = batch_means(lost[n // 20 :])
     want = erlang_b(c, arrival_rate * mean_stay)
     assert abs(p_lost - want) < 3.0 * se, (p_lost, want, se)
     assert se < 0.05 * want

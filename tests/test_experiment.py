@@ -57,7 +57,12 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
         daily = pa.table({"day": list(range(days)), "value": [replication * 10 + d for d in range(days)]})
         kpis = pa.table({"days": [config.run.horizon_days], "ae_4h_pct": [90.0 + replication]})
         episodes = pa.table({"person_id": [replication]}) if record_episodes else None
-        meta = {"seed": config.run.seed, "spawn_key": [replication], "replication": replication, "scenario": config.name}
+        meta = {
+            "seed": config.run.seed,
+            "spawn_key": [replication],
+            "replication": replication,
+            "scenario": config.name,
+        }
         return RunOutput(daily, kpis, episodes, meta)
 
     module = types.ModuleType("flowsim.model")
@@ -127,7 +132,9 @@ def test_any_executor_plugs_in(tmp_path: Path, fake_model: list) -> None:
 
 
 @pytest.mark.unit
-def test_progress_bar_counts_every_day(tmp_path: Path, fake_model: list, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_bar_counts_every_day(
+    tmp_path: Path, fake_model: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import flowsim.experiment as experiment
 
     seen: list[int] = []

@@ -51,31 +51,48 @@ class Config(Strict):
     beds_scale: float = 1.0
 
 
-def output(scenario: str = "base", replication: int = 0, episodes: bool = False, scale: float = 1.0) -> RunOutput:
+def output(
+    scenario: str = "base", replication: int = 0, episodes: bool = False, scale: float = 1.0
+) -> RunOutput:
     days = 3
-    daily = pa.table({
-        "day": pa.array(range(days), pa.int32()),
-        "date": pa.array([dt.date(2016, 4, 1) + dt.timedelta(d) for d in range(days)]),
-        "ae_attendances": pa.array([410 + d for d in range(days)], pa.int64()),
-        "acute_occupancy": pa.array([0.91 * scale, 0.93 * scale, 0.95], pa.float64()),
-    })
-    kpis = pa.table({
-        "scenario": [scenario],
-        "replication": pa.array([replication], pa.int64()),  # the writer makes it int32
-        "days": [days],
-        "ae_attendances": [1233],
-        "ae_4h_pct": [91.5 * scale],
-        "spend_total": [1.25e6],
-    })
+    daily = pa.table(
+        {
+            "day": pa.array(range(days), pa.int32()),
+            "date": pa.array([dt.date(2016, 4, 1) + dt.timedelta(d) for d in range(days)]),
+            "ae_attendances": pa.array([410 + d for d in range(days)], pa.int64()),
+            "acute_occupancy": pa.array([0.91 * scale, 0.93 * scale, 0.95], pa.float64()),
+        }
+    )
+    kpis = pa.table(
+        {
+            "scenario": [scenario],
+            "replication": pa.array([replication], pa.int64()),  # the writer makes it int32
+            "days": [days],
+            "ae_attendances": [1233],
+            "ae_4h_pct": [91.5 * scale],
+            "spend_total": [1.25e6],
+        }
+    )
     episode_table = pa.table({"person_id": [1, 2], "ae_arrival_h": [0.5, None]}) if episodes else None
-    meta = {"seed": 11, "spawn_key": [replication], "replication": replication, "scenario": scenario, "note": (1, 2)}
+    meta = {
+        "seed": 11,
+        "spawn_key": [replication],
+        "replication": replication,
+        "scenario": scenario,
+        "note": (1, 2),
+    }
     return RunOutput(daily=daily, kpis=kpis, episodes=episode_table, meta=meta)
 
 
 def test_write_run_lays_out_a_run_folder(tmp_path: Path) -> None:
     folder = write_run(tmp_path / "res", output(episodes=True), Config(), wall_seconds=1.5)
     assert folder == tmp_path / "res" / "scenario=base" / "replication=0"
-    assert sorted(p.name for p in folder.iterdir()) == ["daily.parquet", "episodes.parquet", "kpis.parquet", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "daily.parquet",
+        "episodes.parquet",
+        "kpis.parquet",
+        "manifest.json",
+    ]
     assert (tmp_path / "res" / MARKER).is_file()
     assert not list(folder.glob(".*")), "no temp files left behind"
 
@@ -87,7 +104,12 @@ def test_manifest_records_what_ran(tmp_path: Path) -> None:
     assert manifest == read_manifest(folder)
     assert manifest["config_sha256"] == config_hash(config)
     assert json.dumps(manifest["config"], sort_keys=True, separators=(",", ":")) == canonical_json(config)
-    assert (manifest["scenario"], manifest["replication"], manifest["seed"], manifest["spawn_key"]) == ("base", 1, 11, [1])
+    assert (manifest["scenario"], manifest["replication"], manifest["seed"], manifest["spawn_key"]) == (
+        "base",
+        1,
+        11,
+        [1],
+    )
     assert manifest["wall_seconds"] == 2.25
     assert manifest["core"] in ("compiled", "python")
     assert manifest["python"].count(".") == 2
@@ -139,11 +161,16 @@ def test_dataset_reads_the_partitioned_folder(tmp_path: Path) -> None:
     root = tmp_path / "res"
     for scenario in ("base", "fewer_beds"):
         for replication in (0, 1):
-            write_run(root, output(scenario, replication, episodes=True), Config(name=scenario), wall_seconds=0)
+            write_run(
+                root, output(scenario, replication, episodes=True), Config(name=scenario), wall_seconds=0
+            )
     kpis = read_table(root, "kpis")
     assert kpis.num_rows == 4
     assert list(zip(kpis["scenario"].to_pylist(), kpis["replication"].to_pylist())) == [
-        ("base", 0), ("base", 1), ("fewer_beds", 0), ("fewer_beds", 1)
+        ("base", 0),
+        ("base", 1),
+        ("fewer_beds", 0),
+        ("fewer_beds", 1),
     ]
     assert read_table(root, "daily").num_rows == 12
     assert open_dataset(root, "episodes").count_rows() == 8
@@ -153,8 +180,12 @@ def test_dataset_reads_the_partitioned_folder(tmp_path: Path) -> None:
     plain = ds.dataset(files, partitioning="hive", partition_base_dir=str(root)).to_table()
     assert plain.num_rows == 4 and plain.schema.field("replication").type == pa.int32()
     # and hive discovery of a whole scenario folder
-    one = ds.dataset(root / "scenario=base", partitioning="hive", exclude_invalid_files=True,
-                     ignore_prefixes=[".", "_", "daily", "episodes", "manifest"]).to_table()
+    one = ds.dataset(
+        root / "scenario=base",
+        partitioning="hive",
+        exclude_invalid_files=True,
+        ignore_prefixes=[".", "_", "daily", "episodes", "manifest"],
+    ).to_table()
     assert one.num_rows == 2 and one.schema.names[:2] == ["scenario", "replication"]
 
 

@@ -55,8 +55,15 @@ def test_quick_report_has_the_target_table_and_figures(report_module, tmp_path):
     assert all(re.fullmatch(r"PASS( †)?|FAIL", r[-1]) for r in rows), rows
 
     # the other sections
-    for section in ("## Summary", "## Other features of the era", "## Analytic checks of the core",
-                    "**Erlang C**", "**Erlang B**", "**Little's law**", "**Conservation**"):
+    for section in (
+        "## Summary",
+        "## Other features of the era",
+        "## Analytic checks of the core",
+        "**Erlang C**",
+        "**Erlang B**",
+        "**Little's law**",
+        "**Conservation**",
+    ):
         assert section in text, section
     # the analytic checks of the core hold on the quick streams too
     analytic = text.split("## Analytic checks of the core")[1].split("## Figures")[0]

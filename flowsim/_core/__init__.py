@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
 from flowsim._core.reference import DEPARTED, FIT, GRANTED, LOST, MOVED
 from flowsim._core.reference import Board as PythonBoard
 
-CompiledBoard = None
+CompiledBoard: Any = None
 _import_error: Exception | None = None
 if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
     try:
-        from flowsim._core.board import Board as CompiledBoard
+        from flowsim._core.board import Board as CompiledBoard  # type: ignore[no-redef]
     except ImportError as exc:  # no compiler on this machine, or not built yet
         _import_error = exc
 

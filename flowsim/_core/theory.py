@@ -81,8 +81,13 @@ def network_stream(rng, n, arrival_rate=2.0):
     for i in range(n):
         pools = routes[int(kinds[i])]
         route = [
-            (p, int(rng.integers(0, 3)), float(rng.exponential(mean_stay[p])),
-             float(rng.exponential(0.5)) if k else 0.0, float(rng.exponential(0.25)))
+            (
+                p,
+                int(rng.integers(0, 3)),
+                float(rng.exponential(mean_stay[p])),
+                float(rng.exponential(0.5)) if k else 0.0,
+                float(rng.exponential(0.25)),
+            )
             for k, p in enumerate(pools)
         ]
         max_wait = float(rng.choice([INF, 2.0, 0.0], p=[0.85, 0.10, 0.05]))

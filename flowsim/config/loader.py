@@ -164,8 +164,7 @@ def _read_yaml(path: Path) -> _Source:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{label}: expected a mapping of settings (key: value) at the top level, "
-            f"got {_kind(data)}"
+            f"{label}: expected a mapping of settings (key: value) at the top level, got {_kind(data)}"
         )
     return _Source(label, data, _line_map(node) if node is not None else {})
 
@@ -203,8 +202,7 @@ def _read_chain(path: Path) -> list[_Source]:
         where = source.where((EXTENDS,))
         if not isinstance(base, str) or not base.strip():
             raise ConfigError(
-                f"{where}: extends: expected the path of the config this one builds on, "
-                f"got {_kind(base)}"
+                f"{where}: extends: expected the path of the config this one builds on, got {_kind(base)}"
             )
         target = (current.parent / base).resolve()
         if not target.is_file():
@@ -366,14 +364,11 @@ def _model_at(schema: type, loc: tuple[Any, ...]) -> type | None:
         if not nxt:
             return None
         current = nxt
-    models = [
-        t
-        for typ in current
-        for t in _unwrap(typ)
-        if isinstance(t, type) and issubclass(t, BaseModel)
-    ]
+    models = [t for typ in current for t in _unwrap(typ) if isinstance(t, type) and issubclass(t, BaseModel)]
     if len(models) > 1 and loc and isinstance(loc[-1], str):
-        tagged = [m for m in models if m.model_fields.get("kind") and m.model_fields["kind"].default == loc[-1]]
+        tagged = [
+            m for m in models if m.model_fields.get("kind") and m.model_fields["kind"].default == loc[-1]
+        ]
         models = tagged or models
     return models[0] if len(models) == 1 else None
 
@@ -394,7 +389,7 @@ def _problem(err: Mapping[str, Any], schema: type) -> str:
         model = _model_at(schema, loc[:-1])
         if model is None:
             return f"unknown key {key!r}"
-        allowed = sorted(model.model_fields)
+        allowed = sorted(getattr(model, "model_fields", {}))
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         if close:
             return f"unknown key {key!r} (did you mean {close[0]!r}?)"

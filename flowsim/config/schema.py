@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-AGE_BANDS = ("0-15", "16-44", "45-64", "65-74", "75-84", "85+")
+AgeBand = Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"]
+AGE_BANDS: tuple[AgeBand, ...] = get_args(AgeBand)
 FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
 RESIDENCES = ("home", "home_care", "care_home")
 PATHWAYS = ("P0", "P1", "P2", "P3")
@@ -28,7 +29,7 @@ DTOC_RESPONSIBILITY = ("nhs", "social_care", "both")
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
-PerAgeBand = dict[Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"], NonNeg]
+PerAgeBand = dict[AgeBand, NonNeg]
 PerFrailty = Annotated[list[NonNeg], Field(min_length=4, max_length=4)]
 Organisation = Literal["acute_trust", "community_provider", "ccg", "local_authority", "general_practice"]
 
@@ -135,7 +136,7 @@ class PrimaryCareConfig(Strict):
     gp_referral_hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
 
     @model_validator(mode="after")
-    def _overflow(self) -> "PrimaryCareConfig":
+    def _overflow(self) -> PrimaryCareConfig:
         if self.overflow_deferred_share + self.overflow_to_ae_share > 1:
             raise ValueError("overflow_deferred_share + overflow_to_ae_share must be <= 1")
         return self
@@ -286,7 +287,7 @@ class DemandChange(Strict):
     name: str
     relative_change: Annotated[float, Field(ge=-1.0)]
     residence: Literal["home", "home_care", "care_home"] | None = None
-    min_age_band: Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"] = "0-15"
+    min_age_band: AgeBand = "0-15"
     start_day: Annotated[int, Field(ge=0)]
     ramp_days: Annotated[int, Field(ge=0)] = 0
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class Community:
-    def __init__(self, model: "WholeSystemModel"):
+    def __init__(self, model: WholeSystemModel):
         self.model = model
         self.cfg = model.config.community
 

@@ -73,7 +73,7 @@ class Clinicians:
 
 
 class Emergency:
-    def __init__(self, model: "WholeSystemModel"):
+    def __init__(self, model: WholeSystemModel):
         self.model = model
         cfg = model.config.emergency
         self.cfg = cfg

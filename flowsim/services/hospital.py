@@ -26,7 +26,7 @@ _PLACE_ENDS_IN_DEATH = 40  # keyed-draw slot (see pathways.py and emergency.py f
 
 
 class Hospital:
-    def __init__(self, model: "WholeSystemModel"):
+    def __init__(self, model: WholeSystemModel):
         self.model = model
         self.cfg = model.config.acute
         self.cancellations_h: list[float] = []
@@ -118,14 +118,14 @@ class Hospital:
         n = int(round(self.cfg.elective_admissions_per_weekday))
         pop = m.population
         bands = rng.choice(len(AGE_BANDS), size=n, p=self.elective_band_p)
-        people = []
+        picked = []
         for b in range(len(AGE_BANDS)):
             k = int(np.count_nonzero(bands == b))
             eligible = lambda i, b=b: (
                 (pop.age_band[i] == b) & ~pop.is_busy(i) & (pop.residence[i] != CARE_HOME)
             )  # noqa: E731
-            people.append(pop.pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
-        people = np.concatenate(people)
+            picked.append(pop.pick(rng, eligible, k, max(1, int(np.count_nonzero(pop.age_band == b)))))
+        people = np.concatenate(picked)
         people = people[~np.isin(people, busy)]
         pop.episodes[people] += 1
         hours = day * 24.0 + self.cfg.elective_arrival_hour + rng.random(people.size) * 0.5
@@ -153,15 +153,15 @@ class Hospital:
         )
         stay = routes.stays[:, 0]
         site = routes.pools[:, 0]
-        chosen = []
+        chosen_by_site: list[np.ndarray] = []
         for s, beds in enumerate(m.pools.capacities[: m.pools.n_sites]):
             at_site = np.flatnonzero(site == s)
             n = min(int(round(self.cfg.initial_occupancy * beds)), at_site.size)
             if n == 0:
                 continue
             weight = stay[at_site] / stay[at_site].sum()
-            chosen.append(np.sort(rng.choice(at_site, size=n, replace=False, p=weight)))
-        chosen = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+            chosen_by_site.append(np.sort(rng.choice(at_site, size=n, replace=False, p=weight)))
+        chosen = np.concatenate(chosen_by_site) if chosen_by_site else np.empty(0, dtype=np.int64)
         pop.episodes[candidates[chosen]] += 1
         elapsed = rng.random(chosen.size) * stay[chosen]  # part of the stay already done
         for i, offset in zip(chosen.tolist(), elapsed.tolist()):

@@ -14,7 +14,9 @@ where they live decide the pathway:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +45,7 @@ P0, P1, P2, P3 = range(4)
 ) = range(12)
 
 
-def _band(values: dict[str, float]) -> np.ndarray:
+def _band(values: Mapping[Any, float]) -> np.ndarray:
     return np.array([values[b] for b in AGE_BANDS], dtype=np.float64)
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class PrimaryCare:
-    def __init__(self, model: "WholeSystemModel"):
+    def __init__(self, model: WholeSystemModel):
         self.model = model
         cfg = model.config.primary_care
         self.cfg = cfg

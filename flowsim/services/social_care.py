@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class SocialCare:
-    def __init__(self, model: "WholeSystemModel"):
+    def __init__(self, model: WholeSystemModel):
         self.model = model
         self.cfg = model.config.social_care
 
