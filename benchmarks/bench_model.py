@@ -35,7 +35,7 @@ def main() -> None:
     c2 = time.process_time()
     model.recorder.tables()
     t3 = time.perf_counter()
-    stats = model.board.stats()
+    stats = model.clock.board.stats()
     core_events = int(sum(np.sum(stats[k]) for k in ("granted", "moved", "departed", "lost")))
     days = config.total_days
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

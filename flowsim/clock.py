@@ -37,6 +37,10 @@ class CoreClock:
             self.pump()
         return handle
 
+    def end(self, handle: int) -> None:
+        """End a route now, wherever it is (its holder died or no longer needs it)."""
+        self.board.end(self.env.now, handle)
+
     def has_free_slot(self, pool: int) -> bool:
         self.pump()
         board = self.board

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.config.schema import ORGANISATIONS, FlowsimConfig, RunningCost
+from flowsim.config.schema import FlowsimConfig, RunningCost
+from flowsim.vocabulary import ORGANISATIONS
 
 # Cost item -> the daily activity column it multiplies.
 ACTIVITY_OF_ITEM = {

@@ -7,24 +7,21 @@ levers, and by a raised risk for a while after a discharge.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
-from flowsim.config.schema import AGE_BANDS, DemandChange, FlowsimConfig
+from flowsim.config.schema import DemandChange, FlowsimConfig
+from flowsim.dates import Dates
+from flowsim.draw_slots import DailyDraw
 from flowsim.population import N_CODES, Population, code_parts
 from flowsim.rng import KeyedUniforms
-from flowsim.services.emergency import AMBULANCE, WALK_IN
-
-GP = 2  # a need met by a GP (A&E arrivals keep emergency.py's route codes)
-_ORDER, _KIND, _HOUR, _MINUTE = range(4)  # slots of the draws keyed by (person, day)
+from flowsim.vocabulary import AGE_BANDS, RESIDENCES, Need
 
 
 class Demand:
-    def __init__(self, config: FlowsimConfig, population: Population):
+    def __init__(self, config: FlowsimConfig, dates: Dates, population: Population):
         d = config.population.demand
         self.config = config
-        self.start = config.run.start_date
+        self.dates = dates
         self.frailty_m = np.asarray(d.frailty_multiplier, dtype=np.float64)
         self.residence_m = np.array([1.0, d.home_care_multiplier, d.care_home_multiplier])
         norm = population.band_mean_multiplier(self.frailty_m, self.residence_m)
@@ -37,7 +34,7 @@ class Demand:
         ) / np.maximum(norm, 1e-12)
         band, frailty, residence = code_parts(np.arange(N_CODES))
         person_m = self.frailty_m[frailty] * self.residence_m[residence]
-        self.base = band_rates[:, band] * person_m  # [type, code], per person-year
+        self.base = band_rates[:, band] * person_m  # [need, code], per person-year
         self.code_band, self.code_residence = band, residence
         hours = np.asarray(d.hour_profile, dtype=np.float64)
         self.hour_cdf = np.cumsum(hours) / hours.sum()
@@ -48,9 +45,6 @@ class Demand:
         self.gp_weekday = np.array([7.0 / (5.0 + 2.0 * w)] * 5 + [7.0 * w / (5.0 + 2.0 * w)] * 2)
         self.changes = [c for c in config.interventions if isinstance(c, DemandChange)]
 
-    def date(self, day: int) -> dt.date:
-        return self.start + dt.timedelta(days=day)
-
     def lever(self, day: int) -> np.ndarray:
         """Scenario changes to emergency demand, by cohort code, on this day."""
         factor = np.ones(N_CODES)
@@ -60,19 +54,19 @@ class Demand:
             ramp = min(1.0, (day - c.start_day + 1) / max(c.ramp_days, 1))
             hit = self.code_band >= AGE_BANDS.index(c.min_age_band)
             if c.residence is not None:
-                hit &= self.code_residence == ("home", "home_care", "care_home").index(c.residence)
+                hit &= self.code_residence == RESIDENCES.index(c.residence)
             factor[hit] *= 1.0 + c.relative_change * ramp
         return factor
 
     def rates(self, day: int, levers: bool = True) -> np.ndarray:
-        """Rates per person-year by [type, cohort code] for this day."""
-        date = self.date(day)
+        """Rates per person-year by [need, cohort code] for this day."""
+        date = self.dates.date(day)
         wd, month = date.weekday(), date.month - 1
         lever = self.lever(day) if levers else np.ones(N_CODES)
         rates = self.base.copy()
-        rates[WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
-        rates[AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
-        rates[GP] *= self.gp_weekday[wd]
+        rates[Need.WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
+        rates[Need.AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
+        rates[Need.GP] *= self.gp_weekday[wd]
         return rates
 
     def draw(
@@ -83,7 +77,7 @@ class Demand:
         recent_multiplier: float,
         keyed: KeyedUniforms,
     ):
-        """Today's needs: (people, type), each person at most once, nobody already in hospital.
+        """Today's needs: (people, need), each person at most once, nobody already in hospital.
 
         Who has a need comes from the day's stream; what kind of need, and the order within
         the day, are keyed by person and day, so a scenario that changes who is busy does
@@ -99,15 +93,17 @@ class Demand:
         people = np.unique(np.concatenate([people, extra]))
         people = people[~population.is_busy(people)]
         pid, days = population.person_id[people], np.full(people.size, day)
-        people = people[np.argsort(keyed.uniform(pid, days, _ORDER), kind="stable")]
+        people = people[np.argsort(keyed.uniform(pid, days, DailyDraw.ORDER), kind="stable")]
         pid = population.person_id[people]
         code = population.code[people]
         cum = np.cumsum(rates[:, code], axis=0)
-        u = keyed.uniform(pid, days, _KIND) * cum[-1]
-        kind = (u[None, :] >= cum).sum(axis=0).clip(0, 2).astype(np.int8)
-        return people, kind
+        u = keyed.uniform(pid, days, DailyDraw.NEED) * cum[-1]
+        need = (u[None, :] >= cum).sum(axis=0).clip(0, 2).astype(np.int8)
+        return people, need
 
     def arrival_hours(self, day: int, person_id: np.ndarray, keyed: KeyedUniforms) -> np.ndarray:
         days = np.full(person_id.size, day)
-        hour = np.searchsorted(self.hour_cdf, keyed.uniform(person_id, days, _HOUR), side="right").clip(0, 23)
-        return day * 24.0 + hour + keyed.uniform(person_id, days, _MINUTE)
+        hour = np.searchsorted(
+            self.hour_cdf, keyed.uniform(person_id, days, DailyDraw.ARRIVAL_HOUR), side="right"
+        ).clip(0, 23)
+        return day * 24.0 + hour + keyed.uniform(person_id, days, DailyDraw.ARRIVAL_MINUTE)

@@ -10,11 +10,22 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from flowsim.config.schema import AGE_BANDS, FRAILTY_LEVELS, ORGANISATIONS, PATHWAYS
 from flowsim.costs import daily_spend
-from flowsim.episodes import AE_ADMISSION, DIRECT_ADMISSION, ELECTIVE, RESIDENT
-from flowsim.population import CARE_HOME, HOME_CARE, OLDER_BANDS
-from flowsim.services.emergency import AMBULANCE, GP_REFERRAL, ROUTE_NAMES, WALK_IN
+from flowsim.vocabulary import (
+    AGE_BANDS,
+    ARRIVAL_NAMES,
+    FRAILTY_LEVELS,
+    OLDER_BANDS,
+    ORGANISATIONS,
+    PATHWAYS,
+    Arrival,
+    Origin,
+    Residence,
+)
+
+AE_ADMISSION, DIRECT_ADMISSION = Origin.AE_ADMISSION, Origin.DIRECT_ADMISSION
+ELECTIVE, RESIDENT = Origin.ELECTIVE, Origin.RESIDENT
+ROUTE_NAMES = (*ARRIVAL_NAMES, "elective", "direct")
 
 STRANDED_DAYS, SUPER_STRANDED_DAYS = 7, 21
 HIGH_OCCUPANCY = 0.92
@@ -99,7 +110,7 @@ class DailyRecorder:
         self.conservation_failures: list[str] = []
 
     def _snapshot(self) -> dict[str, np.ndarray]:
-        stats = self.model.board.stats()
+        stats = self.model.clock.board.stats()
         return {k: np.asarray(stats[k], dtype=np.float64).copy() for k in _STATS}
 
     def start(self) -> None:
@@ -115,13 +126,13 @@ class DailyRecorder:
             (
                 pop.size,
                 in_hospital,
-                int(np.count_nonzero(pop.residence == CARE_HOME)),
-                int(np.count_nonzero(pop.residence == HOME_CARE)),
+                int(np.count_nonzero(pop.residence == Residence.CARE_HOME)),
+                int(np.count_nonzero(pop.residence == Residence.HOME_CARE)),
             )
         )
         # Conservation: everyone is counted once, and everyone flagged as in hospital is on
         # an open acute route (requested, not cancelled, not yet left the acute bed).
-        r = m.routes.view()
+        r = m.ledger.routes.view()
         open_acute = (r["site"] >= 0) & np.isnan(r["bed_end_h"]) & ~r["lost"]
         open_people = np.unique(r["person"][open_acute])
         if open_people.size != in_hospital or not pop.in_hospital[open_people].all():
@@ -152,11 +163,11 @@ class DailyRecorder:
         ae = m.emergency.log.view()
         col["ae_attendances"] = _by_day(ae["arrival_h"], days)
         for code, name in (
-            (WALK_IN, "ae_walk_in"),
-            (AMBULANCE, "ae_ambulance_arrivals"),
-            (GP_REFERRAL, "ae_gp_referrals"),
+            (Arrival.WALK_IN, "ae_walk_in"),
+            (Arrival.AMBULANCE, "ae_ambulance_arrivals"),
+            (Arrival.GP_REFERRAL, "ae_gp_referrals"),
         ):
-            col[name] = _by_day(ae["arrival_h"][ae["route"] == code], days)
+            col[name] = _by_day(ae["arrival_h"][ae["arrival"] == code], days)
         # The 4-hour measure by day of arrival: of those who arrived, the share who left
         # within 4 hours (anyone still in A&E at the end counts once 4 hours have passed).
         end_h = days * 24.0
@@ -182,12 +193,12 @@ class DailyRecorder:
         )
         col["ae_boarders_mean"] = col["ae_boarding_hours"] / 24.0
 
-        r = m.routes.view()
+        r = m.ledger.routes.view()
         acute = r["site"] >= 0
-        emergency = acute & np.isin(r["kind"], (AE_ADMISSION, DIRECT_ADMISSION))
-        elective = acute & (r["kind"] == ELECTIVE)
+        emergency = acute & np.isin(r["origin"], (AE_ADMISSION, DIRECT_ADMISSION))
+        elective = acute & (r["origin"] == ELECTIVE)
         col["emergency_admissions"] = _by_day(r["bed_start_h"][emergency], days)
-        col["direct_admissions"] = _by_day(r["bed_start_h"][acute & (r["kind"] == DIRECT_ADMISSION)], days)
+        col["direct_admissions"] = _by_day(r["bed_start_h"][acute & (r["origin"] == DIRECT_ADMISSION)], days)
         col["elective_admissions"] = _by_day(r["bed_start_h"][elective], days)
         col["elective_cancellations"] = _by_day(np.asarray(m.hospital.cancellations_h), days)
         ended = acute & np.isfinite(r["bed_end_h"])
@@ -199,14 +210,14 @@ class DailyRecorder:
         clinical_days = (np.fmin(r["fit_h"], r["bed_end_h"]) - r["bed_start_h"]) / 24.0
         excess = np.clip(clinical_days - cfg.costs.excess_trim_days, 0.0, None)
         col["excess_bed_days"] = _by_day(
-            r["bed_end_h"][ended & (r["kind"] != ELECTIVE)], days, excess[ended & (r["kind"] != ELECTIVE)]
+            r["bed_end_h"][ended & (r["origin"] != ELECTIVE)], days, excess[ended & (r["origin"] != ELECTIVE)]
         )
         alive = ended & ~r["dies"]
         for p, name in enumerate(PATHWAYS):
             col[f"discharges_{name.lower()}"] = _by_day(r["bed_end_h"][alive & (r["pathway"] == p)], days)
         col["deaths_in_hospital"] = _by_day(r["bed_end_h"][ended & r["dies"]], days)
         col["deconditioned_patients"] = _by_day(r["bed_end_h"][ended & r["deconditions"]], days)
-        col["care_home_entries"] = _by_day(np.asarray(m.hospital.care_home_entries_h), days)
+        col["care_home_entries"] = _by_day(np.asarray(m.social_care.care_home_entries_h), days)
 
         capacity_h, occupied_h = per_day["capacity_hours"], per_day["occupied_hours"]
         acute_cap = capacity_h[:, :n_sites].sum(axis=1)
@@ -338,15 +349,15 @@ class DailyRecorder:
     def _person_level_kpis(self, t0: float, t1: float) -> dict[str, float]:
         """Readmissions, care-home entries and the age mix of admissions in the window."""
         m = self.model
-        r = m.routes.view()
+        r = m.ledger.routes.view()
         acute = r["site"] >= 0
         emergency = (
-            acute & np.isin(r["kind"], (AE_ADMISSION, DIRECT_ADMISSION)) & np.isfinite(r["bed_start_h"])
+            acute & np.isin(r["origin"], (AE_ADMISSION, DIRECT_ADMISSION)) & np.isfinite(r["bed_start_h"])
         )
         out: dict[str, float] = {}
         # 30-day readmission: an emergency admission of the same person within 30 days of
         # leaving hospital alive; counted for discharges in the window.
-        discharged = acute & np.isfinite(r["bed_end_h"]) & ~r["dies"] & (r["kind"] != RESIDENT)
+        discharged = acute & np.isfinite(r["bed_end_h"]) & ~r["dies"] & (r["origin"] != RESIDENT)
         in_window = discharged & (r["bed_end_h"] >= t0) & (r["bed_end_h"] < t1 - READMISSION_DAYS * 24.0)
         adm_pid, adm_t = r["person_id"][emergency], r["request_h"][emergency]
         order = np.lexsort((adm_t, adm_pid))
@@ -372,7 +383,7 @@ class DailyRecorder:
     def episodes(self) -> pa.Table:
         m = self.model
         ae = m.emergency.log.view()
-        r = m.routes.view()
+        r = m.ledger.routes.view()
         pools = m.pools
         h = ae["handle"]
         has = h >= 0
@@ -382,12 +393,12 @@ class DailyRecorder:
             values = r[name][hh].astype(np.float64) if r[name].dtype.kind == "f" else r[name][hh]
             return np.where(has, values, np.nan) if r[name].dtype.kind == "f" else values
 
-        direct = (r["site"] >= 0) & np.isin(r["kind"], (DIRECT_ADMISSION, ELECTIVE))
+        direct = (r["site"] >= 0) & np.isin(r["origin"], (DIRECT_ADMISSION, ELECTIVE))
         dh = np.flatnonzero(direct)
         n_ae = ae["person_id"].size
         route_name = np.array(ROUTE_NAMES)
         route = np.concatenate(
-            [route_name[ae["route"]], np.where(r["kind"][dh] == ELECTIVE, "elective", "direct")]
+            [route_name[ae["arrival"]], np.where(r["origin"][dh] == ELECTIVE, "elective", "direct")]
         )
         site_names = np.array(pools.sites)
         pathway_names = np.array(PATHWAYS + ("",))
@@ -437,7 +448,7 @@ class DailyRecorder:
         daily = self.daily()
         kpis = self.kpis(daily)
         n = len(daily["day"])
-        dates = np.array([np.datetime64(m.date(d)) for d in range(n)], dtype="datetime64[D]")
+        dates = np.array([np.datetime64(m.dates.date(d)) for d in range(n)], dtype="datetime64[D]")
         daily_table = pa.table(
             {
                 "scenario": pa.array([cfg.name] * n),

@@ -1,13 +1,15 @@
-"""The whole-system model: the population, the services and one clock, a day at a time.
+"""The whole-system model: the shared infrastructure, the services, and the day loop.
 
-`WholeSystemModel.step()` runs one day: the population ages and changes, today's needs
-are drawn, A&E journeys, GP referrals, electives and community placements are set going,
-then SimPy and the core run to midnight and the day's events update people.
+`WholeSystemModel.__init__` builds the infrastructure every service shares (dates, the
+population, the pools and the core behind one clock, the ledger of places, random draws)
+and hands each service only the parts it needs. `step()` runs one day: the population ages
+and changes, today's needs are drawn and sent where they go, SimPy and the core run to
+midnight, and the core's events go back to the services that own them.
+See docs/architecture.md for a newcomer's map.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import mesa
@@ -15,20 +17,24 @@ import numpy as np
 import simpy
 
 from flowsim._core import Board
+from flowsim.agents import Patient
+from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock
 from flowsim.config.schema import FlowsimConfig
-from flowsim.demand import GP, Demand
-from flowsim.episodes import DIRECT_ADMISSION, RESIDENT, OpenRoutes, route_registry
+from flowsim.dates import Dates
+from flowsim.demand import Demand
+from flowsim.ledger import Ledger
 from flowsim.metrics import DailyRecorder
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import Streams
 from flowsim.services.community import Community
-from flowsim.services.emergency import AMBULANCE, Emergency
+from flowsim.services.emergency import Emergency
 from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
+from flowsim.vocabulary import Arrival, Need, Origin
 
 
 class WholeSystemModel(mesa.Model):
@@ -38,91 +44,82 @@ class WholeSystemModel(mesa.Model):
         self.config = config
         self.replication = replication
         self.streams = streams
-        self.keyed = streams.keyed("episode")
+        keyed = streams.keyed("episode")  # draws keyed by (person, episode)
         self.keyed_daily = streams.keyed("daily")  # draws keyed by (person, day)
-        self.population = Population(config.population, streams.generator("population"))
-        self.pools = Pools.from_config(config)
-        self.board = Board(np.asarray(self.pools.capacities, dtype=np.int64))
-        for t, pool, capacity in self.pools.capacity_schedule(config):
-            self.board.schedule_capacity(t, pool, capacity)
+
+        # Shared infrastructure.
+        self.dates = Dates(config.run.start_date, config.total_days)
+        self.population = pop = Population(config.population, streams.generator("population"))
+        self.pools = pools = Pools.from_config(config)
+        board = Board(np.asarray(pools.capacities, dtype=np.int64))
+        for t, pool, capacity in pools.capacity_schedule(config):
+            board.schedule_capacity(t, pool, capacity)
         self.env = simpy.Environment()
-        self.clock = CoreClock(self.env, self.board)
-        self.routes = route_registry()
-        self.open_routes = OpenRoutes()
-        self.routes_builder = RouteBuilder(config, self.pools, self.keyed)
-        shares = np.cumsum([s.catchment_share for s in config.acute.sites])
-        practices = config.population.practices
-        self.practice_site = (
-            np.searchsorted(shares / shares[-1], (np.arange(practices) + 0.5) / practices)
-            .clip(0, self.pools.n_sites - 1)
-            .astype(np.int32)
+        self.clock = clock = CoreClock(self.env, board)
+        self.ledger = ledger = Ledger(clock, pop)
+        catchment = Catchment(
+            [s.catchment_share for s in config.acute.sites], config.population.practices, pop.practice
         )
-        self._month_of_day = self._month_index_table()
-        self.demand = Demand(config, self.population)
-        self.primary_care = PrimaryCare(self)
-        self.emergency = Emergency(self)
-        self.hospital = Hospital(self)
-        self.community = Community(self)
-        self.social_care = SocialCare(self)
-        self.deaths: list[np.ndarray] = []
+        routes = RouteBuilder(config, pools, keyed)
+        self._deaths: list[np.ndarray] = []
+
+        # Services, each with what it needs and no more.
+        self.demand = Demand(config, self.dates, pop)
+        self.primary_care = PrimaryCare(config.primary_care, self.dates, pop, config.population.practices)
+        self.hospital = Hospital(
+            config.acute,
+            recent_discharge_days=config.population.demand.recent_discharge_days,
+            clock=clock,
+            dates=self.dates,
+            population=pop,
+            pools=pools,
+            catchment=catchment,
+            routes=routes,
+            ledger=ledger,
+            report_deaths=self._deaths.append,
+        )
+        self.emergency = Emergency(
+            config.emergency,
+            [s.catchment_share for s in config.acute.sites],
+            clock=clock,
+            dates=self.dates,
+            population=pop,
+            catchment=catchment,
+            routes=routes,
+            keyed=keyed,
+            ledger=ledger,
+            virtual_ward_pool=pools.index("virtual_ward"),
+            admit=self.hospital.admit,
+            new_patient=lambda person, ae_row: Patient(self, person, ae_row),
+        )
+        self.community = Community(config.community, population=pop, pools=pools, ledger=ledger)
+        self.social_care = SocialCare(
+            config.social_care,
+            population=pop,
+            pools=pools,
+            ledger=ledger,
+            keyed=keyed,
+            report_deaths=self._deaths.append,
+        )
         self.recorder = DailyRecorder(self)
         self.day = 0
-
-        rng = streams.generator("warm-start")
-        self.social_care.prefill(rng)
-        self.community.prefill(rng)
-        candidates = self.population.sample_by_rate(rng, self.demand.base[AMBULANCE], days=365.0 * 0.25)
-        candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
-        self.hospital.prefill(rng, candidates[~self.population.is_busy(candidates)])
-        self._settle()
+        self._warm_start(streams.generator("warm-start"))
         self.recorder.start()
 
-    # -- calendar -------------------------------------------------------------------------
-    def date(self, day: int) -> dt.date:
-        return self.config.run.start_date + dt.timedelta(days=day)
-
-    def weekday(self, day: int) -> int:
-        return self.date(day).weekday()
-
-    def _month_index_table(self) -> np.ndarray:
-        days = self.config.total_days + 2
-        return np.array([self.date(d).month - 1 for d in range(days)], dtype=np.int8)
-
-    def month_index(self, t_hours: np.ndarray) -> np.ndarray:
-        return self._month_of_day[(np.asarray(t_hours) // 24).astype(np.int64)]
-
-    # -- people ---------------------------------------------------------------------------
-    def site_of(self, people: np.ndarray) -> np.ndarray:
-        return self.practice_site[self.population.practice[people]]
-
-    def pick_people(self, rng: np.random.Generator, n: int, *, min_band: int, residence: int) -> np.ndarray:
-        """n people of at least an age band, living as given, not in hospital."""
+    def _warm_start(self, rng: np.random.Generator) -> None:
+        """Places and beds already occupied when the run begins."""
+        self.social_care.prefill(rng)
+        self.community.prefill(rng)
         pop = self.population
-        eligible = lambda i: (pop.age_band[i] >= min_band) & (pop.residence[i] == residence) & ~pop.is_busy(i)  # noqa: E731
-        n_eligible = int(np.count_nonzero(pop.age_band >= min_band))
-        people = pop.pick(rng, eligible, n, max(n_eligible, 1))
-        pop.episodes[people] += 1
-        return people
+        lookback = self.config.acute.warm_start_candidate_days
+        candidates = pop.sample_by_rate(rng, self.demand.base[Need.AMBULANCE], days=lookback)
+        candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
+        self.hospital.prefill(rng, candidates[~pop.is_busy(candidates)])
+        self._settle()
 
-    def start_routes(self, people, pool_name: str, stay_h, *, kind: int = RESIDENT, at_h=None) -> None:
-        """One-leg routes into a pool (a place in a care home, a package, a community bed)."""
-        pool = self.pools.index(pool_name)
-        if at_h is None:
-            for person, stay in zip(people.tolist(), stay_h.tolist()):
-                self._start_route(person, pool, stay, kind)
-        else:
-            self.clock.at_times(
-                at_h, lambda i: self._start_route(int(people[i]), pool, float(stay_h[i]), kind)
-            )
-
-    def _start_route(self, person: int, pool: int, stay_h: float, kind: int) -> None:
-        handle = self.clock.admit([pool], [0], [stay_h], [0.0], [0.0])
-        self.hospital.register(handle, person, kind)
-
-    # -- the day --------------------------------------------------------------------------
     def step(self) -> None:
-        day = self.day
-        pop = self.population
+        """One day of the whole system."""
+        day, pop = self.day, self.population
         rng = self.streams.generator("population", day)
         pop.age_and_frailty(rng)
         dead = pop.deaths(rng)
@@ -130,29 +127,29 @@ class WholeSystemModel(mesa.Model):
         self.recorder.population_deaths += dead.size
 
         rng = self.streams.generator("demand", day)
-        people, kind = self.demand.draw(
+        people, need = self.demand.draw(
             day, pop, rng, self.config.population.demand.recent_discharge_multiplier, self.keyed_daily
         )
         pop.episodes[people] += 1
-        gp_people = people[kind == GP]
-        ae_people = people[kind != GP]
-        ae_route = kind[kind != GP]  # walk-in or ambulance, in A&E's route codes
+        to_ae = need != Need.GP
+        ae_people = people[to_ae]
+        ae_arrival = np.where(need[to_ae] == Need.AMBULANCE, Arrival.AMBULANCE, Arrival.WALK_IN).astype(
+            np.int8
+        )
         ae_hours = self.demand.arrival_hours(day, pop.person_id[ae_people], self.keyed_daily)
-        gp = self.primary_care.day(day, gp_people, self.keyed_daily)
-        ref_people, ref_route, ref_hours, direct, direct_hours = gp
+        gp = self.primary_care.day(day, people[~to_ae], self.keyed_daily)
         # Someone already on their way to A&E today is not also referred there.
-        fresh = ~np.isin(ref_people, ae_people)
-        ae_people = np.concatenate([ae_people, ref_people[fresh]])
-        ae_route = np.concatenate([ae_route, ref_route[fresh]])
-        ae_hours = np.concatenate([ae_hours, ref_hours[fresh]])
-        direct_ok = ~np.isin(direct, ae_people)
-        self.emergency.attend(ae_people, ae_route, ae_hours)
+        fresh = ~np.isin(gp.ae_people, ae_people)
+        ae_people = np.concatenate([ae_people, gp.ae_people[fresh]])
+        ae_arrival = np.concatenate([ae_arrival, gp.ae_arrival[fresh]])
+        ae_hours = np.concatenate([ae_hours, gp.ae_hours[fresh]])
+        direct_ok = ~np.isin(gp.direct, ae_people)
+        self.emergency.attend(ae_people, ae_arrival, ae_hours)
         self.hospital.admit_batch(
-            direct[direct_ok], direct_hours[direct_ok], elective=False, kind=DIRECT_ADMISSION
+            gp.direct[direct_ok], gp.direct_hours[direct_ok], elective=False, origin=Origin.DIRECT_ADMISSION
         )
-        self.hospital.electives(
-            day, self.streams.generator("electives", day), busy=np.concatenate([ae_people, direct])
-        )
+        busy = np.concatenate([ae_people, gp.direct])
+        self.hospital.electives(day, self.streams.generator("electives", day), busy=busy)
         self.social_care.community_entries(day, self.streams.generator("social-care", day))
 
         self.env.run(until=(day + 1) * 24.0)
@@ -161,30 +158,23 @@ class WholeSystemModel(mesa.Model):
         self.day += 1
 
     def _settle(self) -> None:
-        """Bring the core to SimPy's now and apply what it did to people."""
+        """Bring the core to SimPy's now and hand its events to the services that own them."""
         self.clock.pump()
-        self.hospital.on_events(self.clock.take_events())
+        events = self.clock.take_events()
+        self.ledger.close(events)
+        self.hospital.on_events(events)
+        self.social_care.on_events(events)
         self.emergency.left_by(self.env.now)
-        if self.deaths:
-            dead = np.unique(np.concatenate(self.deaths))
-            self.deaths = []
+        if self._deaths:
+            dead = np.unique(np.concatenate(self._deaths))
+            self._deaths.clear()
             self.recorder.hospital_and_care_deaths += dead.size
             self._bury(dead, self.streams.generator("newcomers", self.day))
-
-    def end_routes(self, person: int, keep: int = -1) -> None:
-        """End the places a person still holds (a package, a community bed), but `keep`."""
-        routes = self.routes
-        for handle in self.open_routes.take(person, keep):
-            if routes.site[handle] >= 0 and np.isnan(routes.bed_end_h[handle]) and not routes.lost[handle]:
-                self.open_routes.add(person, handle)  # a hospital stay under way is never cut short
-                continue
-            self.board.end(self.env.now, handle)
-            routes.ended_early[handle] = True
 
     def _bury(self, dead: np.ndarray, rng: np.random.Generator) -> None:
         """Free whatever the dead held, then give their slots to newcomers."""
         for person in dead.tolist():
-            self.end_routes(person)
+            self.ledger.end_places(person)
         self.population.replace(dead, rng)
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -202,12 +192,11 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
     model = WholeSystemModel(config, replication)
     model.run(progress)
     tables = model.recorder.tables(record_episodes=record_episodes or config.outputs.episodes)
-    scenario = config.name
     meta = {
         "seed": config.run.seed,
         "spawn_key": list(model.streams.spawn_key),
         "replication": replication,
-        "scenario": scenario,
+        "scenario": config.name,
     }
     return RunOutput(daily=tables["daily"], kpis=tables["kpis"], episodes=tables.get("episodes"), meta=meta)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowsim.config.schema import CapacityChange, FlowsimConfig
+from flowsim.vocabulary import DOWNSTREAM_POOLS
 
 # A pool that never fills: "home", where a restart of support only takes time.
 UNLIMITED = 1 << 40
-DOWNSTREAM = ("community_beds", "reablement", "home_care", "care_home", "virtual_ward", "home")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Pools:
             config.emergency.virtual_ward_slots,
             UNLIMITED,
         ]
-        names = tuple(f"acute_{s}" for s in sites) + DOWNSTREAM
+        names = tuple(f"acute_{s}" for s in sites) + DOWNSTREAM_POOLS
         return cls(names=names, capacities=tuple(acute + downstream), sites=sites)
 
     @property

@@ -12,13 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from flowsim.config.schema import AGE_BANDS, PopulationConfig
+from flowsim.config.schema import PopulationConfig
+from flowsim.vocabulary import AGE_BANDS, OLDER_BANDS, Residence
 
 N_BANDS = len(AGE_BANDS)
-HOME, HOME_CARE, CARE_HOME = 0, 1, 2
 N_CODES = N_BANDS * 4 * 3  # age band x frailty x residence
-BAND_YEARS = np.array([16.0, 29.0, 20.0, 10.0, 10.0, np.inf])  # width of each age band
-OLDER_BANDS = 3  # bands from 65-74 up
+BAND_YEARS = np.array([16.0, 29.0, 20.0, 10.0, 10.0, np.inf])  # width of each age band, years
 
 
 def cohort_code(band: np.ndarray, frailty: np.ndarray, residence: np.ndarray) -> np.ndarray:
@@ -41,12 +40,12 @@ class Population:
         self.age_band = rng.choice(N_BANDS, size=n, p=band_shares / band_shares.sum()).astype(np.int8)
         self.sex = (rng.random(n) < config.male_share).astype(np.int8)
         self.frailty = self._initial_frailty(self.age_band, rng)
-        self.residence = np.full(n, HOME, dtype=np.int8)
+        self.residence = np.full(n, Residence.HOME, dtype=np.int8)
         u = rng.random(n)
         care_home = np.array([config.care_home_share[b] for b in AGE_BANDS])[self.age_band]
         home_care = np.array([config.home_care_share[b] for b in AGE_BANDS])[self.age_band]
-        self.residence[u < care_home] = CARE_HOME
-        self.residence[(u >= care_home) & (u < care_home + home_care)] = HOME_CARE
+        self.residence[u < care_home] = Residence.CARE_HOME
+        self.residence[(u >= care_home) & (u < care_home + home_care)] = Residence.HOME_CARE
         self.practice = rng.integers(0, config.practices, size=n).astype(np.int32)
         self.locality = (self.practice % config.localities).astype(np.int16)
         self.person_id = np.arange(n, dtype=np.int64)
@@ -116,6 +115,19 @@ class Population:
         idx = np.concatenate(chosen)
         return rng.permutation(idx)[:k]
 
+    def pick_for_place(
+        self, rng: np.random.Generator, n: int, *, min_band: int, residence: int
+    ) -> np.ndarray:
+        """n people of at least an age band, living as given, not in hospital, each starting
+        an episode of care (a new place)."""
+        eligible = lambda i: (
+            (self.age_band[i] >= min_band) & (self.residence[i] == residence) & ~self.is_busy(i)
+        )
+        n_eligible = int(np.count_nonzero(self.age_band >= min_band))
+        people = self.pick(rng, eligible, n, max(n_eligible, 1))
+        self.episodes[people] += 1
+        return people
+
     def _counts_by_code(self) -> np.ndarray:
         """People in each cohort, as [age band, frailty, residence]."""
         return np.bincount(self.code, minlength=N_CODES).reshape(N_BANDS, 4, 3)
@@ -155,7 +167,7 @@ class Population:
         dead = []
         for code in np.flatnonzero(counts):
             band, frailty, residence = code_parts(code)
-            if residence != HOME:
+            if residence != Residence.HOME:
                 continue
             rate = self._mortality_fit[band] * self.config.mortality_hr_by_frailty[frailty]
             k = rng.poisson(counts[code] * rate * days / 365.0)
@@ -173,7 +185,7 @@ class Population:
         self.age_band[idx] = rng.choice(N_BANDS, size=k, p=self._newcomer_bands).astype(np.int8)
         self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
         self.sex[idx] = (rng.random(k) < self.config.male_share).astype(np.int8)
-        self.residence[idx] = HOME
+        self.residence[idx] = Residence.HOME
         self.practice[idx] = rng.integers(0, self.config.practices, size=k)
         self.locality[idx] = self.practice[idx] % self.config.localities
         self.person_id[idx] = np.arange(self.next_person_id, self.next_person_id + k)

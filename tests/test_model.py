@@ -16,6 +16,7 @@ import pytest
 
 from flowsim.config import load_config
 from flowsim.model import WholeSystemModel, simulate
+from flowsim.vocabulary import Origin, Residence
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 pytestmark = pytest.mark.integration
@@ -131,7 +132,7 @@ def test_a_full_care_home_sector_blocks_beds():
     model.run()
     daily = model.recorder.daily()
     assert daily["dtoc_beds_p3"][-10:].mean() > 0
-    assert model.board.stats()["occupied"][model.pools.index("care_home")] == 0
+    assert model.clock.board.stats()["occupied"][model.pools.index("care_home")] == 0
 
 
 def test_episodes_table_has_the_contract_columns():
@@ -201,16 +202,14 @@ def test_someone_back_in_ae_stays_busy_after_an_earlier_visit_ends():
 def test_places_belong_to_living_people():
     """Nobody dead holds a place, and a package ends when its holder moves to a care home,
     so home-care packages in use match the people living with one (bar transfers under way)."""
-    from flowsim.population import CARE_HOME, HOME_CARE
-
     model = WholeSystemModel(small(**{"run.horizon_days": 200, "run.warmup_days": 0}), 0)
     model.run()
-    pop, routes = model.population, model.routes
-    for person, handles in model.open_routes._by_person.items():
+    pop, routes = model.population, model.ledger.routes
+    for person, handles in model.ledger.open._by_person.items():
         for handle in handles:
             assert routes.person_id[handle] == pop.person_id[person]
-    occupied = model.board.stats()["occupied"]
-    for pool, residence in (("home_care", HOME_CARE), ("care_home", CARE_HOME)):
+    occupied = model.clock.board.stats()["occupied"]
+    for pool, residence in (("home_care", Residence.HOME_CARE), ("care_home", Residence.CARE_HOME)):
         residents = int(np.count_nonzero(pop.residence == residence))
         assert abs(occupied[model.pools.index(pool)] - residents) <= 3, pool
 
@@ -220,13 +219,13 @@ def test_ending_a_persons_places_never_cuts_a_hospital_stay_short():
     places, not the hospital stay they are on."""
     model = WholeSystemModel(small(**{"run.horizon_days": 3, "run.warmup_days": 0}), 0)
     model.step()
-    r = model.routes.view()
+    r = model.ledger.routes.view()
     open_acute = np.flatnonzero((r["site"] >= 0) & np.isnan(r["bed_end_h"]) & ~r["lost"])
     handle = int(open_acute[-1])
     person = int(r["person"][handle])
-    model.end_routes(person)
+    model.ledger.end_places(person)
     model.step()
-    assert not model.routes.ended_early[handle]
+    assert not model.ledger.routes.ended_early[handle]
     assert model.recorder.conservation_failures == []
 
 
@@ -247,10 +246,8 @@ def test_the_starting_census_is_not_counted_as_activity():
     model.run()
     k = model.recorder.kpis(model.recorder.daily())
     assert k["care_home_entries"] < 20
-    r = model.routes.view()
-    from flowsim.episodes import RESIDENT
-
-    prefilled = (r["kind"] == RESIDENT) & (r["site"] >= 0)
+    r = model.ledger.routes.view()
+    prefilled = (r["origin"] == Origin.RESIDENT) & (r["site"] >= 0)
     assert prefilled.sum() > 150
     assert (r["bed_start_h"][prefilled] <= 1.0).all() and (r["bed_start_h"][prefilled] < 0).mean() > 0.9
 

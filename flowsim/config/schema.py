@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-AgeBand = Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"]
-AGE_BANDS: tuple[AgeBand, ...] = get_args(AgeBand)
-FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
-RESIDENCES = ("home", "home_care", "care_home")
-PATHWAYS = ("P0", "P1", "P2", "P3")
-ORGANISATIONS = (
-    "acute_trust",
-    "community_provider",
-    "ccg",
-    "local_authority",
-    "general_practice",
+from flowsim.vocabulary import (
+    AGE_BANDS,
+    AgeBand,
+    DtocResponsibility,
+    Organisation,
+    ResidenceName,
 )
-DTOC_RESPONSIBILITY = ("nhs", "social_care", "both")
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 PerAgeBand = dict[AgeBand, NonNeg]
 PerFrailty = Annotated[list[NonNeg], Field(min_length=4, max_length=4)]
-Organisation = Literal["acute_trust", "community_provider", "ccg", "local_authority", "general_practice"]
 
 
 class Strict(BaseModel):
@@ -134,6 +127,7 @@ class PrimaryCareConfig(Strict):
     referral_to_ae_share: Fraction
     direct_admission_share: Fraction
     gp_referral_hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+    travel_to_ae_hours: Annotated[float, Field(ge=0.0, le=24.0)]
 
     @model_validator(mode="after")
     def _overflow(self) -> PrimaryCareConfig:
@@ -150,6 +144,7 @@ class EmergencyConfig(Strict):
     admit_frailty_multiplier: PerFrailty
     admit_ambulance_multiplier: Positive
     admit_month_factor: Annotated[list[Positive], Field(min_length=12, max_length=12)]
+    admit_probability_cap: Fraction
     transfer_to_ward_hours: NonNeg
     avoidance_share: PerAgeBand
     virtual_ward_slots: Annotated[int, Field(ge=0)]
@@ -166,6 +161,7 @@ class AcuteConfig(Strict):
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
     beds_scale: Positive = 1.0
     initial_occupancy: Fraction
+    warm_start_candidate_days: Annotated[float, Field(gt=0.0, le=3650.0)]
     short_stay_share: PerAgeBand
     short_stay_hours: Distribution
     los_days: PerAgeBand
@@ -179,6 +175,7 @@ class AcuteConfig(Strict):
     elective_admissions_per_weekday: NonNeg
     elective_age_shares: PerAgeBand
     elective_arrival_hour: Annotated[float, Field(ge=0, lt=24)]
+    elective_arrival_spread_hours: Annotated[float, Field(ge=0, le=24)]
     elective_max_wait_hours: NonNeg
     elective_los_days: Distribution
 
@@ -206,7 +203,7 @@ class PathwaysConfig(Strict):
     p1_new_support_share: Fraction
     p1_restart_hours: NonNeg
     elective_p1_share: Fraction
-    dtoc_responsibility: dict[Literal["P1", "P2", "P3", "assessment"], Literal["nhs", "social_care", "both"]]
+    dtoc_responsibility: dict[Literal["P1", "P2", "P3", "assessment"], DtocResponsibility]
 
 
 class CommunityConfig(Strict):
@@ -228,6 +225,14 @@ class SocialCareConfig(Strict):
     care_home_places: Annotated[int, Field(ge=0)]
     care_home_days: Distribution
     care_home_community_entries_per_1000_65_py: NonNeg
+    community_entry_hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]]
+
+    @field_validator("community_entry_hours")
+    @classmethod
+    def _office_hours(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[1] < v[0]:
+            raise ValueError("community_entry_hours must be [first hour, last hour] with first <= last")
+        return v
 
 
 class CostItem(Strict):
@@ -286,7 +291,7 @@ class DemandChange(Strict):
     kind: Literal["demand"] = "demand"
     name: str
     relative_change: Annotated[float, Field(ge=-1.0)]
-    residence: Literal["home", "home_care", "care_home"] | None = None
+    residence: ResidenceName | None = None
     min_age_band: AgeBand = "0-15"
     start_day: Annotated[int, Field(ge=0)]
     ramp_days: Annotated[int, Field(ge=0)] = 0

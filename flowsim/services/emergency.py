@@ -10,24 +10,26 @@ leaving A&E; the 12-hour trolley wait from the decision to admit.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
 import simpy
 
 from flowsim.agents import Patient
-from flowsim.config.schema import AGE_BANDS
-from flowsim.episodes import AE_ADMISSION, VIRTUAL_WARD
-from flowsim.rng import lognormal_from_normal
+from flowsim.catchment import Catchment
+from flowsim.clock import CoreClock
+from flowsim.config.schema import EmergencyConfig
+from flowsim.dates import Dates
+from flowsim.draw_slots import EpisodeDraw
+from flowsim.ledger import Ledger
+from flowsim.population import Population
+from flowsim.rng import KeyedUniforms, lognormal_from_normal
+from flowsim.services.pathways import RouteBuilder
 from flowsim.tables import Columns
+from flowsim.vocabulary import AGE_BANDS, Arrival, Origin
 
-if TYPE_CHECKING:
-    from flowsim.model import WholeSystemModel
-
-WALK_IN, AMBULANCE, GP_REFERRAL = 0, 1, 2
-ROUTE_NAMES = ("walk_in", "ambulance", "gp_referral", "elective", "direct")
-
-_ASSESS, _TREAT, _ADMIT, _AVOID, _VW_STAY = 20, 21, 22, 23, 24  # keyed-draw slots
+# Requests an acute bed for route i of a day's routes: (person, routes, i, origin, priority, ae_row) -> handle.
+AdmitAction = Callable[..., int]
 
 
 class Clinicians:
@@ -73,69 +75,96 @@ class Clinicians:
 
 
 class Emergency:
-    def __init__(self, model: WholeSystemModel):
-        self.model = model
-        cfg = model.config.emergency
+    """A&E at each acute site: today's attendances, their journeys and the attendance log."""
+
+    def __init__(
+        self,
+        cfg: EmergencyConfig,
+        site_shares: list[float],
+        *,
+        clock: CoreClock,
+        dates: Dates,
+        population: Population,
+        catchment: Catchment,
+        routes: RouteBuilder,
+        keyed: KeyedUniforms,
+        ledger: Ledger,
+        virtual_ward_pool: int,
+        admit: AdmitAction,
+        new_patient: Callable[[int, int], Patient],
+    ):
         self.cfg = cfg
-        shares = np.array([s.catchment_share for s in model.config.acute.sites])
+        self.clock = clock
+        self.env = clock.env
+        self.dates = dates
+        self.population = population
+        self.catchment = catchment
+        self.routes = routes
+        self.keyed = keyed
+        self.ledger = ledger
+        self.vw_pool = virtual_ward_pool
+        self.admit = admit
+        self.new_patient = new_patient
         self.clinicians = [
-            Clinicians(model.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
-            for share in shares
+            Clinicians(clock.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
+            for share in site_shares
         ]
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
         self.admit_month = np.asarray(cfg.admit_month_factor) / np.mean(cfg.admit_month_factor)
-        self.vw_pool = model.pools.index("virtual_ward")
         self._first_open = 0  # attendances before this row have all left A&E
         self.log = Columns(
             person=np.int64,
             person_id=np.int64,
             age_band=np.int8,
             frailty=np.int8,
-            route=np.int8,
+            arrival=np.int8,  # an Arrival
             site=np.int16,
             arrival_h=np.float64,
             decision_h=np.float64,
             departure_h=np.float64,
             admitted=np.bool_,
             avoided=np.bool_,
-            handle=np.int64,
+            handle=np.int64,  # the route handle of the admission, or -1
         )
 
-    def attend(self, people: np.ndarray, route: np.ndarray, arrival_h: np.ndarray) -> None:
+    def attend(self, people: np.ndarray, arrival: np.ndarray, arrival_h: np.ndarray) -> None:
         """Start today's A&E journeys, in order of arrival."""
-        m = self.model
-        pop = m.population
+        pop = self.population
         if people.size == 0:
             return
         pop.in_ae[people] = True
         order = np.argsort(arrival_h, kind="stable")
-        people, route, arrival_h = people[order], route[order], arrival_h[order]
+        people, arrival, arrival_h = people[order], arrival[order], arrival_h[order]
         pid, episode = pop.person_id[people], pop.episodes[people]
         band, frailty, residence = pop.age_band[people], pop.frailty[people], pop.residence[people]
-        site = m.site_of(people)
-        k = m.keyed
+        site = self.catchment.site_of(people)
+        k = self.keyed
         cfg = self.cfg
         assess_h = lognormal_from_normal(
-            k.normal(pid, episode, _ASSESS), cfg.assessment_hours.mean, cfg.assessment_hours.cv
+            k.normal(pid, episode, EpisodeDraw.AE_ASSESSMENT),
+            cfg.assessment_hours.mean,
+            cfg.assessment_hours.cv,
         )
         treat_h = lognormal_from_normal(
-            k.normal(pid, episode, _TREAT), cfg.treatment_hours.mean, cfg.treatment_hours.cv
+            k.normal(pid, episode, EpisodeDraw.AE_TREATMENT), cfg.treatment_hours.mean, cfg.treatment_hours.cv
         )
-        month = m.month_index(arrival_h)
+        month = self.dates.month_index(arrival_h)
         p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
-        p = p * np.where(route == WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
-        p = np.minimum(p * self.admit_month[month], 0.95)
-        admit = k.uniform(pid, episode, _ADMIT) < p
-        avoidable = admit & (k.uniform(pid, episode, _AVOID) < self.avoid_p[band])
+        p = p * np.where(arrival == Arrival.WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
+        p = np.minimum(p * self.admit_month[month], cfg.admit_probability_cap)
+        admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
+        avoidable = admit & (k.uniform(pid, episode, EpisodeDraw.AE_AVOIDABLE) < self.avoid_p[band])
         vw_h = (
             lognormal_from_normal(
-                k.normal(pid, episode, _VW_STAY), cfg.virtual_ward_days.mean, cfg.virtual_ward_days.cv
+                k.normal(pid, episode, EpisodeDraw.VIRTUAL_WARD_STAY),
+                cfg.virtual_ward_days.mean,
+                cfg.virtual_ward_days.cv,
             )
             * 24.0
         )
         expected_decision = arrival_h + assess_h + treat_h
-        routes = m.routes_builder.acute_routes(
+        routes = self.routes.acute_routes(
             pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
         )
         rows = self.log.extend(
@@ -143,7 +172,7 @@ class Emergency:
             person_id=pid,
             age_band=band,
             frailty=frailty,
-            route=route,
+            arrival=arrival,
             site=site,
             arrival_h=arrival_h,
             decision_h=np.full(people.size, np.nan),
@@ -152,12 +181,12 @@ class Emergency:
             avoided=np.zeros(people.size, bool),
             handle=np.full(people.size, -1),
         )
-        m.env.process(
+        self.env.process(
             self._arrivals(people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes)
         )
 
     def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
-        env = self.model.env
+        env = self.env
         log = self.log
         for i in range(people.size):
             wait = arrival_h[i] - env.now
@@ -170,7 +199,7 @@ class Emergency:
                 env.timeout(assess_h[i]).callbacks.append(clinicians.release)
                 log.decision_h[rows[i]] = log.departure_h[rows[i]] = env.now + assess_h[i] + treat_h[i]
                 continue
-            patient = Patient(self.model, int(people[i]), int(rows[i]))
+            patient = self.new_patient(int(people[i]), int(rows[i]))
             env.process(
                 self._journey(
                     patient,
@@ -187,8 +216,8 @@ class Emergency:
             )
 
     def _journey(self, patient, clinicians, turn, assess_h, treat_h, admit, avoidable, vw_h, routes, i):
-        m = self.model
-        env = m.env
+        env = self.env
+        clock = self.clock
         log = self.log
         if turn is not None:
             yield turn
@@ -202,16 +231,16 @@ class Emergency:
             return
         yield env.timeout(treat_h)
         log.decision_h[row] = env.now
-        if admit and avoidable and m.clock.has_free_slot(self.vw_pool):
-            handle = m.clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0, now=True)
-            m.hospital.register(handle, patient.person, VIRTUAL_WARD)
+        if admit and avoidable and clock.has_free_slot(self.vw_pool):
+            handle = clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0, now=True)
+            self.ledger.register(handle, patient.person, Origin.VIRTUAL_WARD)
             log.avoided[row] = True
             admit = False
         if admit:
-            handle = m.hospital.admit(patient.person, routes, i, AE_ADMISSION, priority=0, ae_row=row)
+            handle = self.admit(patient.person, routes, i, Origin.AE_ADMISSION, priority=0, ae_row=row)
             log.admitted[row] = True
             log.handle[row] = handle
-            yield m.clock.wait_for_bed(handle)
+            yield clock.wait_for_bed(handle)
         log.departure_h[row] = env.now
         patient.remove()
 
@@ -222,7 +251,7 @@ class Emergency:
         if rows.size == 0:
             return
         gone = log.departure_h[rows] <= t_hours
-        in_ae = self.model.population.in_ae
+        in_ae = self.population.in_ae
         in_ae[log.person[rows[gone]]] = False
         in_ae[log.person[rows[~gone]]] = True  # an earlier visit ended, a later one has not
         still = np.flatnonzero(~gone)

@@ -20,29 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from flowsim.config.schema import AGE_BANDS, FlowsimConfig
+from flowsim.config.schema import FlowsimConfig
+from flowsim.draw_slots import EpisodeDraw as Draw
 from flowsim.pools import Pools
-from flowsim.population import CARE_HOME, HOME_CARE, OLDER_BANDS
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
+from flowsim.vocabulary import AGE_BANDS, OLDER_BANDS, Pathway, Residence
 
 MAX_LEGS = 3
-P0, P1, P2, P3 = range(4)
-
-# Slots of the keyed draws of one episode; each quantity has its own.
-(
-    _SHORT,
-    _SHORT_HOURS,
-    _LOS,
-    _DISCHARGE_HOUR,
-    _WEEKEND,
-    _DEATH,
-    _DECONDITION,
-    _PATHWAY,
-    _P1_KIND,
-    _ONWARD,
-    _STAY1,
-    _STAY2,
-) = range(12)
+P0, P1, P2, P3 = Pathway.P0, Pathway.P1, Pathway.P2, Pathway.P3
 
 
 def _band(values: Mapping[Any, float]) -> np.ndarray:
@@ -97,23 +82,25 @@ class RouteBuilder:
     def _stay_to_fit_hours(self, person_id, episode, band, frailty, start_h, elective) -> np.ndarray:
         k = self.keyed
         a = self.acute
-        short = (k.uniform(person_id, episode, _SHORT) < self.short_share[band]) & ~elective
+        short = (k.uniform(person_id, episode, Draw.SHORT_STAY) < self.short_share[band]) & ~elective
         short_h = lognormal_from_normal(
-            k.normal(person_id, episode, _SHORT_HOURS), a.short_stay_hours.mean, a.short_stay_hours.cv
+            k.normal(person_id, episode, Draw.SHORT_STAY_HOURS),
+            a.short_stay_hours.mean,
+            a.short_stay_hours.cv,
         )
         mean_days = np.where(
             elective, a.elective_los_days.mean, self.los_days[band] * self.los_frailty[frailty]
         )
         cv = np.where(elective, a.elective_los_days.cv, a.los_cv)
-        days = lognormal_from_normal(k.normal(person_id, episode, _LOS), mean_days, cv)
+        days = lognormal_from_normal(k.normal(person_id, episode, Draw.LOS), mean_days, cv)
         # Overnight stays end on a ward round: fit on the day the clinical stay runs out, at
         # an hour of the discharge profile; a share of weekend discharges waits for Monday.
         fit_clinical = start_h + days * 24.0
         fit_day = np.floor(fit_clinical / 24.0)
-        u = k.uniform(person_id, episode, _DISCHARGE_HOUR)
+        u = k.uniform(person_id, episode, Draw.DISCHARGE_HOUR)
         hour = np.searchsorted(self.discharge_hour_cdf, u, side="right").clip(0, 23)
         weekday = (fit_day.astype(np.int64) + self.start_weekday) % 7
-        waits = (weekday >= 5) & (k.uniform(person_id, episode, _WEEKEND) >= a.weekend_discharge_factor)
+        waits = (weekday >= 5) & (k.uniform(person_id, episode, Draw.WEEKEND) >= a.weekend_discharge_factor)
         fit_day = fit_day + np.where(waits, 7 - weekday, 0)
         fit_h = np.maximum(fit_day * 24.0 + hour + 0.5, start_h + 24.0)
         return np.where(short, short_h, fit_h - start_h)
@@ -124,10 +111,10 @@ class RouteBuilder:
         m = self.frailty_odds[frailty][:, None]
         shares = shares * m / (1.0 - total + total * m)
         cum = np.cumsum(shares, axis=1)
-        u = self.keyed.uniform(person_id, episode, _PATHWAY)
+        u = self.keyed.uniform(person_id, episode, Draw.PATHWAY)
         pathway = np.where(u < cum[:, 0], P1, np.where(u < cum[:, 1], P2, np.where(u < cum[:, 2], P3, P0)))
         pathway = np.where(elective, np.where(u < self.pathways.elective_p1_share, P1, P0), pathway)
-        return np.where(residence == CARE_HOME, P0, pathway).astype(np.int8)
+        return np.where(residence == Residence.CARE_HOME, P0, pathway).astype(np.int8)
 
     def acute_routes(
         self,
@@ -151,10 +138,14 @@ class RouteBuilder:
         deconditions = (
             older
             & (stay0 >= self.acute.deconditioning_days * 24.0)
-            & (k.uniform(person_id, episode, _DECONDITION) < self.acute.deconditioning_probability)
+            & (k.uniform(person_id, episode, Draw.DECONDITION) < self.acute.deconditioning_probability)
         )
         frailty_out = np.minimum(frailty + deconditions, 3)
-        dies = (residence == 0) & (k.uniform(person_id, episode, _DEATH) < self.death[band]) & ~elective
+        dies = (
+            (residence == Residence.HOME)
+            & (k.uniform(person_id, episode, Draw.DEATH) < self.death[band])
+            & ~elective
+        )
         pathway = self._pathway(person_id, episode, band, frailty_out, residence, elective)
         pathway = np.where(dies, P0, pathway).astype(np.int8)
 
@@ -178,11 +169,11 @@ class RouteBuilder:
     def _onward(self, r: Routes, person_id, episode, residence) -> None:
         k, p, c, s = self.keyed, self.pathways, self.community, self.social
         pool = self.pool
-        u_kind = k.uniform(person_id, episode, _P1_KIND)
-        u_onward = k.uniform(person_id, episode, _ONWARD)
-        stay1 = k.normal(person_id, episode, _STAY1)
-        stay2 = k.normal(person_id, episode, _STAY2)
-        has_package = residence == HOME_CARE
+        u_kind = k.uniform(person_id, episode, Draw.P1_KIND)
+        u_onward = k.uniform(person_id, episode, Draw.ONWARD)
+        stay1 = k.normal(person_id, episode, Draw.STAY1)
+        stay2 = k.normal(person_id, episode, Draw.STAY2)
+        has_package = residence == Residence.HOME_CARE
 
         def leg(mask, i, name, stay_h, ready_h, lag_h):
             r.pools[mask, i] = pool[name]

@@ -7,26 +7,36 @@ few are sent to A&E and a few are admitted directly (to an assessment unit).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
+from flowsim.config.schema import PrimaryCareConfig
+from flowsim.dates import Dates
+from flowsim.draw_slots import DailyDraw
+from flowsim.population import Population
 from flowsim.rng import KeyedUniforms
-from flowsim.services.emergency import GP_REFERRAL, WALK_IN
+from flowsim.vocabulary import Arrival
 
-# Slots of the draws keyed by (person, day); 0-3 belong to demand.py.
-_OVERFLOW, _REFERRAL, _HOUR, _MINUTE = 10, 11, 12, 13
 
-if TYPE_CHECKING:
-    from flowsim.model import WholeSystemModel
+@dataclass(frozen=True)
+class Referrals:
+    """What general practice sends on today: to A&E (how they arrive, and when) and
+    straight to an acute bed (direct admissions, and when their bed is requested)."""
+
+    ae_people: np.ndarray
+    ae_arrival: np.ndarray
+    ae_hours: np.ndarray
+    direct: np.ndarray
+    direct_hours: np.ndarray
 
 
 class PrimaryCare:
-    def __init__(self, model: WholeSystemModel):
-        self.model = model
-        cfg = model.config.primary_care
+    def __init__(self, cfg: PrimaryCareConfig, dates: Dates, population: Population, practices: int):
         self.cfg = cfg
-        list_size = np.bincount(model.population.practice, minlength=model.config.population.practices)
+        self.dates = dates
+        self.population = population
+        list_size = np.bincount(population.practice, minlength=practices)
         self.capacity = np.floor(list_size * cfg.appointments_per_1000_weekday / 1000.0).astype(np.int64)
         hours = np.asarray(cfg.gp_referral_hour_profile, dtype=np.float64)
         self.hour_cdf = np.cumsum(hours) / hours.sum()
@@ -34,13 +44,12 @@ class PrimaryCare:
         self.deferred_id = np.empty(0, dtype=np.int64)
         self.consultations_today = 0
 
-    def day(self, day: int, people: np.ndarray, keyed: KeyedUniforms):
-        """See today's patients; return (to A&E: people, route, hour) and direct admissions.
+    def day(self, day: int, people: np.ndarray, keyed: KeyedUniforms) -> Referrals:
+        """See today's patients; return who is sent to A&E and who is admitted directly.
 
         Every choice is keyed by (person, day), so scenarios share each person's luck.
         """
-        m = self.model
-        pop = m.population
+        pop = self.population
         # A deferred request whose person has died (their slot reused) lapses.
         deferred = self.deferred[pop.person_id[self.deferred] == self.deferred_id]
         wanting = np.concatenate([deferred, people])
@@ -48,7 +57,7 @@ class PrimaryCare:
         wanting = wanting[np.sort(first)]
         wanting = wanting[~pop.is_busy(wanting)]
         self.deferred = np.empty(0, dtype=np.int64)
-        if m.weekday(day) < 5:
+        if self.dates.weekday(day) < 5:
             # Within a practice, first come first served: the deferred and today's in order.
             practice = pop.practice[wanting]
             order = np.argsort(practice, kind="stable")
@@ -61,7 +70,7 @@ class PrimaryCare:
             seen_mask = np.ones(wanting.size, dtype=bool)  # out-of-hours cover at weekends
         seen, overflow = wanting[seen_mask], wanting[~seen_mask]
         days = np.full(wanting.size, day)
-        u_all = keyed.uniform(pop.person_id[wanting], days, _OVERFLOW)
+        u_all = keyed.uniform(pop.person_id[wanting], days, DailyDraw.GP_OVERFLOW)
         u = u_all[~seen_mask]
         cfg = self.cfg
         self.deferred = overflow[u < cfg.overflow_deferred_share]
@@ -71,24 +80,30 @@ class PrimaryCare:
         ]
         self.consultations_today = seen.size
 
-        u = keyed.uniform(pop.person_id[wanting], days, _REFERRAL)[seen_mask]
+        u = keyed.uniform(pop.person_id[wanting], days, DailyDraw.GP_REFERRAL)[seen_mask]
         to_ae = seen[u < cfg.referral_to_ae_share]
         direct = seen[
             (u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)
         ]
         ae_people = np.concatenate([to_ae, overflow_ae])
-        ae_route = np.concatenate(
-            [np.full(to_ae.size, GP_REFERRAL, np.int8), np.full(overflow_ae.size, WALK_IN, np.int8)]
+        ae_arrival = np.concatenate(
+            [
+                np.full(to_ae.size, Arrival.GP_REFERRAL, np.int8),
+                np.full(overflow_ae.size, Arrival.WALK_IN, np.int8),
+            ]
         )
         ae_hours = self.referral_hours(day, pop.person_id[ae_people], keyed)
         # A referral later the same day is a new episode of care.
         pop.episodes[ae_people] += 1
         pop.episodes[direct] += 1
-        return ae_people, ae_route, ae_hours, direct, self.referral_hours(day, pop.person_id[direct], keyed)
+        return Referrals(
+            ae_people, ae_arrival, ae_hours, direct, self.referral_hours(day, pop.person_id[direct], keyed)
+        )
 
     def referral_hours(self, day: int, person_id: np.ndarray, keyed: KeyedUniforms) -> np.ndarray:
         days = np.full(person_id.size, day)
-        hour = np.searchsorted(self.hour_cdf, keyed.uniform(person_id, days, _HOUR), side="right")
-        return (
-            day * 24.0 + hour.clip(0, 23) + keyed.uniform(person_id, days, _MINUTE) + 1.0
-        )  # an hour to get there
+        hour = np.searchsorted(
+            self.hour_cdf, keyed.uniform(person_id, days, DailyDraw.REFERRAL_HOUR), side="right"
+        )
+        minute = keyed.uniform(person_id, days, DailyDraw.REFERRAL_MINUTE)
+        return day * 24.0 + hour.clip(0, 23) + minute + self.cfg.travel_to_ae_hours
