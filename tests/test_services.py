@@ -1,0 +1,329 @@
+"""Each service on its own, built from hand-made pieces rather than a whole model.
+
+A service receives only the infrastructure it needs (see docs/architecture.md), so each is
+tested here with a small population, the pure-Python core and a SimPy environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from flowsim.catchment import Catchment
+from flowsim.dates import Dates
+from flowsim.demand import Demand
+from flowsim.rng import Streams
+from flowsim.services.community import Community
+from flowsim.services.emergency import Emergency
+from flowsim.services.hospital import Hospital
+from flowsim.services.pathways import RouteBuilder
+from flowsim.services.primary_care import PrimaryCare
+from flowsim.services.social_care import SocialCare
+from flowsim.vocabulary import OLDER_BANDS, Arrival, Need, Origin, Pathway, Residence
+
+pytestmark = pytest.mark.unit
+MONDAY = dt.date(2016, 4, 4)
+
+
+def keyed():
+    return Streams(11, 0).keyed("episode")
+
+
+def daily_keyed():
+    return Streams(11, 0).keyed("daily")
+
+
+def settle(clock, ledger, *services):
+    """What the model does at midnight: run the core to now and hand out its events."""
+    clock.pump()
+    events = clock.take_events()
+    ledger.close(events)
+    for service in services:
+        service.on_events(events)
+
+
+# -- general practice --------------------------------------------------------------------------
+def primary_care(small_config, population, **changes):
+    cfg = small_config.primary_care.model_copy(update=changes)
+    return PrimaryCare(cfg, Dates(MONDAY, 30), population, small_config.population.practices)
+
+
+def test_a_full_practice_defers_or_redirects_the_rest(small_config, population):
+    gp = primary_care(small_config, population, overflow_deferred_share=1.0, overflow_to_ae_share=0.0)
+    practice = 0
+    wanting = np.flatnonzero(population.practice == practice)
+    assert wanting.size > gp.capacity[practice]
+    gp.day(0, wanting, daily_keyed())
+    assert gp.consultations_today == gp.capacity[practice]
+    assert gp.deferred.size == wanting.size - gp.capacity[practice]  # all overflow deferred
+    # Next weekday the deferred come first: the practice sees them before anyone new.
+    deferred = gp.deferred.copy()
+    gp.day(1, np.empty(0, dtype=np.int64), daily_keyed())
+    assert gp.consultations_today == min(deferred.size, gp.capacity[practice])
+
+
+def test_at_weekends_everyone_is_seen_out_of_hours(small_config, population):
+    gp = primary_care(small_config, population)
+    wanting = np.flatnonzero(population.practice == 0)
+    gp.day(5, wanting, daily_keyed())  # a Saturday
+    assert gp.consultations_today == wanting.size and gp.deferred.size == 0
+
+
+def test_referrals_arrive_in_ae_after_the_journey(small_config, population):
+    gp = primary_care(small_config, population, referral_to_ae_share=1.0, direct_admission_share=0.0)
+    people = np.arange(0, 10_000, 50)
+    out = gp.day(0, people, daily_keyed())
+    seen = gp.consultations_today
+    assert out.ae_people.size >= seen and out.direct.size == 0
+    referred = out.ae_arrival == Arrival.GP_REFERRAL
+    assert referred.sum() == seen
+    assert (out.ae_hours >= small_config.primary_care.travel_to_ae_hours).all() and (out.ae_hours < 26).all()
+
+
+def test_people_already_busy_are_not_seen(small_config, population):
+    gp = primary_care(small_config, population)
+    people = np.arange(20)
+    population.in_hospital[people] = True
+    gp.day(0, people, daily_keyed())
+    assert gp.consultations_today == 0
+
+
+# -- demand ---------------------------------------------------------------------------------
+def test_needs_are_one_per_person_and_never_for_someone_in_hospital(small_config, population):
+    demand = Demand(small_config, Dates(MONDAY, 30), population)
+    population.in_hospital[: population.size // 2] = True
+    people, need = demand.draw(0, population, np.random.default_rng(1), 1.0, daily_keyed())
+    assert people.size > 0 and np.unique(people).size == people.size
+    assert not population.in_hospital[people].any()
+    assert set(np.unique(need)) <= {Need.WALK_IN, Need.AMBULANCE, Need.GP}
+    hours = demand.arrival_hours(3, population.person_id[people], daily_keyed())
+    assert ((hours >= 72) & (hours < 96)).all()
+
+
+def test_a_lever_that_removes_all_emergency_demand_leaves_only_gp_needs(small_config, population):
+    lever = {"kind": "demand", "name": "none", "relative_change": -1.0, "start_day": 0}
+    config = small_config.model_validate({**small_config.model_dump(), "interventions": [lever]})
+    demand = Demand(config, Dates(MONDAY, 30), population)
+    _, need = demand.draw(0, population, np.random.default_rng(1), 1.0, daily_keyed())
+    assert need.size > 0 and (need == Need.GP).all()
+
+
+def test_gp_demand_falls_at_weekends(small_config, population):
+    demand = Demand(small_config, Dates(MONDAY, 30), population)
+    weekday, saturday = demand.rates(0)[Need.GP].sum(), demand.rates(5)[Need.GP].sum()
+    factor = small_config.primary_care.weekend_demand_factor
+    assert saturday / weekday == pytest.approx(factor)
+
+
+# -- the population --------------------------------------------------------------------------
+def test_people_picked_for_a_place_are_old_enough_at_home_and_free(population):
+    population.in_hospital[:5000] = True
+    picked = population.pick_for_place(
+        np.random.default_rng(2), 30, min_band=OLDER_BANDS, residence=Residence.HOME
+    )
+    assert picked.size == 30 and np.unique(picked).size == 30
+    assert (population.age_band[picked] >= OLDER_BANDS).all()
+    assert (population.residence[picked] == Residence.HOME).all() and not population.busy[picked].any()
+    assert (population.episodes[picked] == 1).all()
+
+
+def test_newcomers_take_the_slots_of_the_dead_with_new_ids(population):
+    dead = np.array([3, 4, 5])
+    population.residence[dead] = Residence.CARE_HOME
+    population.replace(dead, np.random.default_rng(3))
+    assert population.person_id[dead].tolist() == [10_000, 10_001, 10_002]
+    assert (population.residence[dead] == Residence.HOME).all() and (population.episodes[dead] == 0).all()
+
+
+def test_only_people_at_home_and_not_in_hospital_die_in_the_community(population):
+    population.in_hospital[:100] = True
+    dead = population.deaths(np.random.default_rng(4), days=365.0)
+    assert dead.size > 0
+    assert (population.residence[dead] == Residence.HOME).all() and not population.busy[dead].any()
+
+
+# -- routes out of hospital ------------------------------------------------------------------
+def routes_for(small_config, pools, n=2000, residence=Residence.HOME, elective=False, band=5, seed=0):
+    rng = np.random.default_rng(seed)
+    builder = RouteBuilder(small_config, pools, keyed())
+    args = (
+        np.arange(n),
+        np.ones(n, np.int32),
+        np.full(n, band, np.int8),
+        rng.integers(0, 4, n).astype(np.int8),
+        np.full(n, residence, np.int8),
+        np.zeros(n, np.int32),
+        np.full(n, 10.0),
+        np.full(n, elective),
+    )
+    return builder, args
+
+
+def test_route_legs_follow_the_pathway(small_config, pools):
+    builder, args = routes_for(small_config, pools)
+    r = builder.acute_routes(*args)
+    p2 = r.pathway == Pathway.P2
+    assert p2.any() and (r.pools[p2, 1] == pools.index("community_beds")).all()
+    p3 = r.pathway == Pathway.P3
+    assert p3.any() and (r.pools[p3, 1] == pools.index("care_home")).all()
+    assert (r.n_legs[r.pathway == Pathway.P0] == 1).all()
+    assert (r.pathway[r.dies] == Pathway.P0).all()
+
+
+def test_care_home_residents_go_back_to_their_home_and_never_die_on_the_route(small_config, pools):
+    builder, args = routes_for(small_config, pools, residence=Residence.CARE_HOME)
+    r = builder.acute_routes(*args)
+    assert (r.pathway == Pathway.P0).all() and not r.dies.any()
+
+
+def test_elective_routes_have_no_same_day_emergency_stays_and_go_home(small_config, pools):
+    builder, args = routes_for(small_config, pools, elective=True)
+    r = builder.acute_routes(*args)
+    assert set(np.unique(r.pathway)) <= {Pathway.P0, Pathway.P1} and not r.dies.any()
+
+
+def test_a_persons_route_does_not_depend_on_who_else_is_admitted(small_config, pools):
+    """Draws are keyed by person and episode: shuffling the batch shuffles the routes."""
+    builder, args = routes_for(small_config, pools, n=300)
+    whole = builder.acute_routes(*args)
+    order = np.random.default_rng(5).permutation(300)[:120]
+    part = builder.acute_routes(*(a[order] for a in args))
+    assert np.array_equal(part.stays, whole.stays[order]) and np.array_equal(
+        part.pathway, whole.pathway[order]
+    )
+
+
+# -- the acute hospital and social care -------------------------------------------------------
+@pytest.fixture
+def hospital_parts(small_config, population, pools, clock, ledger):
+    deaths: list[np.ndarray] = []
+    catchment = Catchment([s.catchment_share for s in small_config.acute.sites], 15, population.practice)
+    routes = RouteBuilder(small_config, pools, keyed())
+    hospital = Hospital(
+        small_config.acute,
+        recent_discharge_days=30.0,
+        clock=clock,
+        dates=Dates(MONDAY, 400),
+        population=population,
+        pools=pools,
+        catchment=catchment,
+        routes=routes,
+        ledger=ledger,
+        report_deaths=deaths.append,
+    )
+    return hospital, deaths, catchment, routes
+
+
+def test_an_admission_is_recorded_from_bed_to_discharge(hospital_parts, population, clock, ledger):
+    hospital, _, _, _ = hospital_parts
+    people = np.array([10, 11, 12])
+    population.episodes[people] += 1
+    hospital.admit_batch(people, np.array([1.0, 2.0, 3.0]), elective=False, origin=Origin.DIRECT_ADMISSION)
+    clock.env.run(until=24.0)
+    assert population.in_hospital[people].all()
+    clock.env.run(until=24.0 * 200)
+    settle(clock, ledger, hospital)
+    r = ledger.routes.view()
+    assert (r["origin"] == Origin.DIRECT_ADMISSION).all()
+    assert np.isfinite(r["bed_start_h"]).all() and (r["bed_end_h"] > r["bed_start_h"]).all()
+    assert not population.in_hospital[people].any()
+    alive = people[~r["dies"]]
+    assert (population.recent_until_h[alive] > 24.0 * 30).all()
+
+
+def test_an_elective_with_no_bed_is_cancelled_and_goes_home(hospital_parts, population, clock, ledger, pools):
+    hospital, _, _, _ = hospital_parts
+    for site in range(pools.n_sites):
+        clock.board.schedule_capacity(0.0, site, 0)
+    hospital.electives(0, np.random.default_rng(6), busy=np.empty(0, dtype=np.int64))
+    clock.env.run(until=24.0)
+    settle(clock, ledger, hospital)
+    n = ledger.routes.n
+    assert n > 0 and len(hospital.cancellations_h) == n
+    assert ledger.routes.view()["lost"].all() and not population.in_hospital.any()
+
+
+def test_a_care_home_place_changes_where_someone_lives_and_ends_their_package(
+    small_config, population, pools, clock, ledger
+):
+    deaths: list[np.ndarray] = []
+    social = SocialCare(
+        small_config.social_care,
+        population=population,
+        pools=pools,
+        ledger=ledger,
+        keyed=keyed(),
+        report_deaths=deaths.append,
+    )
+    person = int(np.flatnonzero(population.residence == Residence.HOME)[0])
+    ledger.start_places(np.array([person]), pools.index("home_care"), np.array([1e5]))
+    clock.env.run(until=1.0)
+    settle(clock, ledger, social)
+    assert population.residence[person] == Residence.HOME_CARE
+    ledger.start_places(
+        np.array([person]), pools.index("care_home"), np.array([48.0]), origin=Origin.CARE_HOME_ENTRY
+    )
+    clock.env.run(until=2.0)
+    settle(clock, ledger, social)
+    assert population.residence[person] == Residence.CARE_HOME
+    assert ledger.routes.ended_early[0] and social.care_home_entries_h == [1.0]
+    clock.env.run(until=100.0)  # the end of a care-home place is a death
+    settle(clock, ledger, social)
+    assert person in np.concatenate(deaths)
+
+
+def test_community_services_start_part_full(small_config, population, pools, clock, ledger):
+    community = Community(small_config.community, population=population, pools=pools, ledger=ledger)
+    community.prefill(np.random.default_rng(8))
+    clock.pump()
+    occupied = clock.board.stats()["occupied"]
+    share = small_config.community.initial_occupancy
+    assert occupied[pools.index("reablement")] == round(share * small_config.community.reablement_slots)
+
+
+# -- A&E -----------------------------------------------------------------------------------
+def test_every_attendance_leaves_and_admitted_patients_leave_for_a_bed(
+    small_config, population, pools, clock, ledger, hospital_parts
+):
+    hospital, _, catchment, routes = hospital_parts
+    emergency = Emergency(
+        small_config.emergency,
+        [s.catchment_share for s in small_config.acute.sites],
+        clock=clock,
+        dates=Dates(MONDAY, 10),
+        population=population,
+        catchment=catchment,
+        routes=routes,
+        keyed=keyed(),
+        ledger=ledger,
+        virtual_ward_pool=pools.index("virtual_ward"),
+        admit=hospital.admit,
+        new_patient=_Agent,
+    )
+    people = np.flatnonzero(population.age_band == 5)[:200]
+    population.episodes[people] += 1
+    emergency.attend(
+        people, np.full(people.size, Arrival.AMBULANCE, np.int8), np.linspace(0.0, 20.0, people.size)
+    )
+    clock.env.run(until=72.0)
+    settle(clock, ledger, hospital)
+    emergency.left_by(clock.env.now)
+    log = emergency.log.view()
+    assert np.isfinite(log["departure_h"]).all() and (log["departure_h"] >= log["decision_h"]).all()
+    admitted = log["admitted"]
+    assert admitted.any() and (log["handle"][admitted] >= 0).all()
+    lag = small_config.emergency.transfer_to_ward_hours
+    assert (log["departure_h"][admitted] - log["decision_h"][admitted] >= lag - 1e-9).all()
+    assert not population.in_ae[people].any()
+
+
+class _Agent:
+    """A stand-in for the Mesa agent a journey holds."""
+
+    def __init__(self, person: int, ae_row: int):
+        self.person, self.ae_row = person, ae_row
+
+    def remove(self) -> None:
+        pass
