@@ -38,7 +38,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# The headline KPIs (DESIGN §5) in reading order, with how to show one value; their
+# The headline KPIs in reading order, with how to show one value; their
 # plain-English labels are defined once, in flowsim.metrics.KPI_LABELS.
 HEADLINE_FORMATS: tuple[tuple[str, str], ...] = (
     ("population", "count"),
