@@ -16,7 +16,7 @@ import simpy
 
 from flowsim._core import MOVED
 
-EVENT_FIELDS = ("time", "kind", "patient", "pool", "leg")
+EVENT_FIELDS = ("time", "kind", "route", "pool", "leg")
 
 
 class CoreClock:
@@ -74,7 +74,7 @@ class CoreClock:
                 kinds = events["kind"]
                 legs = events["leg"]
                 for i in np.flatnonzero((kinds == MOVED) & (legs == 0)):
-                    waiter = self._waiters.pop(int(events["patient"][i]), None)
+                    waiter = self._waiters.pop(int(events["route"][i]), None)
                     if waiter is not None:
                         waiter.succeed()
         self._arm()

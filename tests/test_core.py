@@ -25,7 +25,7 @@ pytestmark = pytest.mark.core
 
 INF = math.inf
 KIND_NAMES = {GRANTED: "GRANTED", MOVED: "MOVED", FIT: "FIT", DEPARTED: "DEPARTED", LOST: "LOST"}
-EVENT_DTYPES = {"time": np.float64, "kind": np.int8, "patient": np.int64, "pool": np.int32, "leg": np.int16}
+EVENT_DTYPES = {"time": np.float64, "kind": np.int8, "route": np.int64, "pool": np.int32, "leg": np.int16}
 
 
 def compiled_board():
@@ -45,11 +45,11 @@ def Board(request):
 
 
 def log(events):
-    """Events as (time, kind name, patient, pool, leg) tuples, to read in an assert."""
+    """Events as (time, kind name, route, pool, leg) tuples, to read in an assert."""
     return [
         (float(t), KIND_NAMES[int(k)], int(h), int(p), int(g))
         for t, k, h, p, g in zip(
-            events["time"], events["kind"], events["patient"], events["pool"], events["leg"]
+            events["time"], events["kind"], events["route"], events["pool"], events["leg"]
         )
     ]
 
@@ -826,7 +826,7 @@ def test_integrals_equal_the_sum_of_intervals_and_littles_law_holds(Board):
 
     held, queued, delayed = np.zeros(n_pools), np.zeros(n_pools), np.zeros(n_pools)
     completed = defaultdict(list)  # pool -> hours held, for holds that ended before `until`
-    grant, fit, asked = {}, {}, {}  # (patient, leg) -> time, for intervals still open
+    grant, fit, asked = {}, {}, {}  # (route, leg) -> time, for intervals still open
     for h, (arrival, route, _) in enumerate(stream):
         if arrival + route[0][3] <= until:
             asked[h, 0] = arrival + route[0][3]

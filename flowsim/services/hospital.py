@@ -173,7 +173,7 @@ class Hospital:
         routes, pop = m.routes, m.population
         if ev["time"].size == 0:
             return
-        t, kind, h, pool, leg = ev["time"], ev["kind"], ev["patient"], ev["pool"], ev["leg"]
+        t, kind, h, pool, leg = ev["time"], ev["kind"], ev["route"], ev["pool"], ev["leg"]
         over = (kind == DEPARTED) | (kind == LOST)
         m.open_routes.close(routes.person[h[over]], h[over])
         acute = routes.site[h] >= 0
