@@ -5,8 +5,8 @@
 """The compiled bed-and-transfer core (docs/core.md).
 
 A line-for-line translation of `flowsim/_core/reference.py` into C++ data structures: the
-calendar is a binary heap of C structs on (time, seq), each pool's queue a binary heap on
-(priority, request time, seq), routes and legs live in flat vectors, and the events of an
+calendar and each pool's queue are binary heaps of C structs (one heap, on (time, seq) and on
+(priority, request time, seq)), routes and legs live in flat vectors, and the events of an
 advance() collect in column vectors that become numpy arrays once, at the end. No Python
 object is touched per event.
 
