@@ -845,7 +845,7 @@ def littles_law(n: int, seed: int = 301) -> list[LittleRow]:
     for t, kind, h, p, k in zip(
         ev["time"].tolist(),
         ev["kind"].tolist(),
-        ev["patient"].tolist(),
+        ev["route"].tolist(),
         ev["pool"].tolist(),
         ev["leg"].tolist(),
     ):

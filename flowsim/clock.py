@@ -14,9 +14,9 @@ import math
 import numpy as np
 import simpy
 
-from flowsim._core import MOVED
+from flowsim.vocabulary import CoreEvent
 
-EVENT_FIELDS = ("time", "kind", "patient", "pool", "leg")
+EVENT_FIELDS = ("time", "kind", "route", "pool", "leg")
 
 
 class CoreClock:
@@ -77,8 +77,8 @@ class CoreClock:
             if self._waiters:
                 kinds = events["kind"]
                 legs = events["leg"]
-                for i in np.flatnonzero((kinds == MOVED) & (legs == 0)):
-                    waiter = self._waiters.pop(int(events["patient"][i]), None)
+                for i in np.flatnonzero((kinds == CoreEvent.MOVED) & (legs == 0)):
+                    waiter = self._waiters.pop(int(events["route"][i]), None)
                     if waiter is not None:
                         waiter.succeed()
         self._arm()

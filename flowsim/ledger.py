@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from flowsim._core import DEPARTED, LOST
 from flowsim.clock import CoreClock
 from flowsim.population import Population
 from flowsim.tables import Columns
-from flowsim.vocabulary import NO_PATHWAY, Origin
+from flowsim.vocabulary import NO_PATHWAY, CoreEvent, Origin
 
 
 def route_registry() -> Columns:
@@ -122,8 +121,8 @@ class Ledger:
         """Forget routes the core has finished (departed or withdrawn)."""
         if events["time"].size == 0:
             return
-        over = (events["kind"] == DEPARTED) | (events["kind"] == LOST)
-        handles = events["patient"][over]
+        over = (events["kind"] == CoreEvent.DEPARTED) | (events["kind"] == CoreEvent.LOST)
+        handles = events["route"][over]
         self.open.close(self.routes.person[handles], handles)
 
     def end_places(self, person: int, keep: int = -1) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Literal, get_args
 
+from flowsim._core.kinds import CoreEvent  # the core defines its own codes; re-exported here
+
 AgeBand = Literal["0-15", "16-44", "45-64", "65-74", "75-84", "85+"]
 AGE_BANDS: tuple[AgeBand, ...] = get_args(AgeBand)
 OLDER_BANDS = 3  # index of the first band of people aged 65 and over
@@ -109,6 +111,7 @@ __all__ = [
     "PATHWAYS",
     "RESIDENCES",
     "AgeBand",
+    "CoreEvent",
     "Arrival",
     "DtocResponsibility",
     "FrailtyLevel",

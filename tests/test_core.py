@@ -18,14 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowsim._core import DEPARTED, FIT, GRANTED, LOST, MOVED, CompiledBoard, PythonBoard
+import flowsim._core
+from flowsim._core import CompiledBoard, CoreEvent, PythonBoard
 from flowsim._core.theory import batch_means, erlang_b, erlang_c, mmc_mean_wait, network_stream, single_pool
 
 pytestmark = pytest.mark.core
 
 INF = math.inf
-KIND_NAMES = {GRANTED: "GRANTED", MOVED: "MOVED", FIT: "FIT", DEPARTED: "DEPARTED", LOST: "LOST"}
-EVENT_DTYPES = {"time": np.float64, "kind": np.int8, "patient": np.int64, "pool": np.int32, "leg": np.int16}
+KIND_NAMES = {int(kind): kind.name for kind in CoreEvent}
+EVENT_DTYPES = {"time": np.float64, "kind": np.int8, "route": np.int64, "pool": np.int32, "leg": np.int16}
 
 
 def compiled_board():
@@ -45,11 +46,11 @@ def Board(request):
 
 
 def log(events):
-    """Events as (time, kind name, patient, pool, leg) tuples, to read in an assert."""
+    """Events as (time, kind name, route, pool, leg) tuples, to read in an assert."""
     return [
         (float(t), KIND_NAMES[int(k)], int(h), int(p), int(g))
         for t, k, h, p, g in zip(
-            events["time"], events["kind"], events["patient"], events["pool"], events["leg"]
+            events["time"], events["kind"], events["route"], events["pool"], events["leg"]
         )
     ]
 
@@ -123,6 +124,28 @@ def test_admit_takes_numpy_arrays_or_lists_alike(Board):
     )
     assert_identical(as_lists.advance(10.0), as_arrays.advance(10.0))
     assert_identical(as_lists.stats(), as_arrays.stats())
+
+
+def test_both_boards_report_the_event_codes_of_kinds_py(Board):
+    """Both boards report the CoreEvent codes of flowsim/_core/kinds.py, their one definition:
+    a refusal and a two-leg route show all five, each under its documented number."""
+    board = Board([1, 1])
+    admit(board, 0.0, [(0, 0, 2.0, 0.0, 0.0), (1, 0, 3.0, 0.0, 0.0)])
+    admit(board, 1.0, [(0, 0, 1.0, 0.0, 0.0)], max_wait=0.0)  # the one acute bed is taken
+    events = board.advance(10.0)
+    assert [(float(t), int(k)) for t, k in zip(events["time"], events["kind"])] == [
+        (0.0, 1),  # GRANTED
+        (0.0, 2),  # MOVED
+        (1.0, 5),  # LOST
+        (2.0, 3),  # FIT
+        (2.0, 1),  # GRANTED, downstream
+        (2.0, 2),  # MOVED, downstream
+        (5.0, 4),  # DEPARTED
+    ]
+    assert [int(k) for k in CoreEvent] == [1, 2, 3, 4, 5]
+    assert [CoreEvent(k).name for k in events["kind"][:3]] == ["GRANTED", "MOVED", "LOST"]
+    exported = [getattr(flowsim._core, name) for name in ("GRANTED", "MOVED", "FIT", "DEPARTED", "LOST")]
+    assert exported == list(CoreEvent)
 
 
 def test_events_are_numpy_arrays_of_the_documented_dtypes(Board):
@@ -826,7 +849,7 @@ def test_integrals_equal_the_sum_of_intervals_and_littles_law_holds(Board):
 
     held, queued, delayed = np.zeros(n_pools), np.zeros(n_pools), np.zeros(n_pools)
     completed = defaultdict(list)  # pool -> hours held, for holds that ended before `until`
-    grant, fit, asked = {}, {}, {}  # (patient, leg) -> time, for intervals still open
+    grant, fit, asked = {}, {}, {}  # (route, leg) -> time, for intervals still open
     for h, (arrival, route, _) in enumerate(stream):
         if arrival + route[0][3] <= until:
             asked[h, 0] = arrival + route[0][3]

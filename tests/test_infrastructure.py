@@ -65,7 +65,7 @@ def test_clock_calls_actions_in_time_order_and_wakes_a_boarder_when_the_bed_free
     clock.env.run(until=30.0)
     assert bed.triggered
     moved = clock.take_events()
-    assert ((moved["kind"] == MOVED) & (moved["patient"] == boarder)).any()
+    assert ((moved["kind"] == MOVED) & (moved["route"] == boarder)).any()
 
 
 def test_ledger_records_places_and_ends_them_but_never_a_hospital_stay(ledger, population, clock, pools):
@@ -80,7 +80,7 @@ def test_ledger_records_places_and_ends_them_but_never_a_hospital_stay(ledger, p
     assert ledger.routes.ended_early[:3].tolist() == [True, False, False]
     clock.pump()
     events = clock.take_events()
-    ended = events["patient"][events["kind"] == DEPARTED]
+    ended = events["route"][events["kind"] == DEPARTED]
     assert 0 in ended and acute not in ended
 
     with pytest.raises(RuntimeError, match="out of step"):

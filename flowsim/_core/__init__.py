@@ -9,7 +9,7 @@ import os
 import warnings
 from typing import Any
 
-from flowsim._core.reference import DEPARTED, FIT, GRANTED, LOST, MOVED
+from flowsim._core.kinds import DEPARTED, FIT, GRANTED, LOST, MOVED, CoreEvent
 from flowsim._core.reference import Board as PythonBoard
 
 CompiledBoard: Any = None
@@ -40,6 +40,7 @@ __all__ = [
     "CompiledBoard",
     "PythonBoard",
     "CORE",
+    "CoreEvent",
     "GRANTED",
     "MOVED",
     "FIT",

@@ -10,8 +10,8 @@ cdef struct CalendarEntry:
     # A heap on (time, seq): seq is unique, so the order never depends on the payload.
     double time
     int64_t seq
-    int32_t kind        # _REQUEST, _MOVE, _END, _RENEGE, _CAPACITY or _FINISH
-    int64_t a           # patient, or pool for _CAPACITY
+    int32_t kind        # a Scheduled code (flowsim/_core/kinds.py)
+    int64_t a           # route, or pool for _CAPACITY
     int64_t b           # leg, or the new capacity for _CAPACITY
 
 
@@ -20,7 +20,7 @@ cdef struct QueueEntry:
     double priority
     double time         # when the request joined the queue
     int64_t seq
-    int64_t patient
+    int64_t route
 
 
 cdef struct Leg:
@@ -36,7 +36,7 @@ cdef struct Route:
     int32_t n_legs
     int32_t leg         # the leg requested, queued, granted or staying
     double max_wait     # leg 0 only
-    int32_t state       # _PENDING, _QUEUED, _GRANTED, _STAYING or _DONE (see board.pyx)
+    int32_t state       # a RouteState code (flowsim/_core/kinds.py)
 
 
 cdef struct Pool:
@@ -72,7 +72,7 @@ cdef class Board:
     # Events run since the last advance() returned, as columns.
     cdef vector[double] ev_time
     cdef vector[int8_t] ev_kind
-    cdef vector[int64_t] ev_patient
+    cdef vector[int64_t] ev_route
     cdef vector[int32_t] ev_pool
     cdef vector[int16_t] ev_leg
 

@@ -5,8 +5,8 @@
 """The compiled bed-and-transfer core (docs/core.md).
 
 A line-for-line translation of `flowsim/_core/reference.py` into C++ data structures: the
-calendar is a binary heap of C structs on (time, seq), each pool's queue a binary heap on
-(priority, request time, seq), routes and legs live in flat vectors, and the events of an
+calendar and each pool's queue are binary heaps of C structs (one heap, on (time, seq) and on
+(priority, request time, seq)), routes and legs live in flat vectors, and the events of an
 advance() collect in column vectors that become numpy arrays once, at the end. No Python
 object is touched per event.
 
@@ -26,60 +26,56 @@ import numpy as np
 
 cnp.import_array()
 
+from flowsim._core.kinds import CoreEvent, RouteState, Scheduled
 from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, STATS_HOURS, STATS_INT, as_capacities
 
-GRANTED = 1
-MOVED = 2
-FIT = 3
-DEPARTED = 4
-LOST = 5
-
-# C-level copies of the kinds (the Python names above are for callers).
-cdef enum:
-    K_GRANTED = 1
-    K_MOVED = 2
-    K_FIT = 3
-    K_DEPARTED = 4
-    K_LOST = 5
+# The codes, copied once from flowsim/_core/kinds.py, where both boards find them.
+cdef int8_t K_GRANTED = CoreEvent.GRANTED
+cdef int8_t K_MOVED = CoreEvent.MOVED
+cdef int8_t K_FIT = CoreEvent.FIT
+cdef int8_t K_DEPARTED = CoreEvent.DEPARTED
+cdef int8_t K_LOST = CoreEvent.LOST
+cdef int32_t _REQUEST = Scheduled.REQUEST
+cdef int32_t _MOVE = Scheduled.MOVE
+cdef int32_t _END = Scheduled.END
+cdef int32_t _RENEGE = Scheduled.RENEGE
+cdef int32_t _CAPACITY = Scheduled.CAPACITY
+cdef int32_t _FINISH = Scheduled.FINISH
+cdef int32_t _PENDING = RouteState.PENDING
+cdef int32_t _QUEUED = RouteState.QUEUED
+cdef int32_t _GRANTED = RouteState.GRANTED
+cdef int32_t _STAYING = RouteState.STAYING
+cdef int32_t _DONE = RouteState.DONE
 
 cdef Py_ssize_t C_MAX_LEGS = MAX_LEGS
 
-# Calendar entry kinds, as in the twin.
-cdef enum:
-    _REQUEST = 0
-    _MOVE = 1
-    _END = 2
-    _RENEGE = 3
-    _CAPACITY = 4
-    _FINISH = 5
 
-# Where a route stands (Route.state), as in the twin: a route whose leg >= 1 and whose
-# state is _PENDING, _QUEUED or _GRANTED also holds its fit slot in the pool of leg - 1.
-# Calendar entries of a _DONE route are stale and skipped (lazy deletion).
-cdef enum:
-    _PENDING = 0    # the request for `leg` is scheduled but not yet made
-    _QUEUED = 1     # the request for `leg` waits in its pool's queue
-    _GRANTED = 2    # `leg`'s slot is granted; the move after the lag is scheduled
-    _STAYING = 3    # moved into `leg`'s slot; the end of stay is scheduled
-    _DONE = 4       # departed, lost or ended early: nothing more happens
+# ----------------------------------------------------------------------- binary heap
+# One heap for the calendar and for the pool queues, specialised to each entry type when
+# compiled. heapq's algorithm is not needed for identical results: the keys are unique
+# (they end in a sequence number), so any correct heap pops them in the same order.
+
+ctypedef fused HeapEntry:
+    CalendarEntry
+    QueueEntry
 
 
-# ---------------------------------------------------------------------- binary heaps
-# heapq's algorithm is not needed for identical results: the keys are unique (they end in
-# a sequence number), so any correct heap pops them in the same order.
-
-cdef inline bint cal_less(const CalendarEntry& x, const CalendarEntry& y) noexcept nogil:
+cdef inline bint before(const HeapEntry& x, const HeapEntry& y) noexcept nogil:
+    """The heap order: (time, seq) in the calendar, (priority, time, seq) in a queue."""
+    if HeapEntry is QueueEntry:
+        if x.priority != y.priority:
+            return x.priority < y.priority
     return x.time < y.time or (x.time == y.time and x.seq < y.seq)
 
 
-cdef inline void cal_push(vector[CalendarEntry]* heap, CalendarEntry e) noexcept nogil:
+cdef inline void heap_push(vector[HeapEntry]* heap, HeapEntry e) noexcept nogil:
     heap.push_back(e)
-    cdef CalendarEntry* d = heap.data()
+    cdef HeapEntry* d = heap.data()
     cdef size_t i = heap.size() - 1
     cdef size_t parent
     while i > 0:
         parent = (i - 1) >> 1
-        if cal_less(e, d[parent]):
+        if before(e, d[parent]):
             d[i] = d[parent]
             i = parent
         else:
@@ -87,10 +83,10 @@ cdef inline void cal_push(vector[CalendarEntry]* heap, CalendarEntry e) noexcept
     d[i] = e
 
 
-cdef inline CalendarEntry cal_pop(vector[CalendarEntry]* heap) noexcept nogil:
-    cdef CalendarEntry* d = heap.data()
-    cdef CalendarEntry top = d[0]
-    cdef CalendarEntry last = heap.back()
+cdef inline HeapEntry heap_pop(vector[HeapEntry]* heap) noexcept nogil:
+    cdef HeapEntry* d = heap.data()
+    cdef HeapEntry top = d[0]
+    cdef HeapEntry last = heap.back()
     heap.pop_back()
     cdef size_t n = heap.size()
     cdef size_t i = 0
@@ -101,57 +97,9 @@ cdef inline CalendarEntry cal_pop(vector[CalendarEntry]* heap) noexcept nogil:
         c = 2 * i + 1
         if c >= n:
             break
-        if c + 1 < n and cal_less(d[c + 1], d[c]):
+        if c + 1 < n and before(d[c + 1], d[c]):
             c += 1
-        if cal_less(d[c], last):
-            d[i] = d[c]
-            i = c
-        else:
-            break
-    d[i] = last
-    return top
-
-
-cdef inline bint q_less(const QueueEntry& x, const QueueEntry& y) noexcept nogil:
-    if x.priority != y.priority:
-        return x.priority < y.priority
-    if x.time != y.time:
-        return x.time < y.time
-    return x.seq < y.seq
-
-
-cdef inline void q_push(vector[QueueEntry]* heap, QueueEntry e) noexcept nogil:
-    heap.push_back(e)
-    cdef QueueEntry* d = heap.data()
-    cdef size_t i = heap.size() - 1
-    cdef size_t parent
-    while i > 0:
-        parent = (i - 1) >> 1
-        if q_less(e, d[parent]):
-            d[i] = d[parent]
-            i = parent
-        else:
-            break
-    d[i] = e
-
-
-cdef inline QueueEntry q_pop(vector[QueueEntry]* heap) noexcept nogil:
-    cdef QueueEntry* d = heap.data()
-    cdef QueueEntry top = d[0]
-    cdef QueueEntry last = heap.back()
-    heap.pop_back()
-    cdef size_t n = heap.size()
-    cdef size_t i = 0
-    cdef size_t c
-    if n == 0:
-        return top
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and q_less(d[c + 1], d[c]):
-            c += 1
-        if q_less(d[c], last):
+        if before(d[c], last):
             d[i] = d[c]
             i = c
         else:
@@ -268,17 +216,17 @@ cdef class Board:
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
 
-    def end(self, double t, patient):
-        """End `patient`'s route early at time `t` (a calendar event; docs/core.md).
+    def end(self, double t, route):
+        """End the route with handle `route` early at time `t` (a calendar event; docs/core.md).
 
         A queued request is withdrawn (LOST); a held slot is left (DEPARTED) and a slot
         granted downstream but not yet moved into is released; a route already over is
         left alone. The route's other calendar entries become stale.
         """
-        cdef int64_t h = patient
+        cdef int64_t h = route
         cdef int64_t n = <int64_t>self.routes.size()
         if not 0 <= h < n:
-            raise ValueError(f"patient {h} is not a handle in 0..{n - 1}")
+            raise ValueError(f"route {h} is not a handle in 0..{n - 1}")
         if not (self._now <= t < INFINITY):
             raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
         self._schedule(t, _FINISH, h, 0)
@@ -296,13 +244,13 @@ cdef class Board:
         out = {
             "time": _column(self.ev_time.data(), n, cnp.NPY_FLOAT64, sizeof(double)),
             "kind": _column(self.ev_kind.data(), n, cnp.NPY_INT8, sizeof(int8_t)),
-            "patient": _column(self.ev_patient.data(), n, cnp.NPY_INT64, sizeof(int64_t)),
+            "route": _column(self.ev_route.data(), n, cnp.NPY_INT64, sizeof(int64_t)),
             "pool": _column(self.ev_pool.data(), n, cnp.NPY_INT32, sizeof(int32_t)),
             "leg": _column(self.ev_leg.data(), n, cnp.NPY_INT16, sizeof(int16_t)),
         }
         self.ev_time.clear()
         self.ev_kind.clear()
-        self.ev_patient.clear()
+        self.ev_route.clear()
         self.ev_pool.clear()
         self.ev_leg.clear()
         return out
@@ -313,7 +261,7 @@ cdef class Board:
         # a route that is over (ended early, or an end() after it departed or was lost):
         # drop them here so the caller is not woken for them.
         while not self.calendar.empty() and self._stale(self.calendar[0].kind, self.calendar[0].a):
-            cal_pop(&self.calendar)
+            heap_pop(&self.calendar)
         return self.calendar[0].time if not self.calendar.empty() else INFINITY
 
     def stats(self):
@@ -365,7 +313,7 @@ cdef class Board:
     cdef void _run(self, double until) noexcept nogil:
         cdef CalendarEntry e
         while not self.calendar.empty() and self.calendar[0].time <= until:
-            e = cal_pop(&self.calendar)
+            e = heap_pop(&self.calendar)
             self._now = e.time
             if e.kind == _REQUEST:
                 self._request(e.time, e.a, <int32_t>e.b)
@@ -403,8 +351,8 @@ cdef class Board:
             q.priority = leg.priority
             q.time = t
             q.seq = self._request_seq
-            q.patient = h
-            q_push(&self.queues[p], q)
+            q.route = h
+            heap_push(&self.queues[p], q)
             self._request_seq += 1
             if k == 0 and route.max_wait < INFINITY:
                 self._schedule(t + route.max_wait, _RENEGE, h, 0)
@@ -539,12 +487,12 @@ cdef class Board:
         cdef QueueEntry head
         cdef Route* route
         while s.occupied < s.capacity and s.queued > 0:
-            head = q_pop(queue)
-            route = &self.routes[head.patient]
+            head = heap_pop(queue)
+            route = &self.routes[head.route]
             if route.state != _QUEUED:
                 continue  # reneged or ended earlier: lazy deletion
             s.queued -= 1
-            self._grant(t, head.patient, p, route.leg)
+            self._grant(t, head.route, p, route.leg)
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -576,13 +524,13 @@ cdef class Board:
         e.kind = kind
         e.a = a
         e.b = b
-        cal_push(&self.calendar, e)
+        heap_push(&self.calendar, e)
         self._seq += 1
 
     cdef void _emit(self, double t, int8_t kind, int64_t h, int32_t p, int32_t k) noexcept nogil:
         self.ev_time.push_back(t)
         self.ev_kind.push_back(kind)
-        self.ev_patient.push_back(h)
+        self.ev_route.push_back(h)
         self.ev_pool.push_back(p)
         self.ev_leg.push_back(<int16_t>k)
 

@@ -15,31 +15,14 @@ from typing import Any
 
 import numpy as np
 
-# Event kinds reported by Board.advance() (int8 in the `kind` array).
-GRANTED = 1  # a slot is granted: it counts as occupied from now
-MOVED = 2  # the patient moves into the granted slot; the previous leg's slot frees
-FIT = 3  # a stay ends but another leg follows: the patient is delayed, holding the slot
-DEPARTED = 4  # the last stay ends, or end() leaves a held slot: the slot frees
-LOST = 5  # a leg-0 request is refused or reneges (max_wait), or end() withdraws a request
+from flowsim._core.kinds import DEPARTED, FIT, GRANTED, LOST, MOVED, RouteState, Scheduled
 
-# Calendar entry kinds: internal, never reported. Ties are broken by the sequence
-# number, never by the kind.
-_REQUEST = 0  # (patient, leg): the request joins its pool
-_MOVE = 1  # (patient, leg): the transfer lag after a grant is over
-_END = 2  # (patient, leg): the stay in the leg's pool is over
-_RENEGE = 3  # (patient, 0): the leg-0 request has waited max_wait hours
-_CAPACITY = 4  # (pool, capacity): a scheduled capacity change
-_FINISH = 5  # (patient, 0): end(t, patient), the route ends early
-
-# Where a route stands (_Route.state), for its current leg `leg`. A route whose leg >= 1
-# and whose state is _PENDING, _QUEUED or _GRANTED also holds its fit slot in the pool of
-# leg - 1 (it is delayed there). Calendar entries of a _DONE route are stale: they are
-# skipped when they come up (lazy deletion).
-_PENDING = 0  # the request for `leg` is scheduled but not yet made
-_QUEUED = 1  # the request for `leg` waits in its pool's queue
-_GRANTED = 2  # `leg`'s slot is granted; the move after the lag is scheduled
-_STAYING = 3  # moved into `leg`'s slot; the end of stay is scheduled
-_DONE = 4  # departed, lost (refused or reneged) or ended early: nothing more happens
+# The codes are defined in flowsim/_core/kinds.py, for both boards. Module-level names here
+# because reading an enum member through its class costs a lookup, on every event.
+_REQUEST, _MOVE, _END = Scheduled.REQUEST, Scheduled.MOVE, Scheduled.END
+_RENEGE, _CAPACITY, _FINISH = Scheduled.RENEGE, Scheduled.CAPACITY, Scheduled.FINISH
+_PENDING, _QUEUED, _GRANTED = RouteState.PENDING, RouteState.QUEUED, RouteState.GRANTED
+_STAYING, _DONE = RouteState.STAYING, RouteState.DONE
 
 MAX_LEGS = 32767  # legs are reported as int16
 
@@ -180,17 +163,17 @@ class Board:
         self._schedule(t + route.readies[0], _REQUEST, handle, 0)
         return handle
 
-    def end(self, t: float, patient: int) -> None:
-        """End `patient`'s route early at time `t` (a calendar event; docs/core.md).
+    def end(self, t: float, route: int) -> None:
+        """End the route with handle `route` early at time `t` (a calendar event; docs/core.md).
 
         A queued request is withdrawn (LOST); a held slot is left (DEPARTED) and a slot
         granted downstream but not yet moved into is released; a route already over is
         left alone. The route's other calendar entries become stale.
         """
         t = float(t)
-        h = operator.index(patient)
+        h = operator.index(route)
         if not 0 <= h < len(self._routes):
-            raise ValueError(f"patient {h} is not a handle in 0..{len(self._routes) - 1}")
+            raise ValueError(f"route {h} is not a handle in 0..{len(self._routes) - 1}")
         if not (self._now <= t < math.inf):
             raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
         self._schedule(t, _FINISH, h, 0)
@@ -217,12 +200,12 @@ class Board:
             else:
                 self._set_capacity(t, a, b)
         self._now = until
-        times, kinds, patients, pools, legs = self._events
+        times, kinds, routes, pools, legs = self._events
         self._events = ([], [], [], [], [])
         return {
             "time": np.array(times, dtype=np.float64),
             "kind": np.array(kinds, dtype=np.int8),
-            "patient": np.array(patients, dtype=np.int64),
+            "route": np.array(routes, dtype=np.int64),
             "pool": np.array(pools, dtype=np.int32),
             "leg": np.array(legs, dtype=np.int16),
         }
@@ -437,10 +420,10 @@ class Board:
         self._seq += 1
 
     def _emit(self, t: float, kind: int, h: int, p: int, k: int) -> None:
-        times, kinds, patients, pools, legs = self._events
+        times, kinds, routes, pools, legs = self._events
         times.append(t)
         kinds.append(kind)
-        patients.append(h)
+        routes.append(h)
         pools.append(p)
         legs.append(k)
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from flowsim._core.reference import GRANTED, LOST
+from flowsim._core.kinds import GRANTED, LOST
 
 INF = math.inf
 
@@ -63,9 +63,9 @@ def single_pool(Board, c, arrival_rate, stays, max_wait, seed):
     events = board.advance(float(arrivals[-1]) + 100.0 * float(stays.max()))
     granted = np.full(len(stays), np.nan)
     g = events["kind"] == GRANTED
-    granted[events["patient"][g]] = events["time"][g]
+    granted[events["route"][g]] = events["time"][g]
     lost = np.zeros(len(stays), dtype=bool)
-    lost[events["patient"][events["kind"] == LOST]] = True
+    lost[events["route"][events["kind"] == LOST]] = True
     return arrivals, granted, lost
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from flowsim._core import DEPARTED, FIT, LOST, MOVED
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock
 from flowsim.config.schema import AcuteConfig
@@ -23,7 +22,7 @@ from flowsim.ledger import Ledger
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.services.pathways import RouteBuilder, Routes
-from flowsim.vocabulary import AGE_BANDS, MOST_FRAIL, Origin, Residence
+from flowsim.vocabulary import AGE_BANDS, MOST_FRAIL, CoreEvent, Origin, Residence
 
 
 class Hospital:
@@ -176,25 +175,25 @@ class Hospital:
         if ev["time"].size == 0:
             return
         routes, pop = self.ledger.routes, self.population
-        t, kind, h, leg = ev["time"], ev["kind"], ev["patient"], ev["leg"]
+        t, kind, h, leg = ev["time"], ev["kind"], ev["route"], ev["leg"]
         acute = routes.site[h] >= 0
 
-        start = acute & (kind == MOVED) & (leg == 0)
+        start = acute & (kind == CoreEvent.MOVED) & (leg == 0)
         routes.bed_start_h[h[start]] = t[start] - routes.elapsed_h[h[start]]
-        fit = acute & (kind == FIT) & (leg == 0)
+        fit = acute & (kind == CoreEvent.FIT) & (leg == 0)
         routes.fit_h[h[fit]] = t[fit]
         routes.onward_request_h[h[fit]] += t[fit]
         # A bed request withdrawn before it was granted: an elective cancelled on the day.
-        lost = (kind == LOST) & acute & (leg == 0)
+        lost = (kind == CoreEvent.LOST) & acute & (leg == 0)
         routes.lost[h[lost]] = True
         self.cancellations_h.extend(t[lost & (routes.origin[h] == Origin.ELECTIVE)].tolist())
         same = pop.person_id[routes.person[h]] == routes.person_id[h]
         pop.in_hospital[routes.person[h[lost & same]]] = False
 
         # Leaving the acute bed: home (P0 or death) at the end of leg 0, or onward at leg 1.
-        single = acute & (kind == DEPARTED) & (leg == 0)
+        single = acute & (kind == CoreEvent.DEPARTED) & (leg == 0)
         routes.fit_h[h[single]] = t[single]
-        left = single | (acute & (kind == MOVED) & (leg == 1))
+        left = single | (acute & (kind == CoreEvent.MOVED) & (leg == 1))
         left_h, left_t = h[left], t[left]
         routes.bed_end_h[left_h] = left_t
         people = routes.person[left_h]

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from flowsim._core import DEPARTED, MOVED
 from flowsim.config.schema import SocialCareConfig
 from flowsim.draw_slots import EpisodeDraw
 from flowsim.ledger import Ledger
@@ -22,7 +21,7 @@ from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import stationary_residual
-from flowsim.vocabulary import OLDER_BANDS, Origin, Residence
+from flowsim.vocabulary import OLDER_BANDS, CoreEvent, Origin, Residence
 
 
 class SocialCare:
@@ -95,9 +94,9 @@ class SocialCare:
         if ev["time"].size == 0:
             return
         routes, pop = self.ledger.routes, self.population
-        t, kind, h, pool = ev["time"], ev["kind"], ev["patient"], ev["pool"]
+        t, kind, h, pool = ev["time"], ev["kind"], ev["route"], ev["pool"]
         same_person = pop.person_id[routes.person[h]] == routes.person_id[h]
-        into = (kind == MOVED) & same_person
+        into = (kind == CoreEvent.MOVED) & same_person
         ch = into & (pool == self.care_home_pool)
         self.care_home_entries_h.extend(t[ch & (routes.origin[h] != Origin.RESIDENT)].tolist())
         people = routes.person[h[ch]]
@@ -111,7 +110,9 @@ class SocialCare:
         pop.residence[people] = Residence.HOME_CARE
         pop.refresh(people)
 
-        ended = (kind == DEPARTED) & same_person & (pool >= self.pools.n_sites) & ~routes.ended_early[h]
+        ended = (
+            (kind == CoreEvent.DEPARTED) & same_person & (pool >= self.pools.n_sites) & ~routes.ended_early[h]
+        )
         for place_pool, residence, p_death in (
             (self.care_home_pool, Residence.CARE_HOME, 1.0),
             (self.home_care_pool, Residence.HOME_CARE, self.cfg.home_care_ends_in_death),
