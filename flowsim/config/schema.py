@@ -225,6 +225,7 @@ class SocialCareConfig(Strict):
     care_home_places: Annotated[int, Field(ge=0)]
     care_home_days: Distribution
     care_home_community_entries_per_1000_65_py: NonNeg
+    community_entry_min_age_band: AgeBand
     community_entry_hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]]
 
     @field_validator("community_entry_hours")

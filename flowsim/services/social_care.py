@@ -21,7 +21,7 @@ from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import stationary_residual
-from flowsim.vocabulary import OLDER_BANDS, CoreEvent, Origin, Residence
+from flowsim.vocabulary import AGE_BANDS, CoreEvent, Origin, Residence
 
 
 class SocialCare:
@@ -44,6 +44,7 @@ class SocialCare:
         self.home_care_pool = pools.index("home_care")
         self.care_home_pool = pools.index("care_home")
         self.care_home_entries_h: list[float] = []
+        self.min_band = AGE_BANDS.index(cfg.community_entry_min_age_band)
 
     def prefill(self, rng: np.random.Generator) -> None:
         """Today's residents and package holders hold their places, part-way through."""
@@ -82,7 +83,7 @@ class SocialCare:
             ),
         ):
             n = rng.poisson(rate * older / 1000.0 / 365.0)
-            people = pop.pick_for_place(rng, n, min_band=OLDER_BANDS + 1, residence=Residence.HOME)
+            people = pop.pick_for_place(rng, n, min_band=self.min_band, residence=Residence.HOME)
             stay_h = lognormal_from_normal(rng.standard_normal(people.size), stay.mean, stay.cv) * 24.0
             at_h = day * 24.0 + first_h + (last_h - first_h) * rng.random(people.size)
             self.ledger.start_places(people, pool, stay_h, origin=origin, at_h=at_h)
