@@ -19,7 +19,7 @@ from flowsim.clock import CoreClock
 from flowsim.config.schema import FlowsimConfig
 from flowsim.demand import GP, Demand
 from flowsim.episodes import DIRECT_ADMISSION, RESIDENT, OpenRoutes, route_registry
-from flowsim.metrics import DailyRecorder
+from flowsim.metrics.recorder import Recorder
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import Streams
@@ -65,7 +65,7 @@ class WholeSystemModel(mesa.Model):
         self.community = Community(self)
         self.social_care = SocialCare(self)
         self.deaths: list[np.ndarray] = []
-        self.recorder = DailyRecorder(self)
+        self.recorder = Recorder(self)
         self.day = 0
 
         rng = streams.generator("warm-start")
@@ -197,11 +197,12 @@ class WholeSystemModel(mesa.Model):
 
 def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bool = False, progress=None):
     """Run one replication of a config and return its tables (see flowsim.results)."""
+    from flowsim.metrics.tables import run_tables
     from flowsim.results import RunOutput
 
     model = WholeSystemModel(config, replication)
     model.run(progress)
-    tables = model.recorder.tables(record_episodes=record_episodes or config.outputs.episodes)
+    tables = run_tables(model.recorder.logs(), episodes=record_episodes or config.outputs.episodes)
     scenario = config.name
     meta = {
         "seed": config.run.seed,
@@ -209,7 +210,15 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
         "replication": replication,
         "scenario": scenario,
     }
-    return RunOutput(daily=tables["daily"], kpis=tables["kpis"], episodes=tables.get("episodes"), meta=meta)
+    return RunOutput(
+        daily=tables["daily"],
+        kpis=tables["kpis"],
+        episodes=tables.get("episodes"),
+        occupancy=tables["occupancy"],
+        delays=tables["delays"],
+        spend=tables["spend"],
+        meta=meta,
+    )
 
 
 __all__ = ["WholeSystemModel", "simulate"]
