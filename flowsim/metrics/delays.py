@@ -44,6 +44,11 @@ def delays(logs: RunLogs) -> Delays:
     return out
 
 
+def _responsibility(logs: RunLogs) -> dict[str, str]:
+    """Who is responsible for each pathway's wait, and for the assessment."""
+    return {str(k): str(v) for k, v in logs.config.pathways.dtoc_responsibility.items()}
+
+
 def delayed_beds_by_pathway(logs: RunLogs, d: Delays | None = None) -> dict[str, np.ndarray]:
     """Mean delayed acute beds each day, by the pathway awaited (P1, P2, P3)."""
     d = delays(logs) if d is None else d
@@ -54,7 +59,7 @@ def delayed_beds_by_responsible(logs: RunLogs, d: Delays | None = None) -> dict[
     """Mean delayed acute beds each day, by responsible organisation (nhs, social_care, both)."""
     d = delays(logs) if d is None else d
     days = logs.days
-    responsibility = logs.config.pathways.dtoc_responsibility
+    responsibility = _responsibility(logs)
     by_org = {org: np.zeros(days) for org in DTOC_RESPONSIBILITY}
     fit = np.concatenate(list(d.fit.values()))
     onward = np.concatenate(list(d.onward.values()))
@@ -70,7 +75,7 @@ def delay_rows(logs: RunLogs, d: Delays | None = None) -> dict[str, np.ndarray]:
     """The delays table's columns: one row per day, pathway awaited and responsible organisation."""
     d = delays(logs) if d is None else d
     days = logs.days
-    responsibility = logs.config.pathways.dtoc_responsibility
+    responsibility = _responsibility(logs)
     pathway, org, beds = [], [], []
     for p in d.fit:
         assessment = interval_hours_by_day(d.fit[p], d.onward[p], days) / 24.0

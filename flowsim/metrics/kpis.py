@@ -124,7 +124,10 @@ def person_level(logs: RunLogs, t0: float, t1: float) -> dict[str, float]:
     follow_up = READMISSION_DAYS * 24.0
     in_window = live_discharges(r) & (r["bed_end_h"] >= t0) & (r["bed_end_h"] < t1 - follow_up)
     older = r["age_band"] >= OLDER_BANDS
-    for name, who in (("readmissions_30d_pct", in_window), ("readmissions_30d_65plus_pct", in_window & older)):
+    for name, who in (
+        ("readmissions_30d_pct", in_window),
+        ("readmissions_30d_65plus_pct", in_window & older),
+    ):
         back = readmitted(r, who, follow_up)
         out[name] = 100.0 * back.mean() if back.size else NAN
     emergency = emergency_admissions(r)

@@ -31,7 +31,7 @@ class Recorder:
 
     def _snapshot(self) -> dict[str, np.ndarray]:
         stats = self.model.board.stats()
-        out = {k: np.asarray(stats[k], dtype=np.float64).copy() for k in POOL_HOURS}
+        out: dict[str, np.ndarray] = {k: np.asarray(stats[k], dtype=np.float64).copy() for k in POOL_HOURS}
         out.update({k: np.asarray(stats[k], dtype=np.int64).copy() for k in POOL_STATE})
         return out
 
