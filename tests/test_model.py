@@ -266,3 +266,32 @@ def test_cancelled_electives_are_not_shown_as_admitted():
     electives = [i for i, route in enumerate(ep["route"]) if route == "elective"]
     assert electives and not any(ep["admitted"][i] for i in electives)
     assert kpi(out, "elective_cancellations") == len(electives)
+
+
+def test_a_run_returns_tidy_tables_that_say_what_each_column_is(baseline):
+    """The long tables hold what the daily table no longer does (by site, pool, pathway,
+    organisation), and every column carries the registry's metadata."""
+    import pyarrow.compute as pc
+
+    from flowsim.metrics.registry import TABLES
+
+    tables = baseline.tables
+    assert {"daily", "kpis", "occupancy", "delays", "spend"} <= set(tables)
+    for name, table in tables.items():
+        assert table.column_names == [m.name for m in TABLES[name]], name
+        for field in table.schema:
+            assert field.metadata[b"label"] and field.metadata[b"unit"], (name, field.name)
+            if pa_is_float(field.type):
+                assert not pc.any(pc.is_nan(table.column(field.name))).as_py(), (name, field.name)
+    occupancy = tables["occupancy"]
+    assert occupancy.num_rows == 80 * (3 + 5)  # three acute sites and five other pools a day
+    spend = pc.sum(tables["spend"].column("pounds")).as_py()
+    assert spend == pytest.approx(pc.sum(tables["daily"].column("spend_total")).as_py())
+    delayed = pc.sum(tables["delays"].column("beds")).as_py()
+    assert delayed == pytest.approx(pc.sum(tables["daily"].column("dtoc_beds")).as_py(), rel=1e-9)
+
+
+def pa_is_float(typ) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_floating(typ)
