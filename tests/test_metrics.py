@@ -17,12 +17,12 @@ import pytest
 from flowsim.config import load_config
 from flowsim.episodes import AE_ADMISSION, DIRECT_ADMISSION, ELECTIVE, RESIDENT, route_registry
 from flowsim.metrics.kpis import kpis
-from flowsim.metrics.logs import ATTENDANCE_COLUMNS, CENSUS, POOL_HOURS, POOL_STATE, RunLogs
+from flowsim.metrics.logs import ATTENDANCE_COLUMNS, CENSUS, POOL_HOURS, RunLogs
 from flowsim.metrics.per_day import count_at_midnights, interval_hours_by_day
 from flowsim.metrics.readmissions import readmitted
 from flowsim.metrics.reference import reference_markdown
 from flowsim.metrics.registry import FRACTION, HEADLINE_KPIS, PERCENT, TABLES, kpi
-from flowsim.metrics.tables import run_tables
+from flowsim.metrics.tables import run_tables, to_table
 from flowsim.pools import Pools
 from flowsim.services.emergency import AMBULANCE, WALK_IN
 from flowsim.tables import Columns
@@ -458,3 +458,16 @@ def test_run_logs_refuse_pool_figures_of_the_wrong_shape():
 def test_the_kpi_reference_is_up_to_date():
     """docs/kpis.md is generated from the registry: `python -m flowsim.metrics.reference docs/kpis.md`."""
     assert (ROOT / "docs" / "kpis.md").read_text(encoding="utf-8") == reference_markdown()
+
+
+def test_a_table_refuses_a_missing_value_its_metadata_does_not_explain():
+    columns = {m.name: np.array([1.0]) for m in TABLES["delays"]}
+    columns.update(
+        date=np.array(["2016-04-01"], dtype="datetime64[D]"), pathway=np.array(["P1"], dtype=object)
+    )
+    columns["responsible_organisation"] = np.array(["nhs"], dtype=object)
+    assert to_table("delays", columns).num_rows == 1
+    with pytest.raises(ValueError, match=r"delays\.beds: a missing value"):
+        to_table("delays", {**columns, "beds": np.array([np.nan])})
+    with pytest.raises(ValueError, match="not a whole number"):
+        to_table("daily", {m.name: np.array([0.5]) for m in TABLES["daily"]})

@@ -37,18 +37,21 @@ def _array(measure: Measure, values: np.ndarray, table: str) -> pa.Array:
     if measure.kind == "flag":
         return pa.array(values.astype(bool), pa.bool_())
     if values.dtype.kind == "M":
-        return pa.array(values.astype("datetime64[D]"), pa.date32())
-    if values.dtype.kind == "f":
+        missing = np.isnat(values)
+    elif values.dtype.kind == "f":
         missing = np.isnan(values)
-        if missing.any() and measure.null_when is None:
-            raise ValueError(f"{where}: NaN in a measure that is never missing")
-        return pa.array(values, pa.float64(), mask=missing if missing.any() else None)
-    if values.dtype == object:
+    elif values.dtype == object:
         missing = np.array([v is None for v in values], dtype=bool)
-        if missing.any() and measure.null_when is None:
-            raise ValueError(f"{where}: a missing value in a column that is never missing")
-        return pa.array(values.tolist(), pa.string())
-    return pa.array(values)
+    else:
+        return pa.array(values)
+    if missing.any() and measure.null_when is None:
+        raise ValueError(f"{where}: a missing value in a column that is never missing")
+    mask = missing if missing.any() else None
+    if values.dtype.kind == "M":
+        return pa.array(values.astype("datetime64[D]"), pa.date32(), mask=mask)
+    if values.dtype.kind == "f":
+        return pa.array(values, pa.float64(), mask=mask)
+    return pa.array(values.tolist(), pa.string())
 
 
 def to_table(name: str, columns: dict[str, np.ndarray]) -> pa.Table:
