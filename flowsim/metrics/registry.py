@@ -98,8 +98,7 @@ class Measure:
         return {k.encode(): v.encode("utf-8") for k, v in values.items()}
 
 
-def _m(name, label, unit, kind, description, better=None, null_when=None, decimals=None) -> Measure:
-    return Measure(name, label, unit, kind, description, better, null_when, decimals)
+_m = Measure  # short, for the long lists below
 
 
 # Why some values are missing.
@@ -208,7 +207,7 @@ DAILY: tuple[Measure, ...] = (
         "attendances",
         "count",
         "Arrivals on the day that left A&E within 4 hours of arriving.",
-        "higher",
+        better="higher",
     ),
     _m(
         "ae_4h_pct",
@@ -216,8 +215,8 @@ DAILY: tuple[Measure, ...] = (
         "%",
         "proportion",
         "100 x ae_within_4h / ae_4h_known, by day of arrival.",
-        "higher",
-        "no arrival of the day has a known 4-hour outcome",
+        better="higher",
+        null_when="no arrival of the day has a known 4-hour outcome",
     ),
     _m(
         "ae_12h_dta_waits",
@@ -226,7 +225,7 @@ DAILY: tuple[Measure, ...] = (
         "count",
         "Admitted A&E patients whose 12 hours from decision to admit ran out on the day while still in A&E "
         "(patients still there at the end of the run count too).",
-        "lower",
+        better="lower",
     ),
     _m(
         "ae_admitted",
@@ -241,7 +240,7 @@ DAILY: tuple[Measure, ...] = (
         "patients",
         "count",
         "Decisions to admit diverted to the virtual ward / rapid response on the day.",
-        "higher",
+        better="higher",
     ),
     _m(
         "ae_boarding_hours",
@@ -249,7 +248,7 @@ DAILY: tuple[Measure, ...] = (
         "patient-hours",
         "quantity",
         "Hours admitted patients spent in A&E between decision to admit and leaving, within the day.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -258,7 +257,7 @@ DAILY: tuple[Measure, ...] = (
         "patients",
         "quantity",
         "ae_boarding_hours / 24: the time-weighted mean number of admitted patients waiting in A&E.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -281,7 +280,7 @@ DAILY: tuple[Measure, ...] = (
         "admissions",
         "count",
         "Booked electives that moved into an acute bed on the day.",
-        "higher",
+        better="higher",
     ),
     _m(
         "elective_cancellations",
@@ -289,7 +288,7 @@ DAILY: tuple[Measure, ...] = (
         "operations",
         "count",
         "Electives with no bed within acute.elective_max_wait_hours of their booked time.",
-        "lower",
+        better="lower",
     ),
     _m(
         "acute_discharges",
@@ -338,7 +337,7 @@ DAILY: tuple[Measure, ...] = (
         "patients",
         "count",
         "Patients leaving hospital on the day whose frailty rose a level because of a long stay.",
-        "lower",
+        better="lower",
     ),
     _m(
         "care_home_entries",
@@ -346,7 +345,7 @@ DAILY: tuple[Measure, ...] = (
         "people",
         "count",
         "Moves into a care-home place (from hospital or from the community) on the day.",
-        "lower",
+        better="lower",
     ),
     _m(
         "acute_beds",
@@ -381,7 +380,7 @@ DAILY: tuple[Measure, ...] = (
         "count",
         "Beds in use beyond the beds available, summed over sites, at the midnight that starts the day (after "
         "that day's capacity change): non-zero only after a capacity cut, until enough patients have left.",
-        "lower",
+        better="lower",
     ),
     _m(
         "dtoc_bed_days",
@@ -389,7 +388,7 @@ DAILY: tuple[Measure, ...] = (
         "bed-days",
         "quantity",
         "Hours medically fit patients held an acute bed on the day / 24.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -398,7 +397,7 @@ DAILY: tuple[Measure, ...] = (
         "beds",
         "quantity",
         "The same as dtoc_bed_days: the day's time-weighted mean of delayed beds.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -407,7 +406,7 @@ DAILY: tuple[Measure, ...] = (
         "patients",
         "count",
         f"Inpatients whose time since moving into the bed is {STRANDED_DAYS} days or more, at midnight ending the day.",
-        "lower",
+        better="lower",
     ),
     _m(
         "super_stranded",
@@ -415,7 +414,7 @@ DAILY: tuple[Measure, ...] = (
         "patients",
         "count",
         f"Inpatients whose time since moving into the bed is {SUPER_STRANDED_DAYS} days or more, at midnight ending the day.",
-        "lower",
+        better="lower",
     ),
     _m(
         "gp_consultations",
@@ -430,7 +429,7 @@ DAILY: tuple[Measure, ...] = (
         "£",
         "money",
         "Spend of every organisation on the day, at the config's costs.price_base (see the spend table).",
-        "lower",
+        better="lower",
     ),
 )
 
@@ -476,7 +475,7 @@ OCCUPANCY: tuple[Measure, ...] = (
         "people",
         "quantity",
         "Time-weighted mean of requests queued for the pool over the day.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -485,7 +484,7 @@ OCCUPANCY: tuple[Measure, ...] = (
         "beds or places",
         "quantity",
         "Time-weighted mean of places held by people medically fit (or ready) waiting for their next service.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -494,7 +493,7 @@ OCCUPANCY: tuple[Measure, ...] = (
         "beds or places",
         "count",
         "Places in use beyond capacity at the midnight that starts the day (after that day's capacity change).",
-        "lower",
+        better="lower",
     ),
 )
 
@@ -523,7 +522,7 @@ DELAYS: tuple[Measure, ...] = (
         "beds",
         "quantity",
         "Time-weighted mean over the day of acute beds held by medically fit patients.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
 )
@@ -554,7 +553,9 @@ SPEND: tuple[Measure, ...] = (
         "The intervention whose running cost this is.",
         null_when="the item is a unit cost, not a running cost",
     ),
-    _m("pounds", "Spend", "£", "money", "Spend on the day, at the config's costs.price_base.", "lower"),
+    _m(
+        "pounds", "Spend", "£", "money", "Spend on the day, at the config's costs.price_base.", better="lower"
+    ),
 )
 
 # -- the kpis table: one row per run, over the measured window ---------------------------
@@ -583,8 +584,8 @@ KPIS: tuple[Measure, ...] = (
         "By day of arrival: 100 x attendances arriving in the window that left A&E within 4 hours / attendances "
         "arriving in the window whose 4-hour outcome is known (those who left, and those still in A&E at the end "
         "of the run once 4 hours have passed, who count as breaches).",
-        "higher",
-        _NO_ATTENDANCES,
+        better="higher",
+        null_when=_NO_ATTENDANCES,
     ),
     _m(
         "ae_12h_dta_waits",
@@ -593,7 +594,7 @@ KPIS: tuple[Measure, ...] = (
         "count",
         "Admitted A&E patients whose time from decision to admit to leaving A&E was over 12 hours, counted on the "
         "day the 12 hours ran out (patients still in A&E at the end of the run count too).",
-        "lower",
+        better="lower",
     ),
     _m(
         "ae_conversion_pct",
@@ -617,7 +618,7 @@ KPIS: tuple[Measure, ...] = (
         "patients",
         "quantity",
         "Time-weighted mean number of admitted patients in A&E between decision to admit and leaving (or the end of the run).",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -626,7 +627,7 @@ KPIS: tuple[Measure, ...] = (
         "admissions",
         "count",
         f"A&E and GP direct admissions that reached an acute bed {_WINDOW} (counted when the patient moves into the bed).",
-        "lower",
+        better="lower",
     ),
     _m(
         "emergency_admissions_per_1000",
@@ -634,7 +635,7 @@ KPIS: tuple[Measure, ...] = (
         "per 1,000 a year",
         "quantity",
         "emergency_admissions / population x 1,000 x 365 / days.",
-        "lower",
+        better="lower",
         decimals=2,
     ),
     _m(
@@ -650,7 +651,7 @@ KPIS: tuple[Measure, ...] = (
         "patients",
         "count",
         "A&E admissions diverted to the virtual ward / rapid response.",
-        "higher",
+        better="higher",
     ),
     _m(
         "elective_admissions",
@@ -658,7 +659,7 @@ KPIS: tuple[Measure, ...] = (
         "admissions",
         "count",
         f"Electives that reached a bed {_WINDOW}.",
-        "higher",
+        better="higher",
     ),
     _m(
         "elective_cancellations",
@@ -666,7 +667,7 @@ KPIS: tuple[Measure, ...] = (
         "operations",
         "count",
         "Electives with no bed within acute.elective_max_wait_hours of their booked time.",
-        "lower",
+        better="lower",
     ),
     _m(
         "acute_beds_mean",
@@ -699,7 +700,7 @@ KPIS: tuple[Measure, ...] = (
         "days",
         "count",
         f"Days whose acute occupancy was above {HIGH_OCCUPANCY}.",
-        "lower",
+        better="lower",
     ),
     _m(
         "acute_overfull_bed_days",
@@ -708,7 +709,7 @@ KPIS: tuple[Measure, ...] = (
         "count",
         "Sum over the window's days of acute beds in use above capacity at the midnight starting the day (a "
         "midnight census, one bed-day per bed): non-zero only after a capacity cut, which evicts no one.",
-        "lower",
+        better="lower",
     ),
     _m(
         "dtoc_bed_days",
@@ -716,7 +717,7 @@ KPIS: tuple[Measure, ...] = (
         "bed-days",
         "quantity",
         "Time integral of medically fit patients holding an acute bed (from medically fit to leaving the bed).",
-        "lower",
+        better="lower",
     ),
     _m(
         "dtoc_beds_mean",
@@ -724,7 +725,7 @@ KPIS: tuple[Measure, ...] = (
         "beds",
         "quantity",
         "dtoc_bed_days / days.",
-        "lower",
+        better="lower",
         decimals=2,
     ),
     _m(
@@ -733,8 +734,8 @@ KPIS: tuple[Measure, ...] = (
         "fraction",
         "proportion",
         "dtoc_beds_mean / acute_beds_mean.",
-        "lower",
-        _NO_BEDS,
+        better="lower",
+        null_when=_NO_BEDS,
     ),
     *(
         _m(
@@ -743,7 +744,7 @@ KPIS: tuple[Measure, ...] = (
             "beds",
             "quantity",
             f"Mean delayed acute beds of patients waiting for pathway {p} (the delays table by pathway).",
-            "lower",
+            better="lower",
             decimals=2,
         )
         for p in PATHWAYS[1:]
@@ -755,7 +756,7 @@ KPIS: tuple[Measure, ...] = (
             "beds",
             "quantity",
             "Mean delayed acute beds charged to this organisation (the delays table by responsible organisation).",
-            "lower",
+            better="lower",
             decimals=2,
         )
         for org in DTOC_RESPONSIBILITY
@@ -773,9 +774,9 @@ KPIS: tuple[Measure, ...] = (
         "days",
         "quantity",
         "Mean of (bed end - bed start) / 24 over acute_discharges: includes electives, deaths, zero-day stays and delayed days.",
-        "lower",
-        _NO_DISCHARGES,
-        2,
+        better="lower",
+        null_when=_NO_DISCHARGES,
+        decimals=2,
     ),
     *(
         _m(
@@ -809,7 +810,7 @@ KPIS: tuple[Measure, ...] = (
         "patients",
         "count",
         "Patients leaving hospital alive whose frailty rose one level because of a long stay.",
-        "lower",
+        better="lower",
     ),
     _m(
         "care_home_entries",
@@ -817,7 +818,7 @@ KPIS: tuple[Measure, ...] = (
         "people",
         "count",
         "Moves into a care-home place (from hospital or from the community).",
-        "lower",
+        better="lower",
     ),
     _m(
         "stranded_mean",
@@ -825,7 +826,7 @@ KPIS: tuple[Measure, ...] = (
         "patients",
         "quantity",
         f"Mean over midnights of inpatients whose time since moving into the bed is {STRANDED_DAYS}+ days.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     _m(
@@ -834,7 +835,7 @@ KPIS: tuple[Measure, ...] = (
         "patients",
         "quantity",
         f"Mean over midnights of inpatients whose time since moving into the bed is {SUPER_STRANDED_DAYS}+ days.",
-        "lower",
+        better="lower",
         decimals=1,
     ),
     *(
@@ -855,7 +856,7 @@ KPIS: tuple[Measure, ...] = (
                 "people",
                 "quantity",
                 f"Time-weighted mean queue length of {pool}.",
-                "lower",
+                better="lower",
                 decimals=1,
             ),
         )
@@ -868,8 +869,8 @@ KPIS: tuple[Measure, ...] = (
         f"100 x share of live acute discharges (not pre-filled patients) in [window start, window end - "
         f"{READMISSION_DAYS} days) followed by an emergency admission of the same person whose bed request came "
         f"within {READMISSION_DAYS} days (and which reached a bed).",
-        "lower",
-        f"no discharge in the window has {READMISSION_DAYS} days of follow-up (a window of {READMISSION_DAYS} days or less)",
+        better="lower",
+        null_when=f"no discharge in the window has {READMISSION_DAYS} days of follow-up (a window of {READMISSION_DAYS} days or less)",
     ),
     _m(
         "readmissions_30d_65plus_pct",
@@ -877,8 +878,8 @@ KPIS: tuple[Measure, ...] = (
         "%",
         "proportion",
         "readmissions_30d_pct restricted to discharges of people aged 65 or over (age band at the bed request).",
-        "lower",
-        f"no discharge of a person 65+ in the window has {READMISSION_DAYS} days of follow-up",
+        better="lower",
+        null_when=f"no discharge of a person 65+ in the window has {READMISSION_DAYS} days of follow-up",
     ),
     _m(
         "emergency_admissions_65plus_share",
@@ -904,7 +905,7 @@ KPIS: tuple[Measure, ...] = (
             "£",
             "money",
             f"Spend of {org} {_WINDOW}, at the config's costs.price_base (the spend table by organisation).",
-            "lower",
+            better="lower",
         )
         for org in ORGANISATIONS
     ),
@@ -914,7 +915,7 @@ KPIS: tuple[Measure, ...] = (
         "£",
         "money",
         "Spend of every organisation: the system as one budget. No bed-day is paid twice.",
-        "lower",
+        better="lower",
     ),
     _m(
         "conservation_ok",
@@ -923,7 +924,7 @@ KPIS: tuple[Measure, ...] = (
         "flag",
         "True if every daily check passed: every person counted once; everyone flagged in hospital is on an open "
         "acute route; deaths balance newcomers.",
-        "higher",
+        better="higher",
     ),
 )
 
@@ -1033,8 +1034,8 @@ EPISODES: tuple[Measure, ...] = (
         "hours",
         "time",
         "bed_end_h - medically_fit_h for patients on pathways P1-P3.",
-        "lower",
-        "the patient was on P0, or had not both become fit and left the bed by the end of the run",
+        better="lower",
+        null_when="the patient was on P0, or had not both become fit and left the bed by the end of the run",
     ),
     _m(
         "site", "Acute site", "name", "attribute", "The acute site of the episode.", null_when="no acute site"
