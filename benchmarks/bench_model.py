@@ -16,6 +16,7 @@ import numpy as np
 
 from flowsim._core import CORE
 from flowsim.config import load_config
+from flowsim.metrics.tables import run_tables
 from flowsim.model import WholeSystemModel
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     model.run()
     t2 = time.perf_counter()
     c2 = time.process_time()
-    model.recorder.tables()
+    run_tables(model.recorder.logs())
     t3 = time.perf_counter()
     stats = model.clock.board.stats()
     core_events = int(sum(np.sum(stats[k]) for k in ("granted", "moved", "departed", "lost")))

@@ -59,12 +59,6 @@ DAILY_COLUMNS = (
     "acute_bed_days",
     "acute_occupancy",
     "dtoc_beds",
-    "dtoc_beds_p1",
-    "dtoc_beds_p2",
-    "dtoc_beds_p3",
-    "dtoc_beds_nhs",
-    "dtoc_beds_social_care",
-    "dtoc_beds_both",
     "care_home_residents",
 )
 
@@ -86,10 +80,27 @@ def run_replication(job: tuple[str, int]) -> dict[str, Any]:
     wall = time.perf_counter() - t0
     kpis = out.kpis.to_pylist()[0]
     daily = {name: out.daily.column(name).to_numpy(zero_copy_only=False) for name in DAILY_COLUMNS}
+    daily.update(delayed_beds_by_day(out.delays))
     w0 = config.run.warmup_days
     window = (w0 * 24.0, (w0 + config.run.horizon_days) * 24.0)
     extras = episode_features(out.episodes, window)
     return {"replication": replication, "kpis": kpis, "daily": daily, "extras": extras, "wall_s": wall}
+
+
+def delayed_beds_by_day(delays) -> dict[str, np.ndarray]:
+    """`dtoc_beds_p1` … `dtoc_beds_p3` and `dtoc_beds_<responsible organisation>`, one value a
+    day, summed from the long delays table (rows by date, pathway and organisation)."""
+    table = delays.to_pydict()
+    dates = np.asarray(table["date"], dtype="datetime64[D]")
+    day = ((dates - dates.min()) // np.timedelta64(1, "D")).astype(np.int64) if dates.size else dates
+    n = int(day.max()) + 1 if dates.size else 0
+    beds = np.asarray(table["beds"], dtype=np.float64)
+    out = {}
+    for column, prefix in (("pathway", "dtoc_beds_"), ("responsible_organisation", "dtoc_beds_")):
+        keys = np.asarray(table[column], dtype=object)
+        for key in sorted(set(keys.tolist())):
+            out[prefix + key.lower()] = np.bincount(day[keys == key], weights=beds[keys == key], minlength=n)
+    return out
 
 
 def episode_features(episodes, window: tuple[float, float]) -> dict[str, float]:

@@ -38,31 +38,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-# The headline KPIs in reading order, with how to show one value; their
-# plain-English labels are defined once, in flowsim.metrics.KPI_LABELS.
-HEADLINE_FORMATS: tuple[tuple[str, str], ...] = (
-    ("population", "count"),
-    ("ae_attendances", "count"),
-    ("ae_4h_pct", "pct"),
-    ("ae_12h_dta_waits", "count"),
-    ("emergency_admissions", "count"),
-    ("emergency_admissions_per_1000", "rate"),
-    ("elective_admissions", "count"),
-    ("elective_cancellations", "count"),
-    ("acute_beds_mean", "count"),
-    ("acute_occupancy_mean", "fraction"),
-    ("acute_occupancy_p95", "fraction"),
-    ("dtoc_bed_days", "count"),
-    ("dtoc_beds_mean", "rate"),
-    ("mean_los_days", "rate"),
-    ("pathway_share_p0", "fraction"),
-    ("pathway_share_p1", "fraction"),
-    ("pathway_share_p2", "fraction"),
-    ("pathway_share_p3", "fraction"),
-    ("spend_total", "money"),
-)
-
-
 # --------------------------------------------------------------------------------------
 # Errors as one line
 
@@ -204,36 +179,23 @@ def _report_run(cfg: FlowsimConfig, out_dir: Path, records: list[RunRecord], qui
         raise typer.Exit(1)
 
 
-def _format(value: float | None, kind: str) -> str:
-    if value is None:
-        return "–"
-    if kind == "fraction":
-        return f"{100 * value:.1f}%"
-    if kind == "pct":
-        return f"{value:.1f}%"
-    if kind == "money":
-        return f"£{value:,.0f}"
-    if kind == "rate":
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
 def _kpi_rows(kpis: pa.Table) -> list[tuple[str, str, str]]:
-    """(label, mean, min–max) for each headline KPI present in the table."""
+    """(label, mean, min–max) for each headline KPI present in the table, as the registry
+    labels and formats it."""
     import pyarrow.compute as pc
 
-    rows = []
-    from flowsim.metrics import KPI_LABELS
+    from flowsim.metrics.registry import HEADLINE_KPIS, kpi
 
-    for column, kind in HEADLINE_FORMATS:
-        label = KPI_LABELS[column][0]
+    rows = []
+    for column in HEADLINE_KPIS:
         if column not in kpis.column_names:
             continue
+        measure = kpi(column)
         values = kpis.column(column).cast("double")
         mean = pc.mean(values).as_py()
         lo, hi = pc.min(values).as_py(), pc.max(values).as_py()
-        spread = f"{_format(lo, kind)} – {_format(hi, kind)}" if kpis.num_rows > 1 else ""
-        rows.append((label, _format(mean, kind), spread))
+        spread = f"{measure.format(lo)} – {measure.format(hi)}" if kpis.num_rows > 1 else ""
+        rows.append((measure.label, measure.format(mean), spread))
     return rows
 
 

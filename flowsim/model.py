@@ -24,7 +24,7 @@ from flowsim.config.schema import FlowsimConfig
 from flowsim.dates import Dates
 from flowsim.demand import Demand
 from flowsim.ledger import Ledger
-from flowsim.metrics import DailyRecorder
+from flowsim.metrics.recorder import Recorder
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.rng import Streams
@@ -101,7 +101,17 @@ class WholeSystemModel(mesa.Model):
             keyed=keyed,
             report_deaths=self._deaths.append,
         )
-        self.recorder = DailyRecorder(self)
+        self.recorder = Recorder(
+            config,
+            pools=pools,
+            clock=clock,
+            population=pop,
+            ledger=ledger,
+            primary_care=self.primary_care,
+            emergency=self.emergency,
+            hospital=self.hospital,
+            social_care=self.social_care,
+        )
         self.day = 0
         self._warm_start(streams.generator("warm-start"))
         self.recorder.start()
@@ -187,18 +197,27 @@ class WholeSystemModel(mesa.Model):
 
 def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bool = False, progress=None):
     """Run one replication of a config and return its tables (see flowsim.results)."""
+    from flowsim.metrics.tables import run_tables
     from flowsim.results import RunOutput
 
     model = WholeSystemModel(config, replication)
     model.run(progress)
-    tables = model.recorder.tables(record_episodes=record_episodes or config.outputs.episodes)
+    tables = run_tables(model.recorder.logs(), episodes=record_episodes or config.outputs.episodes)
     meta = {
         "seed": config.run.seed,
         "spawn_key": list(model.streams.spawn_key),
         "replication": replication,
         "scenario": config.name,
     }
-    return RunOutput(daily=tables["daily"], kpis=tables["kpis"], episodes=tables.get("episodes"), meta=meta)
+    return RunOutput(
+        daily=tables["daily"],
+        kpis=tables["kpis"],
+        episodes=tables.get("episodes"),
+        occupancy=tables["occupancy"],
+        delays=tables["delays"],
+        spend=tables["spend"],
+        meta=meta,
+    )
 
 
 __all__ = ["WholeSystemModel", "simulate"]

@@ -7,6 +7,9 @@ Layout of a results folder (``flowsim run … --out results/demo``)::
       scenario=<name>/replication=<k>/
         daily.parquet                    one row per day
         kpis.parquet                     one row: the headline figures after warm-up
+        occupancy.parquet                one row per day and pool (acute: per site)
+        delays.parquet                   one row per day, pathway and responsible organisation
+        spend.parquet                    one row per day and cost item
         episodes.parquet                 optional: one row per episode of care
         manifest.json                    what ran, where, with which versions; output hashes
         error.txt                        only if the run failed: its traceback
@@ -63,7 +66,7 @@ __all__ = [
 MANIFEST = "manifest.json"
 ERROR_FILE = "error.txt"
 MARKER = "_flowsim_results.json"
-TABLES = ("daily", "kpis", "episodes")
+TABLES = ("daily", "kpis", "occupancy", "delays", "spend", "episodes")
 MANIFEST_KIND = "flowsim-run"
 MANIFEST_VERSION = 1
 
@@ -99,13 +102,18 @@ class RunOutput:
     kpis: pa.Table
     episodes: pa.Table | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    occupancy: pa.Table | None = None
+    delays: pa.Table | None = None
+    spend: pa.Table | None = None
 
     @property
     def tables(self) -> dict[str, pa.Table]:
-        """The run's tables by name (episodes only if recorded)."""
+        """The run's tables by name (the optional ones only if present)."""
         out = {"daily": self.daily, "kpis": self.kpis}
-        if self.episodes is not None:
-            out["episodes"] = self.episodes
+        for name in ("occupancy", "delays", "spend", "episodes"):
+            table = getattr(self, name)
+            if table is not None:
+                out[name] = table
         return out
 
 
@@ -370,12 +378,9 @@ def write_run(
         "seed": str(meta["seed"]),
     }
 
-    tables: dict[str, pa.Table] = {"daily": output.daily, "kpis": output.kpis}
-    if output.episodes is not None:
-        tables["episodes"] = output.episodes
     prepared = {
         name: _with_provenance(_with_run_columns(table, name, scenario, replication), name, provenance)
-        for name, table in tables.items()
+        for name, table in output.tables.items()
     }
 
     root = claim_results_folder(out_dir)

@@ -196,7 +196,10 @@ def test_run_writes_results_and_prints_headline_kpis(tmp_path: Path) -> None:
     assert f"Results: {out} (2 new runs)" in result.stdout
     for replication in (0, 1):
         folder = out / "scenario=footprint" / f"replication={replication}"
-        assert {p.name for p in folder.iterdir()} == {"daily.parquet", "kpis.parquet", "manifest.json"}
+        assert {p.name for p in folder.iterdir()} == {
+            *(f"{t}.parquet" for t in ("daily", "kpis", "occupancy", "delays", "spend")),
+            "manifest.json",
+        }
 
     again = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "3", "--out", str(out), "-q"])
     assert again.exit_code == 0, again.output
@@ -216,7 +219,7 @@ def test_run_with_episodes_then_reproduce_all_match(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["reproduce", str(manifest)])
     assert result.exit_code == 0, result.output
-    assert "reproduced: all 3 files match" in result.stdout
+    assert "reproduced: all 6 files match" in result.stdout
 
 
 @pytest.mark.e2e
@@ -230,7 +233,7 @@ def test_reproduce_reports_a_mismatch_with_exit_1(tmp_path: Path) -> None:
     manifest_path.write_text(json.dumps(manifest))
     result = runner.invoke(app, ["reproduce", str(manifest_path)])
     assert result.exit_code == 1
-    assert "MISMATCH" in result.stdout and "not reproduced: 1 of 2 files differ" in result.stdout
+    assert "MISMATCH" in result.stdout and "not reproduced: 1 of 5 files differ" in result.stdout
 
     manifest["config"]["run"]["seed"] += 1  # an edited config no longer matches its hash
     manifest_path.write_text(json.dumps(manifest))

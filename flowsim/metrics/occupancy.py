@@ -1,0 +1,73 @@
+"""Beds and places by day and pool: available, in use, queued for, held by delayed people.
+
+The core integrates each pool's counts over time; a day's figure is the difference of
+the integrals at the midnights around it. Occupancy is place-hours in use over
+place-hours available, so a capacity cut (which evicts no one) can take it above 1: the
+places in use above capacity are reported as what they are, `overfull`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.metrics.logs import RunLogs
+from flowsim.metrics.registry import POOL_NAMES
+
+
+@dataclass(frozen=True)
+class PoolDays:
+    """Hours of each pool in each day, [days, pools], and the overfull census."""
+
+    capacity_hours: np.ndarray
+    occupied_hours: np.ndarray
+    queued_hours: np.ndarray
+    delayed_hours: np.ndarray
+    overfull: np.ndarray  # int64: in use above capacity at the midnight starting the day
+
+
+def pool_days(logs: RunLogs) -> PoolDays:
+    per_day = {k: np.diff(v, axis=0) for k, v in logs.pool_hours.items()}
+    # The state at the midnight starting each day, after that midnight's capacity change.
+    state = {k: np.asarray(v)[:-1] for k, v in logs.pool_state.items()}
+    overfull = np.maximum(state["occupied"] - state["capacity"], 0).astype(np.int64)
+    return PoolDays(
+        capacity_hours=per_day["capacity_hours"],
+        occupied_hours=per_day["occupied_hours"],
+        queued_hours=per_day["queued_hours"],
+        delayed_hours=per_day["delayed_hours"],
+        overfull=overfull,
+    )
+
+
+def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is not positive."""
+    return np.where(denominator > 0, numerator / np.maximum(denominator, 1e-9), np.nan)
+
+
+def occupancy_rows(logs: RunLogs, pools: PoolDays | None = None) -> dict[str, np.ndarray]:
+    """The occupancy table's columns: one row per day and pool (acute: one per site).
+
+    The pseudo-pool `home` (restarts of support that only take time) has no capacity and
+    is left out.
+    """
+    pools = pool_days(logs) if pools is None else pools
+    names = logs.pools.names
+    n_sites = logs.pools.n_sites
+    shown = list(range(n_sites)) + [names.index(p) for p in POOL_NAMES]
+    days = logs.days
+    cap, occ = pools.capacity_hours[:, shown], pools.occupied_hours[:, shown]
+    pool = np.array(["acute"] * n_sites + list(POOL_NAMES), dtype=object)
+    site = np.array(list(logs.pools.sites) + [None] * len(POOL_NAMES), dtype=object)
+    return {
+        "date": np.repeat(logs.dates(), len(shown)),
+        "pool": np.tile(pool, days),
+        "site": np.tile(site, days),
+        "capacity": (cap / 24.0).ravel(),
+        "occupied": (occ / 24.0).ravel(),
+        "occupancy": ratio(occ, cap).ravel(),
+        "waiting": (pools.queued_hours[:, shown] / 24.0).ravel(),
+        "delayed": (pools.delayed_hours[:, shown] / 24.0).ravel(),
+        "overfull": pools.overfull[:, shown].ravel(),
+    }
