@@ -360,6 +360,9 @@ class DailyRecorder:
         jj = np.where(j_ok, j, 0)
         readmitted = j_ok & (adm_pid[jj] == d_pid) & (adm_t[jj] - d_t <= READMISSION_DAYS * 24.0)
         out["readmissions_30d_pct"] = 100.0 * readmitted.mean() if readmitted.size else float("nan")
+        # The same for people aged 65+ (age band at the admission), as national figures are.
+        older = r["age_band"][in_window] >= OLDER_BANDS
+        out["readmissions_30d_65plus_pct"] = 100.0 * readmitted[older].mean() if older.any() else float("nan")
         adm_in = emergency & (r["bed_start_h"] >= t0) & (r["bed_start_h"] < t1)
         out["emergency_admissions_65plus_share"] = (
             float(np.mean(r["age_band"][adm_in] >= OLDER_BANDS)) if adm_in.any() else float("nan")
