@@ -23,6 +23,7 @@ __all__ = [
     "mean_ci",
     "paired_difference",
     "replications_needed",
+    "t_quantile",
 ]
 
 DEFAULT_CONFIDENCE = 0.95
