@@ -26,7 +26,7 @@ class _Strict(BaseModel):
 def _format_spec(spec: str) -> str:
     try:
         format(1.0, spec)
-    except ValueError as exc:
+    except ValueError:
         raise ValueError("not a number format such as '.1f' or ',.0f'") from None
     return spec
 
