@@ -126,10 +126,10 @@ class TargetsFile(_Strict):
     @model_validator(mode="after")
     def _unique_labels(self) -> Self:
         seen: set[str] = set()
-        for item in [*self.targets, *self.features]:
-            if item.label in seen:
-                raise ValueError(f"label {item.label!r} is used twice; each row needs its own")
-            seen.add(item.label)
+        for label in [t.label for t in self.targets] + [f.label for f in self.features]:
+            if label in seen:
+                raise ValueError(f"label {label!r} is used twice; each row needs its own")
+            seen.add(label)
         return self
 
 
