@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import pickle
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -20,7 +19,16 @@ from hypothesis import strategies as st
 
 import flowsim._core
 from flowsim._core import CompiledBoard, CoreEvent, PythonBoard
-from flowsim._core.theory import batch_means, erlang_b, erlang_c, mmc_mean_wait, network_stream, single_pool
+from flowsim._core.theory import (
+    erlang_b,
+    erlang_c,
+    littles_law,
+    mmc_mean_wait,
+    network_stream,
+    replay,
+    single_pool,
+)
+from flowsim.stats import batch_means
 
 pytestmark = pytest.mark.core
 
@@ -806,8 +814,8 @@ def test_erlang_c_mean_wait_and_probability_of_waiting(Board):
     warm = n // 20
     wait = (granted - arrivals)[warm:]
     assert (wait >= 0.0).all()
-    mean_wait, se_wait = batch_means(wait)
-    p_wait, se_p = batch_means(wait > 0.0)
+    wait_ci, p_ci = batch_means(wait), batch_means(wait > 0.0)
+    mean_wait, se_wait, p_wait, se_p = wait_ci.mean, wait_ci.standard_error, p_ci.mean, p_ci.standard_error
     want_wait = mmc_mean_wait(c, arrival_rate, service_rate)
     want_p = erlang_c(c, arrival_rate / service_rate)
     assert abs(mean_wait - want_wait) < 3.0 * se_wait, (mean_wait, want_wait, se_wait)
@@ -825,7 +833,8 @@ def test_erlang_b_blocking_probability(Board):
     arrivals, granted, lost = single_pool(Board, c, arrival_rate, stays, 0.0, seed=22)
     assert (np.isnan(granted) == lost).all()  # every request is granted at once or lost
     assert (granted[~lost] == arrivals[~lost]).all()
-    p_lost, se = batch_means(lost[n // 20 :])
+    lost_ci = batch_means(lost[n // 20 :])
+    p_lost, se = lost_ci.mean, lost_ci.standard_error
     want = erlang_b(c, arrival_rate * mean_stay)
     assert abs(p_lost - want) < 3.0 * se, (p_lost, want, se)
     assert se < 0.05 * want
@@ -847,46 +856,15 @@ def test_integrals_equal_the_sum_of_intervals_and_littles_law_holds(Board):
     events = board.advance(until)
     s = board.stats()
 
-    held, queued, delayed = np.zeros(n_pools), np.zeros(n_pools), np.zeros(n_pools)
-    completed = defaultdict(list)  # pool -> hours held, for holds that ended before `until`
-    grant, fit, asked = {}, {}, {}  # (route, leg) -> time, for intervals still open
-    for h, (arrival, route, _) in enumerate(stream):
-        if arrival + route[0][3] <= until:
-            asked[h, 0] = arrival + route[0][3]
-    for t, kind, h, p, k in log(events):
-        route = stream[h][1]
-        if kind in ("GRANTED", "LOST"):  # a request's wait ends
-            queued[p] += t - asked.pop((h, k))
-        if kind == "GRANTED":
-            grant[h, k] = t
-        elif kind == "FIT":
-            fit[h, k] = t
-            if t + route[k + 1][3] <= until:
-                asked[h, k + 1] = t + route[k + 1][3]
-        elif kind == "MOVED" and k > 0:  # the previous leg's slot frees
-            q = route[k - 1][0]
-            completed[q].append(t - grant.pop((h, k - 1)))
-            delayed[q] += t - fit.pop((h, k - 1))
-        elif kind == "DEPARTED":
-            completed[p].append(t - grant.pop((h, k)))
-    # Close the intervals still open at `until`.
-    for p in range(n_pools):
-        held[p] = sum(completed[p])
-    for (h, k), g in grant.items():
-        held[stream[h][1][k][0]] += until - g
-    for (h, k), f in fit.items():
-        delayed[stream[h][1][k][0]] += until - f
-    for (h, k), a in asked.items():
-        queued[stream[h][1][k][0]] += until - a
-    assert sum(1 for h, k in asked) == s["queued"].sum()
-    np.testing.assert_allclose(s["occupied_hours"], held, rtol=1e-9)
-    np.testing.assert_allclose(s["delayed_hours"], delayed, rtol=1e-9)
-    np.testing.assert_allclose(s["queued_hours"], queued, rtol=1e-9)
+    path = replay(stream, events, until, n_pools)  # the intervals read off the events
+    assert path.still_queued == s["queued"].sum()
+    np.testing.assert_allclose(s["occupied_hours"], path.held_hours, rtol=1e-9)
+    np.testing.assert_allclose(s["delayed_hours"], path.delayed_hours, rtol=1e-9)
+    np.testing.assert_allclose(s["queued_hours"], path.queued_hours, rtol=1e-9)
 
-    for p in range(n_pools):
-        occupancy = s["occupied_hours"][p] / until
-        throughput = s["granted"][p] / until
-        mean_hold = float(np.mean(completed[p]))
-        assert occupancy == pytest.approx(throughput * mean_hold, rel=0.02), p
+    held = [check for check in littles_law(s, path) if check.quantity == "slots held"]
+    assert [check.pool for check in held] == list(range(n_pools))
+    for check in held:  # occupancy = throughput (grants per hour) × mean time holding a slot
+        assert abs(check.relative_error) < 0.02, check
     # The stream exercises what it should: delays in acute, losses, queues everywhere.
     assert s["delayed_hours"][0] > 0 and s["lost"][0] > 0 and (s["queued_hours"] > 0).all()
