@@ -84,11 +84,11 @@ def run_replication(job: tuple[str, int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = simulate(config, replication, record_episodes=True)
     wall = time.perf_counter() - t0
-    kpis = out.kpis.to_pylist()[0]
-    daily = {name: out.daily.column(name).to_numpy(zero_copy_only=False) for name in DAILY_COLUMNS}
+    kpis = out.tables["kpis"].to_pylist()[0]
+    daily = {name: out.tables["daily"].column(name).to_numpy(zero_copy_only=False) for name in DAILY_COLUMNS}
     w0 = config.run.warmup_days
     window = (w0 * 24.0, (w0 + config.run.horizon_days) * 24.0)
-    extras = episode_features(out.episodes, window)
+    extras = episode_features(out.tables["episodes"], window)
     return {"replication": replication, "kpis": kpis, "daily": daily, "extras": extras, "wall_s": wall}
 
 

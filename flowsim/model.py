@@ -209,7 +209,7 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
         "replication": replication,
         "scenario": scenario,
     }
-    return RunOutput(daily=tables["daily"], kpis=tables["kpis"], episodes=tables.get("episodes"), meta=meta)
+    return RunOutput(tables=tables, meta=meta)
 
 
 __all__ = ["WholeSystemModel", "simulate"]

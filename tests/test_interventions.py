@@ -22,7 +22,7 @@ def small(interventions, days=30):
 
 
 def daily(output, name):
-    return np.asarray(output.daily.column(name).to_pylist(), dtype=float)
+    return np.asarray(output.tables["daily"].column(name).to_pylist(), dtype=float)
 
 
 def test_a_bed_cut_ramps_in_from_its_start_day():
@@ -87,7 +87,7 @@ def test_a_demand_lever_removes_needs_without_reshuffling_everyone_else():
     runs = [simulate(small(levers, days=1), 0, record_episodes=True) for levers in ([], [lever])]
     untouched, touched = [], []
     for out in runs:
-        ep = out.episodes.to_pydict()
+        ep = out.tables["episodes"].to_pydict()
         day1 = [i for i, t in enumerate(ep["ae_arrival_h"]) if t is not None and 24 <= t < 48]
         young = {
             ep["person_id"][i]: ep["ae_arrival_h"][i]
