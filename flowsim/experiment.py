@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from flowsim.results import (
     ERROR_FILE,
+    MANIFEST,
     ResultsError,
     StagedRun,
     commit_run,
@@ -127,12 +128,17 @@ def tally(records: Sequence[RunRecord], not_done: Sequence[int]) -> str:
 def is_finished(folder: Path, identity: str, episodes: bool) -> bool:
     """True if `folder` (a run's folder) holds a complete, undamaged run with this
     `run_identity` (and an episodes table, if wanted)."""
-    return _why_not_finished(folder.parents[2], folder, identity, episodes) is None
+    scenario = folder.parent.name.removeprefix("scenario=")
+    replication = int(folder.name.removeprefix("replication="))
+    return _why_not_finished(folder.parents[2], scenario, replication, identity, episodes) is None
 
 
-def _why_not_finished(root: Path, folder: Path, identity: str, episodes: bool) -> str | None:
-    """None if the run in `folder` can be skipped; otherwise why not, or '' if never done."""
-    if not (folder / "manifest.json").is_file():
+def _why_not_finished(
+    root: Path, scenario: str, replication: int, identity: str, episodes: bool
+) -> str | None:
+    """None if the run can be skipped; otherwise why not, or '' if it was never done."""
+    folder = run_dir(root, scenario, replication)
+    if not (folder / MANIFEST).is_file():
         return ""
     try:
         manifest = read_manifest(folder)
@@ -140,7 +146,9 @@ def _why_not_finished(root: Path, folder: Path, identity: str, episodes: bool) -
         return str(exc)
     problems = manifest_problems(manifest)
     if problems:
-        return f"{folder / 'manifest.json'}: {problems[0]}"
+        return f"{folder / MANIFEST}: {problems[0]}"
+    if (manifest["scenario"], manifest["replication"]) != (scenario, replication):
+        return f"{folder / MANIFEST}: describes another run"
     if run_identity(manifest["config"]) != identity:
         return "made with another config"
     if episodes and "episodes" not in manifest["outputs"]:
@@ -364,7 +372,7 @@ def run_replications_detailed(
         todo: list[int] = []
         for replication in wanted:
             folder = run_dir(root, config.name, replication)
-            why = _why_not_finished(root, folder, identity, episodes)
+            why = _why_not_finished(root, config.name, replication, identity, episodes)
             if why is None:
                 log.info("replication %d already done with this config: skipped (%s)", replication, folder)
                 records[replication] = RunRecord(config.name, replication, folder, "skipped")

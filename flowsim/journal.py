@@ -25,6 +25,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -54,6 +55,8 @@ COMMIT_LOCK = ".flowsim.commit"  # held by a writer for one commit, shared by re
 JOURNAL = "journal.json"
 NEW = "new"
 OLD = "old"
+
+log = logging.getLogger(__name__)
 
 
 class FolderLocked(Exception):
@@ -375,10 +378,11 @@ def recover(root: Path) -> list[str]:
                 what = plan.head["to"] if plan.head else (plan.old_heads or ["(nothing)"])[0]
                 if _committed(root, plan):
                     _finish(root, stage, plan)
-                    done.append(f"finished the interrupted commit of {what}")
+                    done.append(f"{root}: finished the interrupted commit of {what}")
                 else:
                     _roll_back(root, stage, plan)
-                    done.append(f"rolled back the interrupted commit of {what}")
+                    done.append(f"{root}: rolled back the interrupted commit of {what}")
+                log.warning("%s", done[-1])
             else:
                 shutil.rmtree(stage, ignore_errors=True)
         with contextlib.suppress(OSError):

@@ -337,7 +337,7 @@ def _table_folders(root: Path) -> list[str]:
     return sorted(e.name for e in root.iterdir() if e.is_dir() and _TABLE.match(e.name) and e.name != RUNS)
 
 
-def _check_marker(root: Path) -> None:
+def _check_marker(root: Path, *, reading: bool = False) -> None:
     marker = root / MARKER
     if not marker.is_file():
         raise ResultsError(
@@ -355,9 +355,10 @@ def _check_marker(root: Path) -> None:
         )
     version = data.get("version")
     if version == 1:
+        todo = "read its files with pyarrow" if reading else "use a new folder with --out"
         raise ResultsError(
             f"{root}: holds results in flowsim's old layout (format 1, one folder per run), "
-            f"which this flowsim (format {FORMAT_VERSION}) does not write into; use a new folder with --out"
+            f"which this flowsim (format {FORMAT_VERSION}) does not use; {todo}"
         )
     if version != FORMAT_VERSION:
         raise ResultsError(
@@ -415,6 +416,7 @@ def lock_results_folder(root: str | os.PathLike[str]) -> Iterator[Path]:
     at once (never a wait, never a mix of two commands' runs).
     """
     root = claim_results_folder(root)
+    outermost = not journal.holds_lock(root)
     stack = contextlib.ExitStack()
     try:
         stack.enter_context(journal.folder_lock(root))
@@ -429,6 +431,9 @@ def lock_results_folder(root: str | os.PathLike[str]) -> Iterator[Path]:
     except OSError as exc:
         raise ResultsError(f"{root}: cannot write to this results folder ({_reason(exc)})") from None
     with stack:
+        for leftover in root.iterdir() if outermost else ():  # half-written by a killed first claim
+            if _is_marker_temp(leftover.name):
+                leftover.unlink(missing_ok=True)
         yield root
 
 
@@ -868,7 +873,7 @@ def _check_readable(root: Path) -> None:
         raise ResultsError(f"{root}: no such results folder")
     if not (root / MARKER).exists():
         raise ResultsError(f"{root}: not a flowsim results folder (no {MARKER})")
-    _check_marker(root)
+    _check_marker(root, reading=True)
 
 
 @dataclass(frozen=True)

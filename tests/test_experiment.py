@@ -239,6 +239,12 @@ TAMPER: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: _edit_manifest(r, lambda m: m["config"]["run"].update(seed=99)),
         "does not hash to its recorded config_sha256",
     ),
+    "another run's manifest": (
+        lambda r: _edit_manifest(
+            r, lambda m: m.update(read_manifest(r / "runs/scenario=base/replication=0"))
+        ),
+        "describes another run",
+    ),
     "garble the manifest": (
         lambda r: (r / "runs/scenario=base/replication=1/manifest.json").write_text("{"),
         "not valid JSON",

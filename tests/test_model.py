@@ -53,7 +53,7 @@ def test_same_seed_same_bytes():
     a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
     b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
     for name in ("daily", "kpis", "episodes"):
-        assert _parquet_bytes(getattr(a, name)) == _parquet_bytes(getattr(b, name)), name
+        assert _parquet_bytes(a.tables[name]) == _parquet_bytes(b.tables[name]), name
 
 
 def test_replications_differ():
@@ -175,7 +175,7 @@ def test_compiled_core_and_python_twin_give_the_same_run(monkeypatch):
         monkeypatch.setattr(flowsim.model, "Board", board)
         outputs.append(simulate(cfg, 0, record_episodes=True))
     for name in ("daily", "kpis", "episodes"):
-        assert _parquet_bytes(getattr(outputs[0], name)) == _parquet_bytes(getattr(outputs[1], name)), name
+        assert _parquet_bytes(outputs[0].tables[name]) == _parquet_bytes(outputs[1].tables[name]), name
 
 
 def test_someone_back_in_ae_stays_busy_after_an_earlier_visit_ends():

@@ -306,6 +306,10 @@ def test_folders_that_cannot_be_results_folders(tmp_path: Path) -> None:
             write_run(root, output(), Config(), wall_seconds=0)
         assert "\n" not in str(info.value) and str(root) in str(info.value)
     assert a_file.read_text() == "x" and not (old / "runs").exists()
+    with pytest.raises(ResultsError, match="old layout .* read its files with pyarrow"):
+        read_table(old)
+    with pytest.raises(ResultsError, match="no such results folder"):
+        open_dataset(tmp_path / "nowhere")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
