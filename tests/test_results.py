@@ -7,10 +7,12 @@ standard tools read from a table's folder is exactly that table.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -331,6 +333,32 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
             folder.chmod(0o755)
 
 
+def test_permission_denied_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a user who may not write there sees it (root may write anywhere, so simulated)."""
+    write_run(tmp_path / "res", output(), Config(), wall_seconds=0)
+    real_mkdir, real_open = Path.mkdir, os.open
+
+    def no_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    def no_lock(path: object, flags: int, *args: object) -> int:
+        if str(path).endswith(journal.LOCK):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", no_mkdir)
+    monkeypatch.setattr(os, "open", no_lock)
+    for root, message in (
+        (tmp_path / "new", "cannot create the results folder (Permission denied)"),
+        (tmp_path / "res", "cannot write to this results folder (Permission denied)"),
+    ):
+        with pytest.raises(ResultsError, match=message.replace("(", "\\(").replace(")", "\\)")) as info:
+            write_run(root, output(replication=1), Config(), wall_seconds=0)
+        assert "\n" not in str(info.value)
+    monkeypatch.setattr(Path, "mkdir", real_mkdir)
+    assert read_table(tmp_path / "res").num_rows == 1, "readers need no lock of their own"
+
+
 def test_another_config_under_the_same_name_is_refused(tmp_path: Path) -> None:
     write_run(tmp_path, output(replication=0), Config(), wall_seconds=0)
     write_run(tmp_path, output(replication=1), Config(), wall_seconds=0)
@@ -454,11 +482,12 @@ def _visible_kpis(root: Path) -> list[float]:
         return []
 
 
-def _killed_at_step(root: Path, n: int, new_episodes: bool) -> bool:
-    """Commit a run in a child process that dies (as if SIGKILLed) at its n-th rename or
-    delete; False if the commit finished first."""
+def _killed_at_step(root: Path, staged: results.StagedRun, n: int) -> bool:
+    """Commit a copy of `staged` in a child process that dies (as if SIGKILLed) at its n-th
+    rename or delete; False if the commit finished first."""
     with lock_results_folder(root):
-        staged = results.stage_run(root, output(scale=0.5, episodes=new_episodes), Config(), 0)
+        stage = root / ".staging" / staged.stage.name
+        shutil.copytree(staged.stage, stage)
         pid = os.fork()
         if pid == 0:  # the child: no cleanup of any kind once it dies
             count = [0]
@@ -474,7 +503,7 @@ def _killed_at_step(root: Path, n: int, new_episodes: bool) -> bool:
 
             os.replace, os.unlink = or_die(os.replace), or_die(os.unlink)  # type: ignore[assignment]
             try:
-                results.commit_run(root, staged)
+                results.commit_run(root, dataclasses.replace(staged, stage=stage))
             finally:
                 os._exit(0)
         _, status = os.waitpid(pid, 0)
@@ -494,21 +523,22 @@ def test_a_kill_at_any_step_of_a_commit_leaves_the_old_run_or_the_new(
 ) -> None:
     """Kill the writer at each step of a commit in turn: the next command on the folder
     rolls it back or finishes it, leaving exactly the old folder or exactly the new."""
-
-    def old_run(root: Path) -> None:
-        if old_episodes is None:
-            results.claim_results_folder(root)
-        else:
-            write_run(root, output(episodes=old_episodes), Config(), 0)
-
-    write_run(tmp_path / "new", output(scale=0.5, episodes=new_episodes), Config(), 0)
-    new = {k: v for k, v in snapshot(tmp_path / "new").items() if not k.endswith("manifest.json")}
+    template = tmp_path / "old"
+    if old_episodes is None:
+        results.claim_results_folder(template)
+    else:
+        write_run(template, output(episodes=old_episodes), Config(), 0)
+    old = snapshot(template)
+    with lock_results_folder(tmp_path / "new") as new_root:  # the new run, staged, a copy kept
+        staged = results.stage_run(new_root, output(scale=0.5, episodes=new_episodes), Config(), 0)
+        shutil.copytree(staged.stage, tmp_path / "staged")
+        results.commit_run(new_root, staged)
+    new = {k: v for k, v in snapshot(new_root).items() if not k.endswith("manifest.json")}
+    staged = dataclasses.replace(staged, stage=tmp_path / "staged")
     outcomes = []
     for n in range(1, 40):
-        root = tmp_path / f"kill{n}"
-        old_run(root)
-        old = snapshot(root)
-        killed = _killed_at_step(root, n, new_episodes)
+        root = shutil.copytree(template, tmp_path / f"kill{n}")
+        killed = _killed_at_step(root, staged, n)
         with lock_results_folder(root):  # the next command recovers
             pass
         state = snapshot(root)
