@@ -228,8 +228,12 @@ def test_standard_tools_read_a_table_in_one_line(tmp_path: Path, monkeypatch: py
             )
             assert rows == expected, tool
             assert frame.shape[1] == 6, tool  # days, ae_attendances, ae_4h_pct, spend_total + keys
-        assert len(pd.read_parquet("results/demo/daily")) == 6 * 3
-        assert len(pd.read_parquet("results/demo/episodes")) == 2 * 2
+        # every table the same way: one dataset folder each
+        for table, rows_per_run, runs in (("daily", 3, 6), ("episodes", 2, 2)):
+            for tool, line in ONE_LINERS.items():
+                frame = eval(line.replace("/kpis", f"/{table}"), {"pd": pd, "pl": pl, "duckdb": duckdb})
+                assert len(frame) == rows_per_run * runs, (table, tool)
+                assert {"scenario", "replication"} <= set(frame.columns), (table, tool)
     for doc in ("README.md", "docs/results.md"):
         text = (REPO / doc).read_text(encoding="utf-8")
         for line in ONE_LINERS.values():
