@@ -205,7 +205,7 @@ def run(
         except RunsInterrupted as exc:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
             typer.echo(
-                f"interrupted: {exc.summary()} in {out_dir}; run the same command again to do the rest",
+                f"interrupted: {out_dir}: {exc.summary()}; run the same command again to do the rest",
                 err=True,
             )
             raise typer.Exit(130) from None

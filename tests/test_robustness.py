@@ -143,7 +143,7 @@ def test_ctrl_c_keeps_finished_runs_stops_the_rest_and_exits_130(tmp_path: Path)
     assert "Traceback" not in stderr
     [line] = stderr.splitlines()
     kept = len(manifests(out))
-    assert line.startswith(f"interrupted: kept {kept} complete run")
+    assert line.startswith(f"interrupted: {out}: kept {kept} complete run")
     assert "not done: replication" in line and line.endswith("run the same command again to do the rest")
     assert not any(alive(w) for w in workers), "no worker goes on"
     time.sleep(0.5)
