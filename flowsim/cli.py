@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -57,6 +58,11 @@ def _user_errors() -> Iterator[None]:
         yield
     except (ConfigError, ResultsError) as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        # Typer would turn this into a silent exit 130; say so, and never a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
 
 
 def _console(stderr: bool = False) -> Any:
@@ -123,15 +129,27 @@ def run(
         typer.Option("--episodes", help="Also write episodes.parquet, one row per episode of care (large)."),
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Replications run in parallel, one process each.")] = 1,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace the runs OUT holds under this scenario name if another config made them "
+            "(without it, such a run is refused).",
+        ),
+    ] = False,
     set_: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no KPI table.")] = False,
 ) -> None:
     """Simulate a config and write its results: daily figures, headline KPIs, manifest.
 
-    Each replication is written to OUT/scenario=NAME/replication=K/ (Parquet tables and
-    a manifest.json that `flowsim reproduce` can re-run). Replications already done with
-    the same config are skipped, so a killed run resumes where it stopped. The command
-    ends with a table of the headline KPIs after warm-up (mean over replications).
+    Each table is a Parquet dataset, OUT/TABLE/scenario=NAME/replication=K/part-0.parquet
+    (read one whole with `pandas.read_parquet("OUT/kpis")`); each run's manifest.json,
+    which `flowsim reproduce` re-runs, is in OUT/runs/scenario=NAME/replication=K/. A run
+    appears whole or not at all. Replications already done with the same config, with
+    files that match their manifest, are skipped, so a killed run resumes where it
+    stopped; a damaged one is run again. Runs of another config under the same name are
+    refused unless --overwrite. Ctrl-C keeps the runs finished so far. The command ends
+    with a table of the headline KPIs after warm-up (mean over replications).
 
     **Examples**
 
@@ -152,10 +170,20 @@ def run(
     with _user_errors():
         cfg = _load(config, overrides)
         out_dir = out if out is not None else Path("results") / cfg.name
-        from flowsim.experiment import run_replications_detailed
+        from flowsim.experiment import RunsInterrupted, run_replications_detailed
 
         show_progress = not quiet and sys.stdout.isatty()
-        records = run_replications_detailed(cfg, None, out_dir, progress=show_progress, workers=workers)
+        try:
+            records = run_replications_detailed(
+                cfg, None, out_dir, progress=show_progress, workers=workers, overwrite=overwrite
+            )
+        except RunsInterrupted as exc:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
+            typer.echo(
+                f"interrupted: {out_dir}: {exc.summary()}; run the same command again to do the rest",
+                err=True,
+            )
+            raise typer.Exit(130) from None
         _report_run(cfg, out_dir, records, quiet)
 
 
@@ -201,17 +229,12 @@ def _kpi_rows(kpis: pa.Table) -> list[tuple[str, str, str]]:
 
 def _print_kpis(cfg: FlowsimConfig, out_dir: Path, replications: list[int]) -> None:
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     from rich.table import Table
 
-    from flowsim.results import run_dir
+    from flowsim.results import read_table
 
-    tables = [pq.read_table(run_dir(out_dir, cfg.name, r) / "kpis.parquet") for r in replications]
-    if not tables:
-        return
-    import pyarrow as pa
-
-    kpis = pa.concat_tables(tables, promote_options="default")
+    # Read back, each file checked against its manifest: the table shows what was stored.
+    kpis = read_table(out_dir, "kpis", scenario=cfg.name, replications=replications)
     n = kpis.num_rows
     days = pc.max(kpis.column("days")).as_py() if "days" in kpis.column_names else cfg.run.horizon_days
     table = Table(
@@ -265,15 +288,17 @@ def reproduce(
         Path, typer.Argument(help="A run's manifest.json (or its folder).", show_default=False)
     ],
 ) -> None:
-    """Re-run a recorded run from its manifest and check its outputs bit for bit.
+    """Check a recorded run's files against its manifest, re-run it and compare bit for bit.
 
-    The config, replication and seed come from the manifest; the run is repeated in a
-    temporary folder and the sha256 of every output file is compared with the recorded
-    one. Exit status 0 if all match, 1 if any differs, 2 if the manifest cannot be used.
+    Each table's file in the results folder is checked against the sha256 its manifest
+    records (a damaged file is named); the config, replication and seed come from the
+    manifest, the run is repeated in a temporary folder and each new file's sha256 is
+    compared too. Exit status 0 if all match, 1 if a file is damaged or the re-run
+    differs, 2 if the manifest cannot be used.
 
     **Example**
 
-        flowsim reproduce results/footprint/scenario=footprint/replication=0/manifest.json
+        flowsim reproduce results/demo/runs/scenario=footprint/replication=0/manifest.json
     """
     from rich.table import Table
 
@@ -290,25 +315,38 @@ def reproduce(
         title=f"{report.scenario}, replication {report.replication} (config sha256 {report.config_sha256[:12]}…)",
         title_justify="left",
     )
-    table.add_column("file")
+    table.add_column("table")
     table.add_column("recorded sha256")
-    table.add_column("re-run sha256")
+    table.add_column("on disk")
+    table.add_column("re-run")
     table.add_column("result")
+
+    def short(sha: str | None, recorded: str | None) -> str:
+        if sha is None:
+            return "(none)"
+        return "same" if sha == recorded else sha[:16]
+
     for check in report.files:
         table.add_row(
             check.name,
             (check.recorded_sha256 or "(none)")[:16],
-            (check.rerun_sha256 or "(none)")[:16],
-            "[green]match[/green]" if check.match else "[red]MISMATCH[/red]",
+            short(check.disk_sha256, check.recorded_sha256) if check.disk_checked else "not checked",
+            short(check.rerun_sha256, check.recorded_sha256),
+            f"[green]{check.verdict}[/green]" if check.match else f"[red]{check.verdict.upper()}[/red]",
         )
     console.print(table)
+    if not report.disk_checked:
+        console.print("note: files on disk not checked (the manifest is not inside its results folder)")
     for note in report.environment_notes:
         console.print(f"note: {note}", markup=False)
+    n = len(report.files)
     if report.all_match:
-        typer.echo(f"reproduced: all {len(report.files)} files match")
-    else:
-        typer.echo(f"not reproduced: {len(report.mismatches)} of {len(report.files)} files differ")
-        raise typer.Exit(1)
+        where = "on disk and re-run" if report.disk_checked else "re-run"
+        typer.echo(f"reproduced: all {n} tables match ({where})")
+        return
+    problems = [f"{check.name} {check.verdict}" for check in report.mismatches]
+    typer.echo(f"not reproduced: {len(problems)} of {n} tables: {', '.join(problems)}")
+    raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------

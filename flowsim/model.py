@@ -209,15 +209,7 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
         "replication": replication,
         "scenario": config.name,
     }
-    return RunOutput(
-        daily=tables["daily"],
-        kpis=tables["kpis"],
-        episodes=tables.get("episodes"),
-        occupancy=tables["occupancy"],
-        delays=tables["delays"],
-        spend=tables["spend"],
-        meta=meta,
-    )
+    return RunOutput(tables=tables, meta=meta)
 
 
 __all__ = ["WholeSystemModel", "simulate"]

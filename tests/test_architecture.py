@@ -26,7 +26,12 @@ def _imports(path: Path, top_level_only: bool) -> set[str]:
         inner = ast.walk(node) if top_level_only and isinstance(node, ast.If) else [node]
         for n in inner:
             if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("flowsim"):
-                found.add(n.module)
+                # `from flowsim import journal` imports the module flowsim.journal only.
+                for a in n.names:
+                    sub = f"{n.module}.{a.name}"
+                    found.add(
+                        sub if (PACKAGE.parent / (sub.replace(".", "/") + ".py")).exists() else n.module
+                    )
             elif isinstance(n, ast.Import):
                 found.update(a.name for a in n.names if a.name.startswith("flowsim"))
     return found

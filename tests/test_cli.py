@@ -122,6 +122,64 @@ def test_reproduce_a_bad_manifest_exits_2(tmp_path: Path) -> None:
     assert "not a flowsim run manifest" in one_error_line(result.stderr)
 
 
+@pytest.mark.unit
+def test_run_into_a_folder_that_cannot_be_one_is_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    marker_dir = tmp_path / "m"
+    (marker_dir / "_flowsim_results.json").mkdir(parents=True)
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "_flowsim_results.json").write_text('{"kind": "flowsim-results", "version": 1}')
+    for out, message in (
+        (a_file / "res", "is a file"),
+        (marker_dir, "not a file"),
+        (old, "old layout (format 1"),
+    ):
+        result = runner.invoke(app, ["run", str(FOOTPRINT), "--out", str(out), "--quiet"])
+        assert result.exit_code == 2, result.output
+        assert message in one_error_line(result.stderr)
+
+
+@pytest.mark.unit
+def test_run_while_another_command_writes_the_folder_exits_2(tmp_path: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "res"
+    out.mkdir()
+    (out / "_flowsim_results.json").write_text('{"kind": "flowsim-results", "version": 2}')
+    with open(out / ".flowsim.lock", "w") as held:  # as another process would hold it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = runner.invoke(app, ["run", str(FOOTPRINT), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2
+    assert "another flowsim command" in one_error_line(result.stderr)
+    assert not (out / "runs").exists()
+
+
+@pytest.mark.unit
+def test_reproduce_an_old_or_malformed_manifest_exits_2(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "kind": "flowsim-run",
+                "manifest_version": 1,
+                "flowsim_version": "0.1.0",
+                "git_commit": "ab" * 20,
+            }
+        )
+    )
+    result = runner.invoke(app, ["reproduce", str(manifest)])
+    assert result.exit_code == 2
+    line = one_error_line(result.stderr)
+    assert "old-format manifest (format 1, written by flowsim 0.1.0, git commit abababababab)" in line
+    assert "reproduce it with that flowsim, or run its config again" in line
+    manifest.write_text(json.dumps({"kind": "flowsim-run", "manifest_version": 2, "scenario": "x"}))
+    result = runner.invoke(app, ["reproduce", str(manifest)])
+    assert result.exit_code == 2
+    assert "manifest field 'replication'" in one_error_line(result.stderr)
+
+
 # --- info and help ---------------------------------------------------------------------
 
 
@@ -195,11 +253,10 @@ def test_run_writes_results_and_prints_headline_kpis(tmp_path: Path) -> None:
     assert "headline KPIs" in result.stdout and "A&E patients leaving within 4 hours" in result.stdout
     assert f"Results: {out} (2 new runs)" in result.stdout
     for replication in (0, 1):
-        folder = out / "scenario=footprint" / f"replication={replication}"
-        assert {p.name for p in folder.iterdir()} == {
-            *(f"{t}.parquet" for t in ("daily", "kpis", "occupancy", "delays", "spend")),
-            "manifest.json",
-        }
+        key = f"scenario=footprint/replication={replication}"
+        assert {p.name for p in (out / "runs" / key).iterdir()} == {"manifest.json"}
+        for table in ("daily", "kpis"):
+            assert {p.name for p in (out / table / key).iterdir()} == {"part-0.parquet"}
 
     again = runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--replications", "3", "--out", str(out), "-q"])
     assert again.exit_code == 0, again.output
@@ -214,29 +271,70 @@ def test_run_with_episodes_then_reproduce_all_match(tmp_path: Path) -> None:
         app, ["run", str(FOOTPRINT), *TINY, "--episodes", "--seed", "3", "--out", str(out), "-q"]
     )
     assert result.exit_code == 0, result.output
-    manifest = out / "scenario=footprint" / "replication=0" / "manifest.json"
-    assert "episodes.parquet" in json.loads(manifest.read_text())["outputs"]
+    manifest = out / "runs" / "scenario=footprint" / "replication=0" / "manifest.json"
+    assert "episodes" in json.loads(manifest.read_text())["outputs"]
 
     result = runner.invoke(app, ["reproduce", str(manifest)])
     assert result.exit_code == 0, result.output
-    assert "reproduced: all 6 files match" in result.stdout
+    assert "reproduced: all 6 tables match (on disk and re-run)" in result.stdout
 
 
 @pytest.mark.e2e
 @needs_model
-def test_reproduce_reports_a_mismatch_with_exit_1(tmp_path: Path) -> None:
+def test_reproduce_names_a_damaged_file_and_a_mismatch_with_exit_1(tmp_path: Path) -> None:
     out = tmp_path / "res"
     assert runner.invoke(app, ["run", str(FOOTPRINT), *TINY, "--out", str(out), "-q"]).exit_code == 0
-    manifest_path = out / "scenario=footprint" / "replication=0" / "manifest.json"
+    manifest_path = out / "runs" / "scenario=footprint" / "replication=0" / "manifest.json"
+    daily = out / "daily" / "scenario=footprint" / "replication=0" / "part-0.parquet"
+    data = bytearray(daily.read_bytes())
+    data[200] ^= 0xFF  # a byte flipped on disk: the re-run still matches the manifest
+    daily.write_bytes(bytes(data))
+    result = runner.invoke(app, ["reproduce", str(manifest_path)])
+    assert result.exit_code == 1
+    assert "DAMAGED ON DISK" in result.stdout
+    assert "not reproduced: 1 of 5 tables: daily damaged on disk" in result.stdout
+
     manifest = json.loads(manifest_path.read_text())
-    manifest["outputs"]["kpis.parquet"]["sha256"] = "0" * 64  # as if the recorded output differed
+    manifest["outputs"]["kpis"]["sha256"] = "0" * 64  # as if the recorded output differed
     manifest_path.write_text(json.dumps(manifest))
     result = runner.invoke(app, ["reproduce", str(manifest_path)])
     assert result.exit_code == 1
-    assert "MISMATCH" in result.stdout and "not reproduced: 1 of 5 files differ" in result.stdout
+    assert "kpis damaged on disk" in result.stdout  # the file on disk no longer matches either
+
+    copy = tmp_path / "elsewhere" / "manifest.json"  # a manifest alone: only the re-run is checked
+    copy.parent.mkdir()
+    copy.write_text(json.dumps(manifest))
+    result = runner.invoke(app, ["reproduce", str(copy)])
+    assert result.exit_code == 1
+    assert "files on disk not checked" in result.stdout
+    assert "not reproduced: 1 of 5 tables: kpis re-run differs" in result.stdout
 
     manifest["config"]["run"]["seed"] += 1  # an edited config no longer matches its hash
     manifest_path.write_text(json.dumps(manifest))
     result = runner.invoke(app, ["reproduce", str(manifest_path)])
     assert result.exit_code == 2
     assert "hashes to" in one_error_line(result.stderr)
+
+
+SMALL = REPO / "configs" / "small.yaml"
+
+
+@pytest.mark.e2e
+@needs_model
+def test_run_refuses_another_config_under_the_same_name_unless_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "R"
+    first = ["run", str(SMALL), *TINY, "--out", str(out), "-q"]
+    assert runner.invoke(app, [*first, "--replications", "3"]).exit_code == 0
+    before = sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
+    second = [*first, "--set", "acute.beds_scale=0.8", "--replications", "2"]
+    result = runner.invoke(app, second)
+    assert result.exit_code == 2
+    line = one_error_line(result.stderr)
+    assert "scenario 'small'" in line and "acute.beds_scale: 1.0 → 0.8" in line and "--overwrite" in line
+    assert sorted(p.relative_to(out) for p in out.rglob("*.parquet")) == before
+
+    result = runner.invoke(app, [*second, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    manifests = sorted(out.glob("runs/scenario=small/replication=*/manifest.json"))
+    assert [json.loads(m.read_text())["config"]["acute"]["beds_scale"] for m in manifests] == [0.8, 0.8]
+    assert len(list((out / "kpis" / "scenario=small").iterdir())) == 2

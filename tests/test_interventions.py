@@ -22,12 +22,12 @@ def small(interventions, days=30):
 
 
 def daily(output, name):
-    return np.asarray(output.daily.column(name).to_pylist(), dtype=float)
+    return np.asarray(output.tables["daily"].column(name).to_pylist(), dtype=float)
 
 
 def spend_of(output, organisation):
     """An organisation's spend each day, from the long spend table."""
-    spend = output.spend.to_pandas()
+    spend = output.tables["spend"].to_pandas()
     return spend[spend.organisation == organisation].groupby("date").pounds.sum().to_numpy()
 
 
@@ -93,7 +93,7 @@ def test_a_demand_lever_removes_needs_without_reshuffling_everyone_else():
     runs = [simulate(small(levers, days=1), 0, record_episodes=True) for levers in ([], [lever])]
     untouched, touched = [], []
     for out in runs:
-        ep = out.episodes.to_pydict()
+        ep = out.tables["episodes"].to_pydict()
         day1 = [i for i, t in enumerate(ep["ae_arrival_h"]) if t is not None and 24 <= t < 48]
         young = {
             ep["person_id"][i]: ep["ae_arrival_h"][i]

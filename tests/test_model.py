@@ -36,12 +36,12 @@ def baseline():
 
 
 def kpi(output, name: str) -> float:
-    return output.kpis.column(name)[0].as_py()
+    return output.tables["kpis"].column(name)[0].as_py()
 
 
 def test_nobody_is_lost(baseline):
     """Every person is counted every day and everyone in hospital is on a route."""
-    daily = baseline.daily.to_pydict()
+    daily = baseline.tables["daily"].to_pydict()
     assert set(daily["population"]) == {120_000}
     assert kpi(baseline, "conservation_ok") is True
 
@@ -56,13 +56,13 @@ def test_same_seed_same_bytes():
     a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
     b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 3, record_episodes=True)
     for name in ("daily", "kpis", "episodes"):
-        assert _parquet_bytes(getattr(a, name)) == _parquet_bytes(getattr(b, name)), name
+        assert _parquet_bytes(a.tables[name]) == _parquet_bytes(b.tables[name]), name
 
 
 def test_replications_differ():
     a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 0)
     b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 1)
-    assert not a.daily.equals(b.daily)
+    assert not a.tables["daily"].equals(b.tables["daily"])
 
 
 def test_kpi_columns_follow_the_contract(baseline):
@@ -88,7 +88,7 @@ def test_kpi_columns_follow_the_contract(baseline):
         "pathway_share_p3",
         "spend_total",
     ]
-    assert set(required) <= set(baseline.kpis.column_names)
+    assert set(required) <= set(baseline.tables["kpis"].column_names)
     assert kpi(baseline, "days") == 60
     shares = sum(kpi(baseline, f"pathway_share_p{i}") for i in range(4))
     assert shares == pytest.approx(1.0)
@@ -153,10 +153,10 @@ def test_episodes_table_has_the_contract_columns():
         "delayed_hours",
         "site",
     }
-    assert cols <= set(out.episodes.column_names)
-    routes = set(out.episodes.column("route").to_pylist())
+    assert cols <= set(out.tables["episodes"].column_names)
+    routes = set(out.tables["episodes"].column("route").to_pylist())
     assert {"walk_in", "ambulance"} <= routes
-    admitted = out.episodes.filter(out.episodes.column("admitted"))
+    admitted = out.tables["episodes"].filter(out.tables["episodes"].column("admitted"))
     starts = np.array(admitted.column("bed_start_h").to_pylist(), dtype=float)
     requests = np.array(admitted.column("bed_request_h").to_pylist(), dtype=float)
     ok = ~np.isnan(starts)
@@ -176,7 +176,7 @@ def test_compiled_core_and_python_twin_give_the_same_run(monkeypatch):
         monkeypatch.setattr(flowsim.model, "Board", board)
         outputs.append(simulate(cfg, 0, record_episodes=True))
     for name in ("daily", "kpis", "episodes"):
-        assert _parquet_bytes(getattr(outputs[0], name)) == _parquet_bytes(getattr(outputs[1], name)), name
+        assert _parquet_bytes(outputs[0].tables[name]) == _parquet_bytes(outputs[1].tables[name]), name
 
 
 def test_someone_back_in_ae_stays_busy_after_an_earlier_visit_ends():
@@ -259,7 +259,7 @@ def test_cancelled_electives_are_not_shown_as_admitted():
         0,
         record_episodes=True,
     )
-    ep = out.episodes.to_pydict()
+    ep = out.tables["episodes"].to_pydict()
     electives = [i for i, route in enumerate(ep["route"]) if route == "elective"]
     assert electives and not any(ep["admitted"][i] for i in electives)
     assert kpi(out, "elective_cancellations") == len(electives)

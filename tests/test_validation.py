@@ -336,7 +336,7 @@ def test_report_on_a_short_small_run_names_every_target_and_leaves_the_docs_alon
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
         assert f"](validation/{name})" in text
     # The replications went through the runner into a results store beside the report.
-    assert sorted(p.name for p in (out / "runs" / "scenario=small").iterdir()) == [
+    assert sorted(p.name for p in (out / "results" / "runs" / "scenario=small").iterdir()) == [
         "replication=0",
         "replication=1",
     ]

@@ -1,7 +1,7 @@
 """Build the validation report: run the replications, compare, check, draw, write.
 
 The replications go through the package's runner into the results store
-(``OUT/runs/``, resumable like any `flowsim run`), and are read back from its kpis, daily
+(``OUT/results/``, resumable like any `flowsim run`), and are read back from its kpis, daily
 and episode tables. The report and its figures go to ``OUT/validation.md`` and
 ``OUT/validation/``; with ``docs=True`` also to the repository's ``docs/validation.md`` and
 ``docs/validation/``. Nothing else is written.
@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TARGETS = REPO / "configs" / "validation" / "targets.yaml"
 REPORT = "validation.md"
 FIGURES = "validation"  # the figures' folder, beside the report and named after it
-RUNS = "runs"
+RUNS = "results"  # a flowsim results folder of the report's replications
 
 
 class ReportError(Exception):
