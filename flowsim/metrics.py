@@ -153,7 +153,7 @@ class DailyRecorder:
         pools = m.pools
         snap = {k: np.stack([s[k] for s in self.snapshots]) for k in _STATS}
         per_day = {k: np.diff(v, axis=0) for k, v in snap.items()}  # [day, pool]
-        n_sites = pools.n_sites
+        n_acute = pools.n_acute
         col: dict[str, np.ndarray] = {}
         col["day"] = np.arange(days, dtype=np.int32)
         prow = np.array(self.population_rows, dtype=np.int64).reshape(days, 4)
@@ -220,16 +220,16 @@ class DailyRecorder:
         col["care_home_entries"] = _by_day(np.asarray(m.social_care.care_home_entries_h), days)
 
         capacity_h, occupied_h = per_day["capacity_hours"], per_day["occupied_hours"]
-        acute_cap = capacity_h[:, :n_sites].sum(axis=1)
+        acute_cap = capacity_h[:, :n_acute].sum(axis=1)
         col["acute_beds"] = acute_cap / 24.0
-        col["acute_bed_days"] = occupied_h[:, :n_sites].sum(axis=1) / 24.0
+        col["acute_bed_days"] = occupied_h[:, :n_acute].sum(axis=1) / 24.0
         col["acute_occupancy"] = np.where(
-            acute_cap > 0, occupied_h[:, :n_sites].sum(axis=1) / np.maximum(acute_cap, 1e-9), np.nan
+            acute_cap > 0, occupied_h[:, :n_acute].sum(axis=1) / np.maximum(acute_cap, 1e-9), np.nan
         )
         for s, site in enumerate(pools.sites):
-            col[f"acute_{site}_occupancy"] = np.where(
-                capacity_h[:, s] > 0, occupied_h[:, s] / np.maximum(capacity_h[:, s], 1e-9), np.nan
-            )
+            at = slice(s * pools.per_site, (s + 1) * pools.per_site)  # the site's ward groups
+            cap_s, occ_s = capacity_h[:, at].sum(axis=1), occupied_h[:, at].sum(axis=1)
+            col[f"acute_{site}_occupancy"] = np.where(cap_s > 0, occ_s / np.maximum(cap_s, 1e-9), np.nan)
         for name in ("community_beds", "reablement", "home_care", "care_home", "virtual_ward"):
             i = pools.index(name)
             col[f"{name}_capacity"] = capacity_h[:, i] / 24.0
@@ -238,7 +238,7 @@ class DailyRecorder:
                 capacity_h[:, i] > 0, occupied_h[:, i] / np.maximum(capacity_h[:, i], 1e-9), np.nan
             )
             col[f"{name}_waiting_mean"] = per_day["queued_hours"][:, i] / 24.0
-        col["dtoc_bed_days"] = per_day["delayed_hours"][:, :n_sites].sum(axis=1) / 24.0
+        col["dtoc_bed_days"] = per_day["delayed_hours"][:, :n_acute].sum(axis=1) / 24.0
         col["dtoc_beds"] = col["dtoc_bed_days"]  # bed-days in one day = average delayed beds that day
 
         # Delays by pathway, and by who is responsible: awaiting assessment, then awaiting
