@@ -25,6 +25,7 @@ ACTIVITY_OF_ITEM = {
     "home_care_day": "home_care_bed_days",
     "care_home_day": "care_home_bed_days",
     "virtual_ward_day": "virtual_ward_bed_days",
+    "escalation_bed_day": "escalation_bed_days",
 }
 
 
@@ -34,6 +35,8 @@ def daily_spend(config: FlowsimConfig, activity: dict[str, np.ndarray], days: in
     spend = {f"spend_{org}": np.zeros(days) for org in ORGANISATIONS}
     for item, column in ACTIVITY_OF_ITEM.items():
         cost = getattr(costs, item)
+        if cost is None:  # an optional item not configured
+            continue
         spend[f"spend_{cost.payer}"] += cost.unit_cost * np.asarray(activity[column], dtype=np.float64)
     day = np.arange(days)
     for lever in config.interventions:

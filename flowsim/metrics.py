@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from flowsim import exit_block
 from flowsim.costs import daily_spend
 from flowsim.vocabulary import (
     AGE_BANDS,
@@ -39,6 +40,7 @@ KPI_LABELS: dict[str, tuple[str, str]] = {
     "ae_attendances": ("A&E attendances", "attendances"),
     "ae_4h_pct": ("A&E patients leaving within 4 hours", "%"),
     "ae_12h_dta_waits": ("Waits over 12 hours from decision to admit", "patients"),
+    "ae_dta_over_4h_share": ("Admissions through A&E waiting over 4 hours for a bed", "fraction"),
     "emergency_admissions": ("Emergency admissions", "admissions"),
     "emergency_admissions_per_1000": ("Emergency admissions per 1,000 people a year", "per 1,000"),
     "elective_admissions": ("Elective admissions", "admissions"),
@@ -240,6 +242,22 @@ class DailyRecorder:
             col[f"{name}_waiting_mean"] = per_day["queued_hours"][:, i] / 24.0
         col["dtoc_bed_days"] = per_day["delayed_hours"][:, :n_acute].sum(axis=1) / 24.0
         col["dtoc_beds"] = col["dtoc_bed_days"]  # bed-days in one day = average delayed beds that day
+        # Exit block (flowsim/exit_block.py): waits for a bed, outlying and escalation.
+        col["ae_dta_admitted"] = exit_block.by_day(ae["decision_h"][ae["admitted"]], days)
+        col["ae_dta_over_4h"] = exit_block.dta_waits_over(
+            ae["decision_h"], ae["departure_h"], ae["admitted"], end_h, exit_block.DTA_4H, days
+        )
+        col["outlier_bed_days"] = exit_block.outlier_bed_days(
+            r["bed_start_h"], r["bed_end_h"], r["ward_pool"], r["bed_pool"], pools.escalation_pools(), days
+        )
+        col["escalation_bed_days"] = exit_block.escalation_bed_days(occupied_h, pools.escalation_pools())
+        outlier = (r["bed_pool"] >= 0) & (r["bed_pool"] != r["ward_pool"])
+        col["sites_with_a_full_group"] = exit_block.sites_with_a_full_group(
+            per_day["queued_hours"],
+            [pools.group_pools(s) for s in range(pools.n_sites)],
+            r["request_h"][outlier],
+            r["ward_pool"][outlier],
+        )
 
         # Delays by pathway, and by who is responsible: awaiting assessment, then awaiting
         # the place itself (as in the national DTOC collection's reasons).
@@ -290,6 +308,12 @@ class DailyRecorder:
         known = total("ae_4h_known")
         k["ae_4h_pct"] = 100.0 * total("ae_within_4h") / known if known else float("nan")
         k["ae_12h_dta_waits"] = total("ae_12h_dta_waits")
+        k["ae_dta_over_4h"] = total("ae_dta_over_4h")
+        admitted = total("ae_dta_admitted")
+        k["ae_dta_over_4h_share"] = k["ae_dta_over_4h"] / admitted if admitted else float("nan")
+        k["outlier_bed_days"] = total("outlier_bed_days")
+        k["escalation_bed_days"] = total("escalation_bed_days")
+        k["days_site_group_full"] = total("sites_with_a_full_group")
         k["ae_conversion_pct"] = (
             100.0 * total("ae_admitted") / k["ae_attendances"] if k["ae_attendances"] else float("nan")
         )

@@ -89,7 +89,7 @@ class Pools:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    def acute(self, site: int, group: int | np.ndarray = 0) -> int | np.ndarray:
+    def acute(self, site: int | np.ndarray, group: int | np.ndarray = 0) -> int | np.ndarray:
         """The pool of a ward group at a site."""
         return site * self.per_site + group
 
@@ -128,9 +128,9 @@ class Pools:
         escalated = set(a.escalation.for_groups) if a.escalation is not None else set()
         for s in range(self.n_sites):
             for g, name in enumerate(self.groups):
-                pool = self.acute(s, g)
+                pool = s * self.per_site + g
                 for other in outlets.get(name, []):
-                    rules.append((pool, self.acute(s, self.groups.index(other)), a.outlier_stay_factor))
+                    rules.append((pool, s * self.per_site + self.groups.index(other), a.outlier_stay_factor))
                 if name in escalated:
                     rules.append((pool, self.escalation_pool(s), 1.0))
         return rules
