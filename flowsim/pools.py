@@ -119,20 +119,23 @@ class Pools:
             return self.group_pools(self.sites.index(change.site))
         return [self.index(change.pool)]
 
-    def outlying_rules(self, config: FlowsimConfig) -> list[tuple[int, int, float]]:
-        """(pool, into, stay factor) for the core's allow_outlying, in the order to try them:
-        at each site, a ward group's own outlets as configured, then the escalation beds."""
+    def outlying_rules(self, config: FlowsimConfig) -> list[tuple[int, int, float, int]]:
+        """(pool, into, stay factor, reserve) for the core's allow_outlying, in the order to
+        try them: at each site, a ward group's outlets as configured, then escalation beds."""
         a = config.acute
-        rules: list[tuple[int, int, float]] = []
+        rules: list[tuple[int, int, float, int]] = []
         outlets = {g.name: g.outlie_to for g in a.ward_groups}
+        reserve = {g.name: g.outlier_reserve_share for g in a.ward_groups}
         escalated = set(a.escalation.for_groups) if a.escalation is not None else set()
         for s in range(self.n_sites):
             for g, name in enumerate(self.groups):
                 pool = s * self.per_site + g
                 for other in outlets.get(name, []):
-                    rules.append((pool, s * self.per_site + self.groups.index(other), a.outlier_stay_factor))
+                    into = s * self.per_site + self.groups.index(other)
+                    kept = round(reserve[other] * self.capacities[into])
+                    rules.append((pool, into, a.outlier_stay_factor, kept))
                 if name in escalated:
-                    rules.append((pool, self.escalation_pool(s), 1.0))
+                    rules.append((pool, self.escalation_pool(s), 1.0, 0))
         return rules
 
     def capacity_schedule(self, config: FlowsimConfig) -> list[tuple[float, int, int]]:

@@ -442,6 +442,27 @@ def test_a_freed_bed_goes_to_its_own_queue_first_then_to_the_earliest_outlier(Bo
     assert departed[unit] == 13.0 + 3.0  # outlied into the bed surgery's patient left at 13
 
 
+def test_an_outlet_keeps_its_reserve_of_free_beds_from_outliers(Board):
+    """Surgery (pool 1, 3 beds) keeps 2 beds back from medical outliers (for tomorrow's
+    list): one medical outlier gets a bed; the next waits although 2 surgical beds are
+    free, and gets the bed surgery frees only when a third would be free."""
+    board = Board([1, 3])
+    board.allow_outlying(0, 1, 1.0, reserve=2)
+    admit(board, 0.0, [(0, 0, 50.0, 0.0, 0.0)])
+    first = admit(board, 1.0, [(0, 0, 50.0, 0.0, 0.0)])
+    second = admit(board, 2.0, [(0, 0, 5.0, 0.0, 0.0)])  # waits: surgery keeps 2 back
+    surgical = admit(board, 3.0, [(1, 0, 4.0, 0.0, 0.0)])
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(6.0)) if k == "GRANTED"]
+    assert granted[1:] == [(1.0, first, 1), (3.0, surgical, 1)]
+    assert board.queue_length(0) == 1  # 1 surgical bed free, kept back
+    board.advance(8.0)  # the surgical patient leaves at 7: 2 free, still kept back
+    assert board.queue_length(0) == 1
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(60.0)) if k == "GRANTED"]
+    assert granted[0] == (50.0, second, 0)  # medicine's own bed, when its patient leaves
+    with pytest.raises(ValueError):
+        board.allow_outlying(1, 0, 1.0, reserve=-1)
+
+
 def test_a_fit_outlier_holds_the_outlying_bed_until_it_moves_on(Board):
     """An outlier's acute leg is in the outlying pool: its FIT and the bed it frees on
     moving to the next leg are there."""
@@ -804,8 +825,9 @@ def allow_random_outlying(boards, rng, n_pools):
         for q in rng.permutation(n_pools).tolist():
             if q != p and rng.random() < 0.5:
                 factor = float(rng.choice([1.0, 1.25, 2.0]))
+                reserve = int(rng.choice([0, 0, 1, 2]))
                 for board in boards:
-                    board.allow_outlying(p, q, factor)
+                    board.allow_outlying(p, q, factor, reserve)
 
 
 @pytest.mark.parametrize("seed, grid", [(4, None), (5, 0.5)])

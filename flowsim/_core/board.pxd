@@ -35,6 +35,7 @@ cdef struct Outlet:
     # Outlying (rule 2b): the other pool, and the factor on a stay there.
     int32_t pool
     double factor
+    int64_t reserve     # free slots the outlet keeps back from outliers
 
 
 cdef struct Route:

@@ -22,6 +22,8 @@ from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 cimport numpy as cnp
+import operator
+
 import numpy as np
 
 cnp.import_array()
@@ -170,25 +172,30 @@ cdef class Board:
             raise ValueError(f"capacity must be >= 0, got {c}")
         self._schedule(t, _CAPACITY, p, c)
 
-    def allow_outlying(self, pool, into, stay_factor):
+    def allow_outlying(self, pool, into, stay_factor, reserve=0):
         """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
 
         Outlets are tried in the order they are allowed; the stay in the outlying slot is
-        the leg's stay times `stay_factor` (>= 1: an outlier stays longer).
+        the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
+        `reserve` free slots back from these outliers (beds held for its own patients).
         """
         cdef int32_t p = self._check_pool(pool)
         cdef int32_t q = self._check_pool(into)
         cdef double factor = float(stay_factor)
+        cdef int64_t kept = operator.index(reserve)
         cdef Outlet o
         if p == q:
             raise ValueError(f"pool {p} cannot outlie into itself")
         if not (1.0 <= factor < INFINITY):
             raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
+        if kept < 0:
+            raise ValueError(f"reserve must be >= 0, got {reserve}")
         for o in self.outlets[p]:
             if o.pool == q:
                 raise ValueError(f"pool {p} may already outlie into pool {q}")
         o.pool = q
         o.factor = factor
+        o.reserve = kept
         self.outlets[p].push_back(o)
         o.pool = p
         self.inlets[q].push_back(o)
@@ -374,7 +381,7 @@ cdef class Board:
             return
         for o in self.outlets[p]:
             r = &self.pools[o.pool]
-            if r.occupied < r.capacity and r.queued == 0:
+            if r.occupied + o.reserve < r.capacity and r.queued == 0:
                 self._integrate(o.pool, t)
                 self._grant_outlier(t, h, o.pool, k, o.factor)
                 return
@@ -539,7 +546,8 @@ cdef class Board:
             s.queued -= 1
             self._grant(t, head.route, p, route.leg)
         # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
-        # earliest head, by (priority, request time, seq), of the queues that may outlie here.
+        # earliest head, by (priority, request time, seq), of the queues that may outlie here
+        # with more free slots than their reserve.
         cdef int32_t best
         cdef double best_factor
         cdef QueueEntry best_head, candidate
@@ -550,7 +558,7 @@ cdef class Board:
             best_factor = 1.0
             for i in range(self.inlets[p].size()):
                 o = self.inlets[p][i]
-                if self.pools[o.pool].queued == 0:
+                if self.pools[o.pool].queued == 0 or s.occupied + o.reserve >= s.capacity:
                     continue
                 candidate = self._live_head(o.pool)
                 if best < 0 or before(candidate, best_head):

@@ -96,10 +96,10 @@ class Board:
         self._requested = [0] * n
         self._outlied = [0] * n
         # Outlying (docs/core.md, rule 2b): where a pool's requests may be granted when the
-        # pool is full, in the order allowed, with the factor on the stay there; and, per
-        # pool, the pools whose queued requests its free slots may take.
-        self._outlets: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-        self._inlets: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        # pool is full, in the order allowed, with the factor on the stay there and the free
+        # slots kept back; and, per pool, the pools whose queued requests it may take.
+        self._outlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
+        self._inlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
         self._events: tuple[list, list, list, list, list] = ([], [], [], [], [])
 
     # ----------------------------------------------------------------- public API
@@ -124,22 +124,26 @@ class Board:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         self._schedule(t, _CAPACITY, pool, capacity)
 
-    def allow_outlying(self, pool: int, into: int, stay_factor: float) -> None:
+    def allow_outlying(self, pool: int, into: int, stay_factor: float, reserve: int = 0) -> None:
         """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
 
         Outlets are tried in the order they are allowed; the stay in the outlying slot is
-        the leg's stay times `stay_factor` (>= 1: an outlier stays longer).
+        the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
+        `reserve` free slots back from these outliers (beds held for its own patients).
         """
         p, q = self._check_pool(pool), self._check_pool(into)
         factor = float(stay_factor)
+        reserve = operator.index(reserve)
         if p == q:
             raise ValueError(f"pool {p} cannot outlie into itself")
         if not (1.0 <= factor < math.inf):
             raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
-        if any(r == q for r, _ in self._outlets[p]):
+        if reserve < 0:
+            raise ValueError(f"reserve must be >= 0, got {reserve}")
+        if any(r == q for r, _, _ in self._outlets[p]):
             raise ValueError(f"pool {p} may already outlie into pool {q}")
-        self._outlets[p].append((q, factor))
-        self._inlets[q].append((p, factor))
+        self._outlets[p].append((q, factor, reserve))
+        self._inlets[q].append((p, factor, reserve))
 
     def admit(
         self,
@@ -284,8 +288,8 @@ class Board:
         if self._occupied[p] < self._capacity[p] and self._queued[p] == 0:
             self._grant(t, h, p, k)
             return
-        for q, factor in self._outlets[p]:
-            if self._occupied[q] < self._capacity[q] and self._queued[q] == 0:
+        for q, factor, reserve in self._outlets[p]:
+            if self._occupied[q] + reserve < self._capacity[q] and self._queued[q] == 0:
                 self._integrate(q, t)
                 self._grant_outlier(t, h, q, k, factor)
                 return
@@ -434,11 +438,12 @@ class Board:
             self._queued[p] -= 1
             self._grant(t, h, p, route.leg)
         # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
-        # earliest head, by (priority, request time, seq), of the queues that may outlie here.
+        # earliest head, by (priority, request time, seq), of the queues that may outlie here
+        # with more free slots than their reserve.
         while self._occupied[p] < self._capacity[p]:
             best, best_key, best_factor = -1, None, 1.0
-            for r, factor in self._inlets[p]:
-                if self._queued[r] == 0:
+            for r, factor, reserve in self._inlets[p]:
+                if self._queued[r] == 0 or self._occupied[p] + reserve >= self._capacity[p]:
                     continue
                 head = self._live_head(r)
                 if best_key is None or head[:3] < best_key:

@@ -177,6 +177,7 @@ class WardGroup(Strict):
     emergency_share: PerAgeBand  # of emergency admissions of each age band
     elective_share: PerAgeBand  # of elective admissions of each age band
     outlie_to: list[str] = []  # groups its patients may be placed in when it is full, in order
+    outlier_reserve_share: Fraction = 0.0  # of its beds kept free from other groups' outliers
 
     _bands = field_validator("emergency_share", "elective_share")(
         lambda v, info: _all_bands(v, info.field_name)
