@@ -13,7 +13,7 @@ from flowsim.config.schema import DemandChange, FlowsimConfig
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
 from flowsim.population import N_CODES, Population, code_parts
-from flowsim.rng import KeyedUniforms
+from flowsim.rng import KeyedUniforms, Streams
 from flowsim.vocabulary import AGE_BANDS, RESIDENCES, Need
 
 
@@ -65,8 +65,8 @@ class Demand:
         effect = d.day_effect
         self.day_factor: np.ndarray | None = None
         if effect is not None and effect.sd > 0.0:
-            if day_effect_rng is None:
-                raise ValueError("a day effect on demand needs its random stream")
+            if day_effect_rng is None:  # built alone (not by the model): replication 0's stream
+                day_effect_rng = Streams(config.run.seed, 0).generator("day-effect")
             self.day_factor = day_factors(
                 config.total_days, effect.sd, effect.autocorrelation, day_effect_rng
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from flowsim import exit_block
+import flowsim.exit_block as exit_block
 from flowsim.costs import daily_spend
 from flowsim.vocabulary import (
     AGE_BANDS,

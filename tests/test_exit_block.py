@@ -80,8 +80,14 @@ acute:
       elective_share: {"0-15": 1.0, "16-44": 0.0, "45-64": 0.0, "65-74": 0.0, "75-84": 0.0, "85+": 0.0}
   outlier_stay_factor: 1.2
 """
+PLAIN = """
+acute:
+  ward_groups: []
+  escalation: null
+"""
 ONE_GROUP = """
 acute:
+  escalation: null
   ward_groups:
     - name: general
       bed_share: 1.0
@@ -112,7 +118,7 @@ def test_one_ward_group_per_site_reproduces_the_interchangeable_beds(tmp_path):
         tables = {"daily": output.daily, "kpis": output.kpis}
         return table_digests({k: t.drop_columns(["scenario"]) for k, t in tables.items()})
 
-    plain = simulate(small_with(tmp_path, "plain", ""), 1)
+    plain = simulate(small_with(tmp_path, "plain", PLAIN), 1)
     grouped = simulate(small_with(tmp_path, "grouped", ONE_GROUP), 1)
     assert digests(plain) == digests(grouped)
 

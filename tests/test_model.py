@@ -254,8 +254,11 @@ def test_the_starting_census_is_not_counted_as_activity():
 
 def test_cancelled_electives_are_not_shown_as_admitted():
     cut = {"kind": "capacity", "name": "no beds", "pool": "acute", "relative_change": -1.0, "start_day": 0}
+    # No escalation: a list cancelled in advance at an escalated site has no episodes.
     out = simulate(
-        small(**{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut]}),
+        small(
+            **{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut], "acute.escalation": None}
+        ),
         0,
         record_episodes=True,
     )

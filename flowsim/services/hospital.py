@@ -206,17 +206,16 @@ class Hospital:
             np.zeros(candidates.size, bool),
         )
         stay = routes.stays[:, 0]
-        site = self.site_of_pool[routes.pools[:, 0]]
+        ward = routes.pools[:, 0]
         chosen_by_site: list[np.ndarray] = []
-        capacities = self.pools.capacities
-        for s in range(self.pools.n_sites):
-            beds = sum(capacities[p] for p in self.pools.group_pools(s))
-            at_site = np.flatnonzero(site == s)
-            n = min(int(round(self.cfg.initial_occupancy * beds)), at_site.size)
+        # Each ward group is filled to the starting occupancy with its own patients.
+        for pool in range(self.pools.n_acute):
+            at_ward = np.flatnonzero(ward == pool)
+            n = min(int(round(self.cfg.initial_occupancy * self.pools.capacities[pool])), at_ward.size)
             if n == 0:
                 continue
-            weight = stay[at_site] / stay[at_site].sum()
-            chosen_by_site.append(np.sort(rng.choice(at_site, size=n, replace=False, p=weight)))
+            weight = stay[at_ward] / stay[at_ward].sum()
+            chosen_by_site.append(np.sort(rng.choice(at_ward, size=n, replace=False, p=weight)))
         chosen = np.concatenate(chosen_by_site) if chosen_by_site else np.empty(0, dtype=np.int64)
         pop.episodes[candidates[chosen]] += 1
         elapsed = rng.random(chosen.size) * stay[chosen]  # part of the stay already done
