@@ -28,6 +28,7 @@ ACTIVITY_OF_ITEM = {
     "home_care_day": "home_care_bed_days",
     "care_home_day": "care_home_bed_days",
     "virtual_ward_day": "virtual_ward_bed_days",
+    "escalation_bed_day": "escalation_bed_days",
 }
 RUNNING_COST = "running_cost"
 
@@ -49,6 +50,8 @@ def spend_items(config: FlowsimConfig, activity: dict[str, np.ndarray], days: in
     items = []
     for item, column in ACTIVITY_OF_ITEM.items():
         cost = getattr(costs, item)
+        if cost is None:  # an optional item not configured
+            continue
         items.append(
             SpendItem(cost.payer, item, cost.unit_cost * np.asarray(activity[column], dtype=np.float64))
         )

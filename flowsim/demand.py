@@ -13,12 +13,30 @@ from flowsim.config.schema import DemandChange, FlowsimConfig
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
 from flowsim.population import N_CODES, Population, code_parts
-from flowsim.rng import KeyedUniforms
+from flowsim.rng import KeyedUniforms, Streams
 from flowsim.vocabulary import AGE_BANDS, RESIDENCES, Need
 
 
+def day_factors(days: int, sd: float, autocorrelation: float, rng: np.random.Generator) -> np.ndarray:
+    """Multipliers of each day's emergency demand: lognormal with mean 1, AR(1) on the log
+    scale, so that a busy day tends to be followed by another."""
+    e = rng.standard_normal(days)
+    z = np.empty(days)
+    z[0] = e[0]
+    scale = np.sqrt(1.0 - autocorrelation**2)
+    for d in range(1, days):
+        z[d] = autocorrelation * z[d - 1] + scale * e[d]
+    return np.exp(sd * z - 0.5 * sd * sd)
+
+
 class Demand:
-    def __init__(self, config: FlowsimConfig, dates: Dates, population: Population):
+    def __init__(
+        self,
+        config: FlowsimConfig,
+        dates: Dates,
+        population: Population,
+        day_effect_rng: np.random.Generator | None = None,
+    ):
         d = config.population.demand
         self.config = config
         self.dates = dates
@@ -44,6 +62,14 @@ class Demand:
         w = config.primary_care.weekend_demand_factor
         self.gp_weekday = np.array([7.0 / (5.0 + 2.0 * w)] * 5 + [7.0 * w / (5.0 + 2.0 * w)] * 2)
         self.changes = [c for c in config.interventions if isinstance(c, DemandChange)]
+        effect = d.day_effect
+        self.day_factor: np.ndarray | None = None
+        if effect is not None and effect.sd > 0.0:
+            if day_effect_rng is None:  # built alone (not by the model): replication 0's stream
+                day_effect_rng = Streams(config.run.seed, 0).generator("day-effect")
+            self.day_factor = day_factors(
+                config.total_days, effect.sd, effect.autocorrelation, day_effect_rng
+            )
 
     def lever(self, day: int) -> np.ndarray:
         """Scenario changes to emergency demand, by cohort code, on this day."""
@@ -63,6 +89,8 @@ class Demand:
         date = self.dates.date(day)
         wd, month = date.weekday(), date.month - 1
         lever = self.lever(day) if levers else np.ones(N_CODES)
+        if self.day_factor is not None:  # a busy or quiet day for everyone (not a lever)
+            lever = lever * self.day_factor[day]
         rates = self.base.copy()
         rates[Need.WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
         rates[Need.AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever

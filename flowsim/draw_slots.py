@@ -29,6 +29,7 @@ class EpisodeDraw(IntEnum):
     ONWARD = 9  # uniform: where a P1/P2 patient goes after the service
     STAY1 = 10  # normal: stay in the first service after hospital
     STAY2 = 11  # normal: stay in the second
+    WARD_GROUP = 12  # uniform: the ward group (specialty) of an acute admission
     # A&E (flowsim.services.emergency).
     AE_ASSESSMENT = 20  # normal: clinician assessment time
     AE_TREATMENT = 21  # normal: treatment and observation time

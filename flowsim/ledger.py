@@ -22,7 +22,7 @@ def route_registry() -> Columns:
     """One row per route; a column is filled by the service that knows it."""
     return Columns(
         capacity=4096,
-        fill={"pathway": NO_PATHWAY, "elapsed_h": 0.0},
+        fill={"pathway": NO_PATHWAY, "elapsed_h": 0.0, "ward_pool": -1, "bed_pool": -1},
         person=np.int64,
         person_id=np.int64,
         episode=np.int32,
@@ -31,6 +31,8 @@ def route_registry() -> Columns:
         frailty=np.int8,
         pathway=np.int8,
         site=np.int16,  # acute site of leg 0, or -1 for routes outside hospital
+        ward_pool=np.int32,  # pool of the patient's own ward group (leg 0), or -1
+        bed_pool=np.int32,  # pool of the bed granted: another group's for an outlier, or -1
         dies=np.bool_,  # dies at the end of the acute stay
         deconditions=np.bool_,
         lost=np.bool_,  # a bed request withdrawn before it was granted (an elective cancelled)

@@ -54,6 +54,8 @@ class WholeSystemModel(mesa.Model):
         board = Board(np.asarray(pools.capacities, dtype=np.int64))
         for t, pool, capacity in pools.capacity_schedule(config):
             board.schedule_capacity(t, pool, capacity)
+        for pool, into, factor, reserve in pools.outlying_rules(config):
+            board.allow_outlying(pool, into, factor, reserve)
         self.env = simpy.Environment()
         self.clock = clock = CoreClock(self.env, board)
         self.ledger = ledger = Ledger(clock, pop)
@@ -64,7 +66,7 @@ class WholeSystemModel(mesa.Model):
         self._deaths: list[np.ndarray] = []
 
         # Services, each with what it needs and no more.
-        self.demand = Demand(config, self.dates, pop)
+        self.demand = Demand(config, self.dates, pop, streams.generator("day-effect"))
         self.primary_care = PrimaryCare(config.primary_care, self.dates, pop, config.population.practices)
         self.hospital = Hospital(
             config.acute,
@@ -101,6 +103,7 @@ class WholeSystemModel(mesa.Model):
             keyed=keyed,
             report_deaths=self._deaths.append,
         )
+        self.hospital.start_escalation()
         self.recorder = Recorder(
             config,
             pools=pools,

@@ -1,11 +1,17 @@
 """The capacity pools of a footprint: acute beds per site and the services downstream.
 
-Pool numbers are the core's; names are what the results and the dashboard show.
+Pool numbers are the core's; names are what the results and the dashboard show. A site's
+acute beds are one pool per ward group (one group of interchangeable beds unless the
+config splits them by specialty), then, if escalation is configured, its escalation beds
+(a pool of no beds until the site opens them). Acute pools come first, site by site.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from flowsim.config.schema import CapacityChange, FlowsimConfig
 from flowsim.vocabulary import DOWNSTREAM_POOLS
@@ -14,16 +20,42 @@ from flowsim.vocabulary import DOWNSTREAM_POOLS
 UNLIMITED = 1 << 40
 
 
+def split_beds(beds: int, shares: list[float]) -> list[int]:
+    """Beds split by shares, whole beds adding up to `beds` (largest remainders)."""
+    exact = [beds * s / sum(shares) for s in shares]
+    whole = [math.floor(x) for x in exact]
+    for i in sorted(range(len(shares)), key=lambda i: whole[i] - exact[i])[: beds - sum(whole)]:
+        whole[i] += 1
+    return whole
+
+
 @dataclass(frozen=True)
 class Pools:
     names: tuple[str, ...]
     capacities: tuple[int, ...]
     sites: tuple[str, ...]
+    groups: tuple[str, ...] = ("all",)
+    escalation: bool = False
 
     @classmethod
     def from_config(cls, config: FlowsimConfig) -> Pools:
-        sites = tuple(s.name for s in config.acute.sites)
-        acute = [round(s.beds * config.acute.beds_scale) for s in config.acute.sites]
+        a = config.acute
+        sites = tuple(s.name for s in a.sites)
+        groups = tuple(g.name for g in a.ward_groups) or ("all",)
+        shares = [g.bed_share for g in a.ward_groups] or [1.0]
+        escalation = a.escalation is not None
+        names: list[str] = []
+        acute: list[int] = []
+        for site in a.sites:
+            beds = split_beds(round(site.beds * a.beds_scale), shares)
+            if len(groups) == 1 and not escalation:
+                names.append(f"acute_{site.name}")
+            else:
+                names += [f"acute_{site.name}_{g}" for g in groups]
+            acute += beds
+            if escalation:
+                names.append(f"acute_{site.name}_escalation")
+                acute.append(0)
         downstream = [
             config.community.community_beds,
             config.community.reablement_slots,
@@ -32,28 +64,79 @@ class Pools:
             config.emergency.virtual_ward_slots,
             UNLIMITED,
         ]
-        names = tuple(f"acute_{s}" for s in sites) + DOWNSTREAM_POOLS
-        return cls(names=names, capacities=tuple(acute + downstream), sites=sites)
+        return cls(
+            names=tuple(names) + DOWNSTREAM_POOLS,
+            capacities=tuple(acute + downstream),
+            sites=sites,
+            groups=groups,
+            escalation=escalation,
+        )
 
     @property
     def n_sites(self) -> int:
         return len(self.sites)
 
+    @property
+    def per_site(self) -> int:
+        """Acute pools at each site: its ward groups, then its escalation beds if any."""
+        return len(self.groups) + int(self.escalation)
+
+    @property
+    def n_acute(self) -> int:
+        """Acute pools: numbered 0 .. n_acute - 1; the services downstream follow."""
+        return self.n_sites * self.per_site
+
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    def acute(self, site: int) -> int:
+    def acute(self, site: int | np.ndarray, group: int | np.ndarray = 0) -> int | np.ndarray:
+        """The pool of a ward group at a site."""
+        return site * self.per_site + group
+
+    def group_pools(self, site: int) -> list[int]:
+        """The ward-group pools of a site (its escalation beds not included)."""
+        return [site * self.per_site + g for g in range(len(self.groups))]
+
+    def escalation_pool(self, site: int) -> int:
+        return site * self.per_site + len(self.groups)
+
+    def escalation_pools(self) -> list[int]:
+        return [self.escalation_pool(s) for s in range(self.n_sites)] if self.escalation else []
+
+    def site_of_pool(self) -> np.ndarray:
+        """The site of each pool, -1 for a pool outside hospital."""
+        site = np.full(len(self.names), -1, dtype=np.int16)
+        site[: self.n_acute] = np.arange(self.n_acute) // self.per_site
         return site
 
     def targets(self, change: CapacityChange) -> list[int]:
         """The pools an intervention changes: one site, every site, or one service."""
         if change.pool == "acute":
             if change.site is None:
-                return list(range(self.n_sites))
+                return [p for s in range(self.n_sites) for p in self.group_pools(s)]
             if change.site not in self.sites:
                 raise ValueError(f"intervention {change.name!r}: unknown site {change.site!r}")
-            return [self.sites.index(change.site)]
+            return self.group_pools(self.sites.index(change.site))
         return [self.index(change.pool)]
+
+    def outlying_rules(self, config: FlowsimConfig) -> list[tuple[int, int, float, int]]:
+        """(pool, into, stay factor, reserve) for the core's allow_outlying, in the order to
+        try them: at each site, a ward group's outlets as configured, then escalation beds."""
+        a = config.acute
+        rules: list[tuple[int, int, float, int]] = []
+        outlets = {g.name: g.outlie_to for g in a.ward_groups}
+        reserve = {g.name: g.outlier_reserve_share for g in a.ward_groups}
+        escalated = set(a.escalation.for_groups) if a.escalation is not None else set()
+        for s in range(self.n_sites):
+            for g, name in enumerate(self.groups):
+                pool = s * self.per_site + g
+                for other in outlets.get(name, []):
+                    into = s * self.per_site + self.groups.index(other)
+                    kept = round(reserve[other] * self.capacities[into])
+                    rules.append((pool, into, a.outlier_stay_factor, kept))
+                if name in escalated:
+                    rules.append((pool, self.escalation_pool(s), 1.0, 0))
+        return rules
 
     def capacity_schedule(self, config: FlowsimConfig) -> list[tuple[float, int, int]]:
         """(time in hours, pool, capacity) steps of the capacity interventions, ramped daily.

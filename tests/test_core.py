@@ -78,10 +78,16 @@ def assert_identical(a, b):
         assert a[key].tobytes() == b[key].tobytes(), key
 
 
-def check_invariants(board):
-    """Accounting that holds after every advance(), whatever the stream."""
+def check_invariants(board, outlying=False):
+    """Accounting that holds after every advance(), whatever the stream. With outlying, a
+    request counts in its own pool and its grant in the pool granted: the sums balance."""
     s = board.stats()
-    assert (s["requested"] == s["granted"] + s["lost"] + s["queued"]).all()
+    if outlying:
+        assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
+        assert (s["outlied"] <= s["granted"]).all()
+    else:
+        assert (s["requested"] == s["granted"] + s["lost"] + s["queued"]).all()
+        assert not s["outlied"].any()
     assert (s["moved"] <= s["granted"]).all()
     assert (0 <= s["delayed"]).all() and (s["delayed"] <= s["occupied"]).all()
     assert (s["queued"] >= 0).all()
@@ -377,6 +383,139 @@ def test_next_time_is_inf_when_nothing_is_scheduled(Board):
     assert board.next_time() == 2.0
     board.advance(2.0)
     assert board.next_time() == 4.0 and board.capacity(0) == 4
+
+
+# ------------------------------------------------- outlying: a bed in another ward group
+
+
+def test_a_full_pool_outlies_into_an_allowed_pool_and_stays_longer_there(Board):
+    """Medicine (pool 0) is full; its next patient is granted a bed on surgery (pool 1),
+    which medicine may use, and stays 1.5 times as long there. The children's ward (pool
+    2) has a free bed but is never used for an adult."""
+    board = Board([1, 1, 1])
+    board.allow_outlying(0, 1, 1.5)
+    first = admit(board, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+    outlier = admit(board, 1.0, [(0, 0, 10.0, 0.0, 0.0)])
+    third = admit(board, 2.0, [(0, 0, 4.0, 0.0, 0.0)])
+    assert log(board.advance(30.0)) == [
+        (0.0, "GRANTED", first, 0, 0),
+        (0.0, "MOVED", first, 0, 0),
+        (1.0, "GRANTED", outlier, 1, 0),  # the surgical bed: pool 1
+        (1.0, "MOVED", outlier, 1, 0),
+        (10.0, "DEPARTED", first, 0, 0),
+        (10.0, "GRANTED", third, 0, 0),  # waited in medicine's queue, not on children's
+        (10.0, "MOVED", third, 0, 0),
+        (14.0, "DEPARTED", third, 0, 0),
+        (16.0, "DEPARTED", outlier, 1, 0),  # 1 + 10 x 1.5
+    ]
+    s = board.stats()
+    assert s["outlied"].tolist() == [0, 1, 0]
+    assert s["requested"].tolist() == [3, 0, 0] and s["granted"].tolist() == [2, 1, 0]
+    assert s["occupied_hours"].tolist() == [14.0, 15.0, 0.0]
+
+
+def test_outlets_are_tried_in_the_order_they_were_allowed(Board):
+    board = Board([0, 1, 1])
+    board.allow_outlying(0, 2, 1.0)
+    board.allow_outlying(0, 1, 1.0)
+    a = admit(board, 0.0, [(0, 0, 5.0, 0.0, 0.0)])
+    b = admit(board, 0.0, [(0, 0, 5.0, 0.0, 0.0)])
+    granted = [(h, p) for _, k, h, p, _ in log(board.advance(1.0)) if k == "GRANTED"]
+    assert granted == [(a, 2), (b, 1)]
+
+
+def test_a_freed_bed_goes_to_its_own_queue_first_then_to_the_earliest_outlier(Board):
+    """Surgery (pool 1) frees two beds at once. Its own waiting patient gets the first;
+    the second goes to whichever waiting head, of the pools that may outlie there, asked
+    first (by priority, then request time): medicine's (pool 0, asked at 1) before the
+    assessment unit's (pool 2, asked at 2), although the unit's outlet was allowed first."""
+    board = Board([1, 2, 1])
+    board.allow_outlying(2, 1, 1.0)
+    board.allow_outlying(0, 1, 2.0)
+    admit(board, 0.0, [(0, 0, 20.0, 0.0, 0.0)])
+    admit(board, 0.0, [(2, 0, 20.0, 0.0, 0.0)])
+    admit(board, 0.0, [(1, 0, 10.0, 0.0, 0.0)])
+    admit(board, 0.0, [(1, 0, 10.0, 0.0, 0.0)])  # every bed full from time 0
+    unit = admit(board, 2.0, [(2, 0, 3.0, 0.0, 0.0)])
+    medicine = admit(board, 1.0, [(0, 0, 3.0, 0.0, 0.0)])
+    surgery = admit(board, 3.0, [(1, 0, 3.0, 0.0, 0.0)])
+    board.advance(5.0)
+    assert [board.queue_length(p) for p in range(3)] == [1, 1, 1]
+    events = log(board.advance(10.0))
+    granted = [(h, p) for t, k, h, p, _ in events if k == "GRANTED" and t == 10.0]
+    assert granted == [(surgery, 1), (medicine, 1)]
+    assert board.queue_length(2) == 1 and board.stats()["outlied"].tolist() == [0, 1, 0]
+    departed = {h: t for t, k, h, p, _ in log(board.advance(40.0)) if k == "DEPARTED"}
+    assert departed[medicine] == 10.0 + 3.0 * 2.0  # the medical outlier stays twice as long
+    assert departed[unit] == 13.0 + 3.0  # outlied into the bed surgery's patient left at 13
+
+
+def test_an_outlet_keeps_its_reserve_of_free_beds_from_outliers(Board):
+    """Surgery (pool 1, 3 beds) keeps 2 beds back from medical outliers (for tomorrow's
+    list): one medical outlier gets a bed; the next waits although 2 surgical beds are
+    free, and gets the bed surgery frees only when a third would be free."""
+    board = Board([1, 3])
+    board.allow_outlying(0, 1, 1.0, reserve=2)
+    admit(board, 0.0, [(0, 0, 50.0, 0.0, 0.0)])
+    first = admit(board, 1.0, [(0, 0, 50.0, 0.0, 0.0)])
+    second = admit(board, 2.0, [(0, 0, 5.0, 0.0, 0.0)])  # waits: surgery keeps 2 back
+    surgical = admit(board, 3.0, [(1, 0, 4.0, 0.0, 0.0)])
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(6.0)) if k == "GRANTED"]
+    assert granted[1:] == [(1.0, first, 1), (3.0, surgical, 1)]
+    assert board.queue_length(0) == 1  # 1 surgical bed free, kept back
+    board.advance(8.0)  # the surgical patient leaves at 7: 2 free, still kept back
+    assert board.queue_length(0) == 1
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(60.0)) if k == "GRANTED"]
+    assert granted[0] == (50.0, second, 0)  # medicine's own bed, when its patient leaves
+    with pytest.raises(ValueError):
+        board.allow_outlying(1, 0, 1.0, reserve=-1)
+
+
+def test_a_fit_outlier_holds_the_outlying_bed_until_it_moves_on(Board):
+    """An outlier's acute leg is in the outlying pool: its FIT and the bed it frees on
+    moving to the next leg are there."""
+    board = Board([0, 1, 1])
+    board.allow_outlying(0, 1, 1.0)
+    h = admit(board, 0.0, [(0, 0, 5.0, 0.0, 0.0), (2, 0, 5.0, 1.0, 0.0)])
+    assert log(board.advance(20.0)) == [
+        (0.0, "GRANTED", h, 1, 0),
+        (0.0, "MOVED", h, 1, 0),
+        (5.0, "FIT", h, 1, 0),
+        (6.0, "GRANTED", h, 2, 1),
+        (6.0, "MOVED", h, 2, 1),
+        (11.0, "DEPARTED", h, 2, 1),
+    ]
+    s = board.stats()
+    assert s["delayed_hours"].tolist() == [0.0, 1.0, 0.0] and s["occupied_hours"][1] == 6.0
+
+
+def test_escalation_beds_opened_take_the_waiting_outliers(Board):
+    """Escalation beds are a pool of capacity 0 that full wards may outlie into; opening
+    them (a capacity rise) grants the waiting patients, closing them evicts nobody."""
+    board = Board([1, 0])
+    board.allow_outlying(0, 1, 1.0)
+    admit(board, 0.0, [(0, 0, 10.0, 0.0, 0.0)])
+    waiting = admit(board, 1.0, [(0, 0, 6.0, 0.0, 0.0)])
+    board.schedule_capacity(2.0, 1, 3)
+    board.schedule_capacity(4.0, 1, 0)
+    assert log(board.advance(4.0))[2:] == [(2.0, "GRANTED", waiting, 1, 0), (2.0, "MOVED", waiting, 1, 0)]
+    assert (board.occupied(1), board.capacity(1)) == (1, 0)
+    late = admit(board, 5.0, [(0, 0, 1.0, 0.0, 0.0)])
+    board.advance(9.0)
+    assert board.queue_length(0) == 1  # escalation closed: no outlet
+    s = board.stats()
+    assert s["capacity_hours"][1] == 3.0 * 2.0 and s["occupied_hours"][1] == 6.0
+    assert [(t, h, p) for t, k, h, p, _ in log(board.advance(10.0)) if k == "GRANTED"] == [(10.0, late, 0)]
+
+
+def test_outlying_is_refused_into_itself_twice_or_with_a_factor_below_one(Board):
+    board = Board([1, 1])
+    for pool, into, factor in ((0, 0, 1.0), (0, 1, 0.9), (0, 1, math.nan), (0, 2, 1.0), (0, 1, INF)):
+        with pytest.raises(ValueError):
+            board.allow_outlying(pool, into, factor)
+    board.allow_outlying(0, 1, 1.0)
+    with pytest.raises(ValueError):
+        board.allow_outlying(0, 1, 1.2)
 
 
 # ------------------------------------------------------------ end(): a route ends early
@@ -688,6 +827,33 @@ def test_twins_agree_on_random_streams(seed, grid):
     assert (kinds[1:] > 100).all(), kinds  # every kind of event happened, often
 
 
+def allow_random_outlying(boards, rng, n_pools):
+    """The same random outlying rules on each board: about half the ordered pairs."""
+    for p in range(n_pools):
+        for q in rng.permutation(n_pools).tolist():
+            if q != p and rng.random() < 0.5:
+                factor = float(rng.choice([1.0, 1.25, 2.0]))
+                reserve = int(rng.choice([0, 0, 1, 2]))
+                for board in boards:
+                    board.allow_outlying(p, q, factor, reserve)
+
+
+@pytest.mark.parametrize("seed, grid", [(4, None), (5, 0.5)])
+def test_twins_agree_on_random_streams_with_outlying(seed, grid):
+    """The differential test again, with random outlying rules between the pools."""
+    Compiled = compiled_board()
+    rng = np.random.default_rng(seed)
+    calls = random_stream(rng, 2000, 4, 1500.0, grid)
+    caps = rng.integers(2, 10, 4)
+    python, compiled = PythonBoard(caps), Compiled(caps)
+    allow_random_outlying([python, compiled], rng, 4)
+    seen = play(python, calls, 4000.0)
+    assert_same_observations(seen, play(compiled, calls, 4000.0))
+    s = seen[-2]
+    assert s["outlied"].sum() > 100  # outlying happened, often
+    assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
+
+
 def test_advancing_in_steps_changes_nothing(Board):
     """Integrals are accumulated at events, not at advance() boundaries: advancing in many
     steps gives the same events and the same bits as advancing once."""
@@ -741,7 +907,7 @@ def scenarios(draw):
     return capacities, draw(st.lists(call, max_size=60))
 
 
-def drive(board, calls):
+def drive(board, calls, outlying=False):
     """Play hypothesis calls (times relative to now); record what is observable."""
     seen = []
     handles = 0
@@ -761,7 +927,7 @@ def drive(board, calls):
             seen += [
                 (board.occupied(p), board.queue_length(p), board.capacity(p)) for p in range(board.n_pools)
             ]
-            check_invariants(board)
+            check_invariants(board, outlying)
         else:
             bad = {
                 "past": (-1.0, 1.0, 0.0, 0.0),
@@ -778,7 +944,7 @@ def drive(board, calls):
                     dt, stay, ready, lag = bad[call[1]]
                     admit(board, board.now + dt, [(0, 0, stay, ready, lag)])
     seen += [board.advance(board.now + 1000.0), board.stats(), board.next_time()]
-    check_invariants(board)
+    check_invariants(board, outlying)
     return seen
 
 
@@ -793,6 +959,19 @@ def test_twins_agree_on_any_stream(scenario):
     if CompiledBoard is None:
         return  # the fixture-based tests report a missing compiled board
     assert_same_observations(python, drive(CompiledBoard(capacities), calls))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32 - 1))
+def test_twins_agree_on_any_stream_with_outlying(scenario, seed):
+    """Property: the same with random outlying rules between the pools."""
+    capacities, calls = scenario
+    python = PythonBoard(capacities)
+    boards = [python] if CompiledBoard is None else [python, CompiledBoard(capacities)]
+    allow_random_outlying(boards, np.random.default_rng(seed), len(capacities))
+    seen = [drive(board, calls, outlying=True) for board in boards]
+    if len(seen) == 2:
+        assert_same_observations(*seen)
 
 
 # ---------------------------------------------------------------- queueing theory

@@ -15,9 +15,16 @@ pytestmark = pytest.mark.integration
 
 
 def small(interventions, days=30):
+    # Interchangeable beds and no escalation, so that a site's beds are exact whole counts.
     return load_config(
         CONFIGS / "small.yaml",
-        {"run.warmup_days": 5, "run.horizon_days": days, "interventions": interventions},
+        {
+            "run.warmup_days": 5,
+            "run.horizon_days": days,
+            "interventions": interventions,
+            "acute.ward_groups": [],
+            "acute.escalation": None,
+        },
     )
 
 

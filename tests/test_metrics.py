@@ -57,6 +57,8 @@ def make_logs(
         ROOT / "configs" / "small.yaml",
         {
             "run.start_date": "2016-04-01",  # day d of the run is the (d + 1)th of April
+            "acute.ward_groups": [],  # one pool per site, named acute_<site>
+            "acute.escalation": None,
             "run.warmup_days": warmup,
             "run.horizon_days": days - warmup,
             "interventions": list(interventions),

@@ -254,8 +254,11 @@ def test_the_starting_census_is_not_counted_as_activity():
 
 def test_cancelled_electives_are_not_shown_as_admitted():
     cut = {"kind": "capacity", "name": "no beds", "pool": "acute", "relative_change": -1.0, "start_day": 0}
+    # No escalation: a list cancelled in advance at an escalated site has no episodes.
     out = simulate(
-        small(**{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut]}),
+        small(
+            **{"run.horizon_days": 3, "run.warmup_days": 0, "interventions": [cut], "acute.escalation": None}
+        ),
         0,
         record_episodes=True,
     )
@@ -281,7 +284,8 @@ def test_a_run_returns_tidy_tables_that_say_what_each_column_is(baseline):
             if pa_is_float(field.type):
                 assert not pc.any(pc.is_nan(table.column(field.name))).as_py(), (name, field.name)
     occupancy = tables["occupancy"]
-    assert occupancy.num_rows == 80 * (3 + 5)  # three acute sites and five other pools a day
+    # Three acute sites of three ward groups and escalation beds each, and five other pools, a day.
+    assert occupancy.num_rows == 80 * (3 * 4 + 5)
     spend = pc.sum(tables["spend"].column("pounds")).as_py()
     assert spend == pytest.approx(pc.sum(tables["daily"].column("spend_total")).as_py())
     delayed = pc.sum(tables["delays"].column("beds")).as_py()

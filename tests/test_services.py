@@ -235,8 +235,8 @@ def test_an_admission_is_recorded_from_bed_to_discharge(hospital_parts, populati
 
 def test_an_elective_with_no_bed_is_cancelled_and_goes_home(hospital_parts, population, clock, ledger, pools):
     hospital, _, _, _ = hospital_parts
-    for site in range(pools.n_sites):
-        clock.board.schedule_capacity(0.0, site, 0)
+    for pool in range(pools.n_acute):  # every ward group of every site
+        clock.board.schedule_capacity(0.0, pool, 0)
     hospital.electives(0, np.random.default_rng(6), busy=np.empty(0, dtype=np.int64))
     clock.env.run(until=24.0)
     settle(clock, ledger, hospital)

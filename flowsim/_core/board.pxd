@@ -31,6 +31,13 @@ cdef struct Leg:
     double lag          # hours from the grant to moving in
 
 
+cdef struct Outlet:
+    # Outlying (rule 2b): the other pool, and the factor on a stay there.
+    int32_t pool
+    double factor
+    int64_t reserve     # free slots the outlet keeps back from outliers
+
+
 cdef struct Route:
     int64_t first       # index of leg 0 in Board.legs
     int32_t n_legs
@@ -54,6 +61,7 @@ cdef struct Pool:
     int64_t departed
     int64_t lost
     int64_t requested
+    int64_t outlied     # grants here to requests of another pool (rule 2b)
 
 
 # final: no subclass can override the cdef methods, so they are called directly (and
@@ -69,6 +77,8 @@ cdef class Board:
     cdef vector[Route] routes
     cdef vector[Leg] legs
     cdef vector[Pool] pools
+    cdef vector[vector[Outlet]] outlets  # per pool: where its requests may outlie, in order
+    cdef vector[vector[Outlet]] inlets   # per pool: whose queued requests may outlie here
     # Events run since the last advance() returned, as columns.
     cdef vector[double] ev_time
     cdef vector[int8_t] ev_kind
@@ -79,6 +89,8 @@ cdef class Board:
     cdef void _run(self, double until) noexcept nogil
     cdef void _request(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _grant(self, double t, int64_t h, int32_t p, int32_t k) noexcept nogil
+    cdef void _grant_outlier(self, double t, int64_t h, int32_t q, int32_t k, double factor) noexcept nogil
+    cdef QueueEntry _live_head(self, int32_t p) noexcept nogil
     cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _renege(self, double t, int64_t h) noexcept nogil

@@ -22,6 +22,8 @@ from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 cimport numpy as cnp
+import operator
+
 import numpy as np
 
 cnp.import_array()
@@ -136,6 +138,8 @@ cdef class Board:
         self._request_seq = 0
         self.pools.resize(n)
         self.queues.resize(n)
+        self.outlets.resize(n)
+        self.inlets.resize(n)
         for p in range(n):
             pool = self.pools[p]
             pool.capacity = int(caps[p])
@@ -144,6 +148,7 @@ cdef class Board:
             pool.capacity_hours = pool.occupied_hours = 0.0
             pool.queued_hours = pool.delayed_hours = 0.0
             pool.granted = pool.moved = pool.departed = pool.lost = pool.requested = 0
+            pool.outlied = 0
             self.pools[p] = pool
 
     # ------------------------------------------------------------- public API
@@ -166,6 +171,34 @@ cdef class Board:
         if c < 0:
             raise ValueError(f"capacity must be >= 0, got {c}")
         self._schedule(t, _CAPACITY, p, c)
+
+    def allow_outlying(self, pool, into, stay_factor, reserve=0):
+        """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
+
+        Outlets are tried in the order they are allowed; the stay in the outlying slot is
+        the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
+        `reserve` free slots back from these outliers (beds held for its own patients).
+        """
+        cdef int32_t p = self._check_pool(pool)
+        cdef int32_t q = self._check_pool(into)
+        cdef double factor = float(stay_factor)
+        cdef int64_t kept = operator.index(reserve)
+        cdef Outlet o
+        if p == q:
+            raise ValueError(f"pool {p} cannot outlie into itself")
+        if not (1.0 <= factor < INFINITY):
+            raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
+        if kept < 0:
+            raise ValueError(f"reserve must be >= 0, got {reserve}")
+        for o in self.outlets[p]:
+            if o.pool == q:
+                raise ValueError(f"pool {p} may already outlie into pool {q}")
+        o.pool = q
+        o.factor = factor
+        o.reserve = kept
+        self.outlets[p].push_back(o)
+        o.pool = p
+        self.inlets[q].push_back(o)
 
     def admit(self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY):
         """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
@@ -277,6 +310,7 @@ cdef class Board:
         cdef int64_t[::1] granted = out["granted"], moved = out["moved"]
         cdef int64_t[::1] departed = out["departed"], lost = out["lost"]
         cdef int64_t[::1] requested = out["requested"]
+        cdef int64_t[::1] outlied = out["outlied"]
         cdef double[::1] capacity_hours = out["capacity_hours"]
         cdef double[::1] occupied_hours = out["occupied_hours"]
         cdef double[::1] queued_hours = out["queued_hours"]
@@ -297,6 +331,7 @@ cdef class Board:
             departed[p] = s.departed
             lost[p] = s.lost
             requested[p] = s.requested
+            outlied[p] = s.outlied
         return out
 
     def queue_length(self, pool):
@@ -337,11 +372,20 @@ cdef class Board:
         cdef int32_t p = leg.pool
         cdef Pool* s = &self.pools[p]
         cdef QueueEntry q
+        cdef Outlet o
+        cdef Pool* r
         self._integrate(p, t)
         s.requested += 1
         if s.occupied < s.capacity and s.queued == 0:
             self._grant(t, h, p, k)
-        elif k == 0 and route.max_wait == 0.0:
+            return
+        for o in self.outlets[p]:
+            r = &self.pools[o.pool]
+            if r.occupied + o.reserve < r.capacity and r.queued == 0:
+                self._integrate(o.pool, t)
+                self._grant_outlier(t, h, o.pool, k, o.factor)
+                return
+        if k == 0 and route.max_wait == 0.0:
             s.lost += 1
             route.state = _DONE
             self._emit(t, K_LOST, h, p, 0)
@@ -365,6 +409,14 @@ cdef class Board:
         self.routes[h].state = _GRANTED
         self._emit(t, K_GRANTED, h, p, k)
         self._schedule(t + self.legs[self.routes[h].first + k].lag, _MOVE, h, k)
+
+    cdef void _grant_outlier(self, double t, int64_t h, int32_t q, int32_t k, double factor) noexcept nogil:
+        """Rule 2b: leg k is granted a slot of `q`, another pool: it stays there longer."""
+        cdef Leg* leg = &self.legs[self.routes[h].first + k]
+        leg.pool = q
+        leg.stay = leg.stay * factor
+        self.pools[q].outlied += 1
+        self._grant(t, h, q, k)
 
     cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil:
         """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
@@ -493,6 +545,39 @@ cdef class Board:
                 continue  # reneged or ended earlier: lazy deletion
             s.queued -= 1
             self._grant(t, head.route, p, route.leg)
+        # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
+        # earliest head, by (priority, request time, seq), of the queues that may outlie here
+        # with more free slots than their reserve.
+        cdef int32_t best
+        cdef double best_factor
+        cdef QueueEntry best_head, candidate
+        cdef size_t i
+        cdef Outlet o
+        while s.occupied < s.capacity:
+            best = -1
+            best_factor = 1.0
+            for i in range(self.inlets[p].size()):
+                o = self.inlets[p][i]
+                if self.pools[o.pool].queued == 0 or s.occupied + o.reserve >= s.capacity:
+                    continue
+                candidate = self._live_head(o.pool)
+                if best < 0 or before(candidate, best_head):
+                    best = o.pool
+                    best_head = candidate
+                    best_factor = o.factor
+            if best < 0:
+                break
+            heap_pop(&self.queues[best])
+            self._integrate(best, t)
+            self.pools[best].queued -= 1
+            self._grant_outlier(t, best_head.route, p, self.routes[best_head.route].leg, best_factor)
+
+    cdef QueueEntry _live_head(self, int32_t p) noexcept nogil:
+        """The head of `p`'s queue after dropping entries left behind (lazy deletion)."""
+        cdef vector[QueueEntry]* queue = &self.queues[p]
+        while self.routes[self.queues[p][0].route].state != _QUEUED:
+            heap_pop(queue)
+        return self.queues[p][0]
 
     # ------------------------------------------------------------ bookkeeping
 

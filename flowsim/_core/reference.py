@@ -29,7 +29,7 @@ MAX_LEGS = 32767  # legs are reported as int16
 # The keys of Board.stats(), in order: state now, time integrals, counters.
 STATS_INT = ("capacity", "occupied", "queued", "delayed")
 STATS_HOURS = ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours")
-STATS_COUNTERS = ("granted", "moved", "departed", "lost", "requested")
+STATS_COUNTERS = ("granted", "moved", "departed", "lost", "requested", "outlied")
 
 
 def as_capacities(capacities: Any) -> np.ndarray:
@@ -94,6 +94,12 @@ class Board:
         self._departed = [0] * n
         self._lost = [0] * n
         self._requested = [0] * n
+        self._outlied = [0] * n
+        # Outlying (docs/core.md, rule 2b): where a pool's requests may be granted when the
+        # pool is full, in the order allowed, with the factor on the stay there and the free
+        # slots kept back; and, per pool, the pools whose queued requests it may take.
+        self._outlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
+        self._inlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
         self._events: tuple[list, list, list, list, list] = ([], [], [], [], [])
 
     # ----------------------------------------------------------------- public API
@@ -117,6 +123,27 @@ class Board:
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         self._schedule(t, _CAPACITY, pool, capacity)
+
+    def allow_outlying(self, pool: int, into: int, stay_factor: float, reserve: int = 0) -> None:
+        """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
+
+        Outlets are tried in the order they are allowed; the stay in the outlying slot is
+        the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
+        `reserve` free slots back from these outliers (beds held for its own patients).
+        """
+        p, q = self._check_pool(pool), self._check_pool(into)
+        factor = float(stay_factor)
+        reserve = operator.index(reserve)
+        if p == q:
+            raise ValueError(f"pool {p} cannot outlie into itself")
+        if not (1.0 <= factor < math.inf):
+            raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
+        if reserve < 0:
+            raise ValueError(f"reserve must be >= 0, got {reserve}")
+        if any(r == q for r, _, _ in self._outlets[p]):
+            raise ValueError(f"pool {p} may already outlie into pool {q}")
+        self._outlets[p].append((q, factor, reserve))
+        self._inlets[q].append((p, factor, reserve))
 
     def admit(
         self,
@@ -260,7 +287,13 @@ class Board:
         self._requested[p] += 1
         if self._occupied[p] < self._capacity[p] and self._queued[p] == 0:
             self._grant(t, h, p, k)
-        elif k == 0 and route.max_wait == 0.0:
+            return
+        for q, factor, reserve in self._outlets[p]:
+            if self._occupied[q] + reserve < self._capacity[q] and self._queued[q] == 0:
+                self._integrate(q, t)
+                self._grant_outlier(t, h, q, k, factor)
+                return
+        if k == 0 and route.max_wait == 0.0:
             self._lost[p] += 1
             route.state = _DONE
             self._emit(t, LOST, h, p, 0)
@@ -279,6 +312,18 @@ class Board:
         self._routes[h].state = _GRANTED
         self._emit(t, GRANTED, h, p, k)
         self._schedule(t + self._routes[h].lags[k], _MOVE, h, k)
+
+    def _grant_outlier(self, t: float, h: int, q: int, k: int, factor: float) -> None:
+        """Rule 2b: leg k is granted a slot of `q`, another pool: it stays there longer.
+
+        From now on the leg's pool is `q` (its events, its fit slot) and its stay is
+        multiplied by the outlet's factor.
+        """
+        route = self._routes[h]
+        route.pools[k] = q
+        route.stays[k] = route.stays[k] * factor
+        self._outlied[q] += 1
+        self._grant(t, h, q, k)
 
     def _move(self, t: float, h: int, k: int) -> None:
         """Rule 4: the patient moves in; the previous leg's slot frees (delay over)."""
@@ -392,6 +437,30 @@ class Board:
                 continue  # reneged or ended earlier: lazy deletion
             self._queued[p] -= 1
             self._grant(t, h, p, route.leg)
+        # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
+        # earliest head, by (priority, request time, seq), of the queues that may outlie here
+        # with more free slots than their reserve.
+        while self._occupied[p] < self._capacity[p]:
+            best, best_key, best_factor = -1, None, 1.0
+            for r, factor, reserve in self._inlets[p]:
+                if self._queued[r] == 0 or self._occupied[p] + reserve >= self._capacity[p]:
+                    continue
+                head = self._live_head(r)
+                if best_key is None or head[:3] < best_key:
+                    best, best_key, best_factor = r, head[:3], factor
+            if best < 0:
+                break
+            h = heapq.heappop(self._queues[best])[3]
+            self._integrate(best, t)
+            self._queued[best] -= 1
+            self._grant_outlier(t, h, p, self._routes[h].leg, best_factor)
+
+    def _live_head(self, p: int) -> tuple:
+        """The head of `p`'s queue after dropping entries left behind (lazy deletion)."""
+        queue = self._queues[p]
+        while self._routes[queue[0][3]].state != _QUEUED:
+            heapq.heappop(queue)
+        return queue[0]
 
     # ---------------------------------------------------------------- bookkeeping
 

@@ -55,6 +55,17 @@ class RunConfig(Strict):
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
 
 
+class DayEffect(Strict):
+    """A day-level random effect on emergency demand: busy days beyond Poisson, clustered.
+
+    Each day's walk-in and ambulance rates are multiplied by exp(sd * z - sd^2 / 2), where z
+    is a standard normal that follows an AR(1) process from day to day.
+    """
+
+    sd: NonNeg
+    autocorrelation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+
+
 class DemandConfig(Strict):
     """Yearly rates per person, as the average of each age band at the start of the run.
 
@@ -75,6 +86,7 @@ class DemandConfig(Strict):
     month_factor_ambulance: Annotated[list[Positive], Field(min_length=12, max_length=12)]
     weekday_factor: Annotated[list[Positive], Field(min_length=7, max_length=7)]
     hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+    day_effect: DayEffect | None = None  # none: Poisson variation only
 
 
 class PopulationConfig(Strict):
@@ -157,8 +169,44 @@ class SiteConfig(Strict):
     catchment_share: Fraction
 
 
+class WardGroup(Strict):
+    """Beds ring-fenced for a group of specialties at every site, and who belongs there."""
+
+    name: str
+    bed_share: Fraction  # of each site's general and acute beds
+    emergency_share: PerAgeBand  # of emergency admissions of each age band
+    elective_share: PerAgeBand  # of elective admissions of each age band
+    outlie_to: list[str] = []  # groups its patients may be placed in when it is full, in order
+    outlier_reserve_share: Fraction = 0.0  # of its beds kept free from other groups' outliers
+
+    _bands = field_validator("emergency_share", "elective_share")(
+        lambda v, info: _all_bands(v, info.field_name)
+    )
+
+
+class EscalationConfig(Strict):
+    """Escalation beds a site opens under pressure, and electives it cancels then."""
+
+    beds_share: Fraction  # escalation beds per site, as a share of its ward-group beds
+    open_at: Positive  # (occupied + waiting) / beds at a review that opens them
+    close_below: Positive  # occupied / beds at a review that closes them (patients drain out)
+    review_hours: Annotated[list[Annotated[float, Field(ge=0, lt=24)]], Field(min_length=1)]
+    for_groups: list[str]  # ward groups whose patients may be placed in escalation beds
+    elective_cancel_share: Fraction  # of the day's electives at a site escalated at midnight
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> EscalationConfig:
+        if self.close_below > self.open_at:
+            raise ValueError("escalation close_below must not exceed open_at")
+        return self
+
+
 class AcuteConfig(Strict):
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
+    # Ward groups by specialty; none means one group of interchangeable beds per site.
+    ward_groups: list[WardGroup] = []
+    outlier_stay_factor: Annotated[float, Field(ge=1.0)] = 1.0  # stay of a patient placed outside their group
+    escalation: EscalationConfig | None = None
     beds_scale: Positive = 1.0
     initial_occupancy: Fraction
     warm_start_candidate_days: Annotated[float, Field(gt=0.0, le=3650.0)]
@@ -178,6 +226,31 @@ class AcuteConfig(Strict):
     elective_arrival_spread_hours: Annotated[float, Field(ge=0, le=24)]
     elective_max_wait_hours: NonNeg
     elective_los_days: Distribution
+
+    @model_validator(mode="after")
+    def _groups(self) -> AcuteConfig:
+        groups = self.ward_groups
+        names = [g.name for g in groups]
+        if len(set(names)) != len(names):
+            raise ValueError("ward group names must be unique")
+        if groups:
+            total = sum(g.bed_share for g in groups)
+            if not math.isclose(total, 1.0, abs_tol=1e-3):
+                raise ValueError(f"ward group bed shares must sum to 1, not {total:.4f}")
+            for what in ("emergency_share", "elective_share"):
+                for band in AGE_BANDS:
+                    total = sum(getattr(g, what)[band] for g in groups)
+                    if not math.isclose(total, 1.0, abs_tol=1e-3):
+                        raise ValueError(f"ward group {what} for {band} must sum to 1, not {total:.4f}")
+        for g in groups:
+            for other in g.outlie_to:
+                if other not in names or other == g.name:
+                    raise ValueError(f"ward group {g.name!r}: outlie_to names unknown group {other!r}")
+        if self.escalation is not None:
+            for other in self.escalation.for_groups:
+                if other not in (names or ["all"]):
+                    raise ValueError(f"escalation for_groups names unknown ward group {other!r}")
+        return self
 
     @field_validator("sites")
     @classmethod
@@ -258,6 +331,7 @@ class CostsConfig(Strict):
     home_care_day: CostItem
     care_home_day: CostItem
     virtual_ward_day: CostItem
+    escalation_bed_day: CostItem | None = None  # a patient-day in an escalation bed
 
 
 PoolName = Literal["acute", "community_beds", "reablement", "home_care", "care_home", "virtual_ward"]

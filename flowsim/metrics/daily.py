@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowsim.costs import spend_by_organisation, spend_items
+from flowsim.metrics import exit_block
 from flowsim.metrics.logs import RunLogs
 from flowsim.metrics.occupancy import PoolDays, pool_days, ratio
 from flowsim.metrics.per_day import count_at_midnights, count_by_day, interval_hours_by_day
@@ -95,7 +96,7 @@ def acute_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
 
 def beds_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
     """Acute beds available and in use, all sites together, and delayed beds."""
-    n = logs.pools.n_sites
+    n = logs.pools.n_acute  # every ward group and escalation pool of every site
     acute_cap = pools.capacity_hours[:, :n].sum(axis=1)
     occupied = pools.occupied_hours[:, :n].sum(axis=1)
     dtoc_bed_days = pools.delayed_hours[:, :n].sum(axis=1) / 24.0
@@ -106,6 +107,29 @@ def beds_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
         "acute_overfull_beds": pools.overfull[:, :n].sum(axis=1),
         "dtoc_bed_days": dtoc_bed_days,
         "dtoc_beds": dtoc_bed_days,  # bed-days in one day = average delayed beds that day
+    }
+
+
+def exit_block_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
+    """Waits for a bed after the decision to admit, outlying and escalation, by day."""
+    ae, r, p = logs.attendances, logs.routes, logs.pools
+    days, end_h = logs.days, logs.days * 24.0
+    outlier = (r["bed_pool"] >= 0) & (r["bed_pool"] != r["ward_pool"])
+    return {
+        "ae_dta_admitted": exit_block.by_day(ae["decision_h"][ae["admitted"]], days),
+        "ae_dta_over_4h": exit_block.dta_waits_over(
+            ae["decision_h"], ae["departure_h"], ae["admitted"], end_h, exit_block.DTA_4H, days
+        ),
+        "outlier_bed_days": exit_block.outlier_bed_days(
+            r["bed_start_h"], r["bed_end_h"], r["ward_pool"], r["bed_pool"], p.escalation_pools(), days
+        ),
+        "escalation_bed_days": exit_block.escalation_bed_days(pools.occupied_hours, p.escalation_pools()),
+        "sites_with_a_full_group": exit_block.sites_with_a_full_group(
+            pools.queued_hours,
+            [p.group_pools(s) for s in range(p.n_sites)],
+            r["request_h"][outlier],
+            r["ward_pool"][outlier],
+        ),
     }
 
 
@@ -126,6 +150,7 @@ def daily(logs: RunLogs, pools: PoolDays | None = None) -> dict[str, np.ndarray]
     col.update(ae_by_day(logs))
     col.update(acute_by_day(logs))
     col.update(beds_by_day(logs, pools))
+    col.update(exit_block_by_day(logs, pools))
     col["gp_consultations"] = np.asarray(logs.gp_consultations, dtype=np.float64)
     items = spend_items(logs.config, activity(logs, col, pools), days)
     col["spend_total"] = spend_by_organisation(items, days)["spend_total"]

@@ -39,6 +39,8 @@ ROUTE_COLUMNS: tuple[str, ...] = (
     "deconditions",
     "lost",
     "last_pool",
+    "ward_pool",
+    "bed_pool",
     "request_h",
     "bed_start_h",
     "fit_h",

@@ -53,17 +53,20 @@ def occupancy_rows(logs: RunLogs, pools: PoolDays | None = None) -> dict[str, np
     is left out.
     """
     pools = pool_days(logs) if pools is None else pools
-    names = logs.pools.names
-    n_sites = logs.pools.n_sites
-    shown = list(range(n_sites)) + [names.index(p) for p in POOL_NAMES]
+    p = logs.pools
+    n_acute = p.n_acute
+    shown = list(range(n_acute)) + [p.names.index(name) for name in POOL_NAMES]
     days = logs.days
     cap, occ = pools.capacity_hours[:, shown], pools.occupied_hours[:, shown]
-    pool = np.array(["acute"] * n_sites + list(POOL_NAMES), dtype=object)
-    site = np.array(list(logs.pools.sites) + [None] * len(POOL_NAMES), dtype=object)
+    pool = np.array(["acute"] * n_acute + list(POOL_NAMES), dtype=object)
+    at_site = (*p.groups, "escalation")[: p.per_site]
+    site = np.array([s for s in p.sites for _ in range(p.per_site)] + [None] * len(POOL_NAMES), dtype=object)
+    ward = np.array([g for _ in p.sites for g in at_site] + [None] * len(POOL_NAMES), dtype=object)
     return {
         "date": np.repeat(logs.dates(), len(shown)),
         "pool": np.tile(pool, days),
         "site": np.tile(site, days),
+        "ward_group": np.tile(ward, days),
         "capacity": (cap / 24.0).ravel(),
         "occupied": (occ / 24.0).ravel(),
         "occupancy": ratio(occ, cap).ravel(),

@@ -51,6 +51,8 @@ class Hospital:
         self.ledger = ledger
         self.report_deaths = report_deaths
         self.cancellations_h: list[float] = []
+        self.site_of_pool = pools.site_of_pool()
+        self.escalated = np.zeros(pools.n_sites, dtype=bool)  # escalation beds open, by site
         shares = np.array([cfg.elective_age_shares[b] for b in AGE_BANDS])
         self.elective_band_p = shares / shares.sum()
 
@@ -79,7 +81,8 @@ class Hospital:
             person,
             origin,
             pathway=routes.pathway[i],
-            site=pools[0],
+            site=self.site_of_pool[pools[0]],
+            ward_pool=pools[0],
             dies=routes.dies[i],
             deconditions=routes.deconditions[i],
             elapsed_h=t_offset,
@@ -132,7 +135,56 @@ class Hospital:
         pop.episodes[people] += 1
         spread = rng.random(people.size) * self.cfg.elective_arrival_spread_hours
         hours = day * 24.0 + self.cfg.elective_arrival_hour + spread
+        esc = self.cfg.escalation
+        if esc is not None and esc.elective_cancel_share > 0.0:
+            # A site in escalation at midnight cancels part of the day's list in advance.
+            pressed = self.escalated[self.catchment.site_of(people)]
+            cancel = pressed & (rng.random(people.size) < esc.elective_cancel_share)
+            self.cancellations_h.extend(hours[cancel].tolist())
+            people, hours = people[~cancel], hours[~cancel]
         self.admit_batch(people, hours, elective=True, origin=Origin.ELECTIVE)
+
+    # -- escalation ------------------------------------------------------------------------
+    def start_escalation(self) -> None:
+        """Review each site's pressure at the configured hours every day (if configured)."""
+        if self.cfg.escalation is not None:
+            self.clock.env.process(self._reviews(sorted(self.cfg.escalation.review_hours)))
+
+    def _reviews(self, hours: list[float]):
+        env = self.clock.env
+        day = 0
+        while True:
+            for hour in hours:
+                t = day * 24.0 + hour
+                if t > env.now:
+                    yield env.timeout(t - env.now)
+                self.review_escalation()
+            day += 1
+
+    def review_escalation(self) -> None:
+        """Open a site's escalation beds when its wards are full enough, counting patients
+        waiting for a bed; close them when occupancy has fallen (their patients stay)."""
+        esc = self.cfg.escalation
+        if esc is None:
+            return
+        clock, board, pools = self.clock, self.clock.board, self.pools
+        clock.pump()
+        changed = False
+        for s in range(pools.n_sites):
+            groups = pools.group_pools(s)
+            beds = sum(board.capacity(p) for p in groups)
+            occupied = sum(board.occupied(p) for p in groups)
+            waiting = sum(board.queue_length(p) for p in groups)
+            pool = pools.escalation_pool(s)
+            if not self.escalated[s] and occupied + waiting >= esc.open_at * beds:
+                board.schedule_capacity(clock.env.now, pool, round(esc.beds_share * beds))
+                self.escalated[s] = changed = True
+            elif self.escalated[s] and occupied < esc.close_below * beds:
+                board.schedule_capacity(clock.env.now, pool, 0)
+                self.escalated[s] = False
+                changed = True
+        if changed:
+            clock.pump()  # beds opened now go to the patients waiting now
 
     def prefill(self, rng: np.random.Generator, candidates: np.ndarray) -> None:
         """Occupy each site's beds near the expected level at the start (a warm start).
@@ -154,15 +206,16 @@ class Hospital:
             np.zeros(candidates.size, bool),
         )
         stay = routes.stays[:, 0]
-        site = routes.pools[:, 0]
+        ward = routes.pools[:, 0]
         chosen_by_site: list[np.ndarray] = []
-        for s, beds in enumerate(self.pools.capacities[: self.pools.n_sites]):
-            at_site = np.flatnonzero(site == s)
-            n = min(int(round(self.cfg.initial_occupancy * beds)), at_site.size)
+        # Each ward group is filled to the starting occupancy with its own patients.
+        for pool in range(self.pools.n_acute):
+            at_ward = np.flatnonzero(ward == pool)
+            n = min(int(round(self.cfg.initial_occupancy * self.pools.capacities[pool])), at_ward.size)
             if n == 0:
                 continue
-            weight = stay[at_site] / stay[at_site].sum()
-            chosen_by_site.append(np.sort(rng.choice(at_site, size=n, replace=False, p=weight)))
+            weight = stay[at_ward] / stay[at_ward].sum()
+            chosen_by_site.append(np.sort(rng.choice(at_ward, size=n, replace=False, p=weight)))
         chosen = np.concatenate(chosen_by_site) if chosen_by_site else np.empty(0, dtype=np.int64)
         pop.episodes[candidates[chosen]] += 1
         elapsed = rng.random(chosen.size) * stay[chosen]  # part of the stay already done
@@ -178,6 +231,8 @@ class Hospital:
         t, kind, h, leg = ev["time"], ev["kind"], ev["route"], ev["leg"]
         acute = routes.site[h] >= 0
 
+        granted = acute & (kind == CoreEvent.GRANTED) & (leg == 0)
+        routes.bed_pool[h[granted]] = ev["pool"][granted]
         start = acute & (kind == CoreEvent.MOVED) & (leg == 0)
         routes.bed_start_h[h[start]] = t[start] - routes.elapsed_h[h[start]]
         fit = acute & (kind == CoreEvent.FIT) & (leg == 0)

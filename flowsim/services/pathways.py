@@ -66,6 +66,22 @@ class RouteBuilder:
         self.community = config.community
         self.social = config.social_care
         self.pool = {name: pools.index(name) for name in pools.names if not name.startswith("acute_")}
+        self.pools = pools
+        # Cumulative shares of the ward groups by age band: [band, group].
+        groups = config.acute.ward_groups or []
+        self.group_cum = (
+            {}
+            if not groups
+            else {
+                elective: np.cumsum(
+                    np.array([[getattr(g, what)[b] for g in groups] for b in AGE_BANDS]).reshape(
+                        len(AGE_BANDS), -1
+                    ),
+                    axis=1,
+                )
+                for elective, what in ((False, "emergency_share"), (True, "elective_share"))
+            }
+        )
         self.start_weekday = config.run.start_date.weekday()
         self.ward_lag_h = config.emergency.transfer_to_ward_hours
         a, p = config.acute, config.pathways
@@ -116,6 +132,15 @@ class RouteBuilder:
         pathway = np.where(elective, np.where(u < self.pathways.elective_p1_share, P1, P0), pathway)
         return np.where(residence == Residence.CARE_HOME, P0, pathway).astype(np.int8)
 
+    def ward_group(self, person_id, episode, band, elective) -> np.ndarray:
+        """The ward group (specialty) of each admission: 0 when the beds are one group."""
+        n_groups = len(self.pools.groups)
+        if n_groups == 1:
+            return np.zeros(person_id.size, dtype=np.int32)
+        u = self.keyed.uniform(person_id, episode, Draw.WARD_GROUP)
+        cum = np.where(elective[:, None], self.group_cum[True][band], self.group_cum[False][band])
+        return (u[:, None] * cum[:, -1:] >= cum).sum(axis=1).clip(0, n_groups - 1).astype(np.int32)
+
     def acute_routes(
         self,
         person_id: np.ndarray,
@@ -123,7 +148,7 @@ class RouteBuilder:
         band: np.ndarray,
         frailty: np.ndarray,
         residence: np.ndarray,
-        site_pool: np.ndarray,
+        site: np.ndarray,
         request_h: np.ndarray,
         elective: np.ndarray,
     ) -> Routes:
@@ -159,7 +184,7 @@ class RouteBuilder:
             dies=dies,
             deconditions=deconditions,
         )
-        routes.pools[:, 0] = site_pool
+        routes.pools[:, 0] = self.pools.acute(site, self.ward_group(person_id, episode, band, elective))
         routes.stays[:, 0] = stay0
         routes.lags[:, 0] = ward_lag
         self._onward(routes, person_id, episode, residence)

@@ -112,7 +112,7 @@ class SocialCare:
         pop.refresh(people)
 
         ended = (
-            (kind == CoreEvent.DEPARTED) & same_person & (pool >= self.pools.n_sites) & ~routes.ended_early[h]
+            (kind == CoreEvent.DEPARTED) & same_person & (pool >= self.pools.n_acute) & ~routes.ended_early[h]
         )
         for place_pool, residence, p_death in (
             (self.care_home_pool, Residence.CARE_HOME, 1.0),
