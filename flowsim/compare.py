@@ -119,8 +119,13 @@ def _measure(name: str, where: str) -> Measure:
     try:
         return kpi(name)
     except KeyError:
-        close = difflib.get_close_matches(name, [m.name for m in KPIS], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else " (the KPIs are listed in docs/kpis.md)"
+        names = [m.name for m in KPIS]
+        close = [n for n in names if n.startswith(name)][:3] or difflib.get_close_matches(name, names, n=1)
+        hint = (
+            f" (did you mean {' or '.join(repr(c) for c in close)}?)"
+            if close
+            else " (the KPIs are listed in docs/kpis.md)"
+        )
         raise CompareError(f"{where}: unknown KPI {name!r}{hint}") from None
 
 
