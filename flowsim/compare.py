@@ -107,7 +107,7 @@ class Target:
     def met(self, value: float, reference: float) -> bool:
         """Whether `value` meets the target; `reference` is the threshold (the baseline's
         value of the same replication for a target against the baseline)."""
-        return value <= reference if self.operator == "<=" else value >= reference
+        return bool(value <= reference if self.operator == "<=" else value >= reference)
 
     def describe(self) -> str:
         """'Acute bed occupancy, average ≤ 92.0%' or 'System spend ≤ baseline'."""
@@ -276,8 +276,8 @@ class Comparison:
                 "mean": row.interval.mean,
                 "ci_lower": row.interval.lower,
                 "ci_upper": row.interval.upper,
-                "paired_replications": row.paired,
-                "unpaired_replications": row.unpaired,
+                "paired_replications": None if row.scenario == self.baseline else row.paired,
+                "unpaired_replications": None if row.scenario == self.baseline else row.unpaired,
                 "difference": None if d is None else d.mean,
                 "difference_lower": None if d is None else d.lower,
                 "difference_upper": None if d is None else d.upper,
@@ -428,6 +428,8 @@ def compare_kpis(
         raise CompareError(f"{where}: the kpis table has no rows")
     parsed = tuple(t if isinstance(t, Target) else parse_target(t) for t in targets)
 
+    # Replications in order: the replications check reads them as run 0, 1, 2, ...
+    kpis = kpis.sort_by([("scenario", "ascending"), ("replication", "ascending")])
     replications = _replications(kpis, where)
     names = sorted(replications)
     chosen, reason = _choose_baseline(names, baseline, where)
@@ -475,7 +477,7 @@ def compare_kpis(
             else:
                 judged = [(v, target.threshold) for v in x]
             undefined = any(math.isnan(v) or math.isnan(ref) for v, ref in judged)
-            met = None if undefined else sum(target.met(v, ref) for v, ref in judged)
+            met = None if undefined else sum(1 for v, ref in judged if target.met(v, ref))
             shares.append(TargetShare(scenario, target, len(judged), met))
 
     return Comparison(
@@ -580,7 +582,6 @@ def _values(kpis: pa.Table, name: str, scenarios: Sequence[str]) -> dict[str, np
     import pyarrow.compute as pc
 
     column = pc.cast(kpis.column(name), pa.float64()).to_numpy(zero_copy_only=False)
-    column = np.where(np.isnan(column), np.nan, column)  # owned, writable
     scenario = np.asarray(kpis.column("scenario").to_pylist(), dtype=object)
     return {s: column[scenario == s] for s in scenarios}
 
@@ -827,8 +828,8 @@ def render_markdown(c: Comparison) -> str:
     if c.target_shares:
         lines += ["", "### Targets: share of replications meeting each", ""]
         lines += _md_table(["Target", *c.scenarios], _target_rows(c), "l" + "r" * len(c.scenarios))
-    lines.append("")
-    lines += _legend(c)
+    for paragraph in _legend(c):
+        lines += ["", paragraph]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from flowsim.compare import (
     CompareError,
     Target,
     compare,
+    compare_kpis,
     parse_target,
     render_markdown,
     render_text,
@@ -169,6 +170,24 @@ def test_unpaired_replications_are_dropped_from_the_difference_and_counted(tmp_p
     )
     record = c.table().to_pylist()[1]
     assert (record["paired_replications"], record["unpaired_replications"]) == (3, 2)
+
+
+@pytest.mark.unit
+def test_compare_kpis_is_a_pure_function_of_a_kpis_table() -> None:
+    """Rows in any order: pairs by replication number, and the replications in order."""
+    table = pa.table(
+        {
+            "scenario": ["b", "a", "a", "b"],
+            "replication": pa.array([1, 1, 0, 0], pa.int32()),
+            "spend_total": [4.0, 2.0, 1.0, 3.0],
+        }
+    )
+    c = compare_kpis(table)
+    assert c.baseline == "a" and c.replications == {"a": (0, 1), "b": (0, 1)}
+    spend = row(c, "b", "spend_total")
+    assert (spend.difference.difference.mean, spend.difference.difference.half_width) == (2.0, 0.0)
+    assert spend.verdict == "worse than baseline, significant"  # every replication spent 2 more
+    assert spend.interval.mean == 3.5
 
 
 @pytest.mark.unit

@@ -156,7 +156,9 @@ def test_replications_projected_by_hand():
     Where the replications already reach the precision, the projection agrees with them."""
     values = [10.0, 11.0, 11.0, 10.0, 11.0, 10.8]
     assert replications_projected(values, precision=0.06) == 5
-    assert replications_projected(values, precision=0.05) == replications_needed(values, precision=0.05).n == 6
+    assert (
+        replications_projected(values, precision=0.05) == replications_needed(values, precision=0.05).n == 6
+    )
     assert replications_projected(values, precision=0.01) == 87  # 6 are far from enough
 
 
