@@ -59,8 +59,10 @@ __all__ = [
     "compare_kpis",
     "parse_target",
     "print_comparison",
+    "render",
     "render_markdown",
     "render_text",
+    "targets_path",
     "verdict",
     "write_comparison",
 ]
