@@ -122,7 +122,7 @@ def _measure(name: str, where: str) -> Measure:
         return kpi(name)
     except KeyError:
         names = [m.name for m in KPIS]
-        close = [n for n in names if n.startswith(name)][:3] or difflib.get_close_matches(name, names, n=1)
+        close = [n for n in names if name in n][:3] or difflib.get_close_matches(name, names, n=1)
         hint = (
             f" (did you mean {' or '.join(repr(c) for c in close)}?)"
             if close
