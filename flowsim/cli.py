@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
@@ -476,6 +476,100 @@ def report_validation(
     typer.echo(outcome_line(outcome))
     if not outcome.passed:
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------------------
+# flowsim compare
+
+
+@app.command()
+def compare(
+    results: Annotated[
+        Path, typer.Argument(help="A results folder (the --out of `flowsim run`).", show_default=False)
+    ],
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="The scenario to compare with.  [default: the scenario named 'baseline', else the first "
+            "alphabetically]",
+            show_default=False,
+        ),
+    ] = None,
+    format_: Annotated[
+        Literal["table", "csv", "parquet", "markdown"],
+        typer.Option("--format", "-f", help="table (the terminal), csv, parquet or markdown."),
+    ] = "table",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write to this file instead of the terminal (parquet needs it)."),
+    ] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kpi",
+            metavar="NAME",
+            help="A KPI to compare, by its column name (repeatable; 'all' for every one).  [default: the "
+            "headline KPIs]",
+            show_default=False,
+        ),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            metavar="'KPI<=VALUE'",
+            help="A target each replication should meet: KPI<=VALUE, KPI>=VALUE or KPI<=baseline; a "
+            "proportion takes a percentage, e.g. 'acute_occupancy_mean<=92%' (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    precision: Annotated[
+        float,
+        typer.Option(help="Precision the replications check aims at: ± this share of the mean."),
+    ] = 0.05,
+) -> None:
+    """Compare scenarios with a baseline: is the change better, worse or no different, and
+    does the plan meet its targets?
+
+    For each KPI and scenario: the mean over replications with its 95% interval, and the
+    difference from the baseline paired replication by replication (scenarios run with
+    the same seeds share common random numbers) with its interval and a verdict ("worse
+    than baseline, significant"). Replications without a baseline partner are left out
+    of the differences, and counted. For each target, the share of replications in which
+    each scenario meets it: the chance that the plan works. The last column says how many
+    replications the KPI needs for the stated precision (Hoad, Robinson and Davies 2010).
+
+    **Examples**
+
+        flowsim compare results/beds
+        flowsim compare results/beds --target 'acute_occupancy_mean<=92%' --target 'spend_total<=baseline'
+        flowsim compare results/beds --kpi all --format csv --out results/beds-compare.csv
+    """
+    from flowsim.compare import CompareError, parse_target, render, write_comparison
+    from flowsim.compare import compare as compare_results
+
+    with _user_errors():
+        try:
+            if format_ == "parquet" and out is None:
+                raise CompareError("--format parquet writes a file: give one with --out")
+            if format_ == "csv" and out is None and target:
+                raise CompareError("--format csv with --target writes two tables: give a file with --out")
+            targets = [parse_target(t) for t in target or []]
+            kpis = [k.strip() for item in kpi for k in item.split(",") if k.strip()] if kpi else None
+            comparison = compare_results(results, baseline, kpis, targets, precision=precision)
+            if out is not None:
+                written = write_comparison(comparison, format_, out)
+            elif format_ == "table":
+                from flowsim.compare import print_comparison
+
+                print_comparison(comparison, _console())
+                return
+            else:
+                typer.echo(render(comparison, format_), nl=False)
+                return
+        except CompareError as exc:
+            _fail(str(exc))
+    typer.echo(f"Comparison: {', '.join(str(p) for p in written)}")
 
 
 # --------------------------------------------------------------------------------------

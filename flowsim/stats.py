@@ -23,6 +23,7 @@ __all__ = [
     "mean_ci",
     "paired_difference",
     "replications_needed",
+    "replications_projected",
     "t_quantile",
 ]
 
@@ -211,3 +212,42 @@ def replications_needed(
             answer = n
             break
     return ReplicationsNeeded(answer, precision, confidence, widths)
+
+
+def replications_projected(
+    values: Sequence[float] | np.ndarray,
+    precision: float = 0.05,
+    confidence: float = DEFAULT_CONFIDENCE,
+    *,
+    min_replications: int = 3,
+) -> int | None:
+    """How many replications the precision would need if the mean and standard deviation
+    of the replications so far held: the smallest n, at least `min_replications`, with
+    ``t(1 − α/2, n − 1) · s / √n <= precision × |mean|``.
+
+    The estimate to plan by when `replications_needed` has not yet reached the precision
+    (run that many, then check again). None when it cannot be told: fewer than 2 values,
+    a NaN among them, or a mean of 0.
+    """
+    _check_confidence(confidence)
+    if not precision > 0.0:
+        raise ValueError(f"precision must be above 0, got {precision!r}")
+    if min_replications < 2:
+        raise ValueError("need min_replications >= 2")
+    x = _values(values, "replications_projected")
+    if x.size < 2 or np.isnan(x).any():
+        return None
+    mean, sd = float(np.mean(x)), float(np.std(x, ddof=1))
+    if mean == 0.0:  # a precision relative to a mean of 0 means nothing
+        return None
+    if sd == 0.0:
+        return min_replications
+    ratio = sd / (precision * abs(mean))
+    # The normal quantile gives a lower bound (t > z); t falls towards z as n grows, so the
+    # search from there takes a few steps.
+    from scipy import stats
+
+    n = max(min_replications, math.ceil((float(stats.norm.ppf(0.5 + confidence / 2.0)) * ratio) ** 2))
+    while t_quantile(confidence, n - 1) * ratio > math.sqrt(n):
+        n += 1
+    return n

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from flowsim.stats import batch_means, mean_ci, paired_difference, replications_needed
+from flowsim.stats import (
+    batch_means,
+    mean_ci,
+    paired_difference,
+    replications_needed,
+    replications_projected,
+    t_quantile,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -65,6 +72,8 @@ def test_a_nan_replication_makes_the_result_nan_rather_than_being_dropped():
         lambda: batch_means([1.0, 2.0, 3.0], n_batches=4),
         lambda: batch_means([1.0, 2.0, 3.0], n_batches=1),
         lambda: replications_needed([1.0, 2.0, 3.0], precision=0.0),
+        lambda: replications_projected([1.0, 2.0, 3.0], precision=-0.1),
+        lambda: replications_projected([1.0, 2.0, 3.0], min_replications=1),
     ],
 )
 def test_bad_input_raises_value_error(call):
@@ -139,3 +148,40 @@ def test_replications_needed_look_ahead_refuses_a_lucky_early_n():
     assert replications_needed(values, precision=0.05).n == 3
     assert replications_needed(values, precision=0.05, look_ahead=2).n == 10
     assert replications_needed(values[:11], precision=0.05, look_ahead=2).n is None
+
+
+def test_replications_projected_by_hand():
+    """The same six replications: mean 10.633, s = 0.4967. For ±6%, s / (0.06 · mean) =
+    0.7785; n = 4 gives 3.182 · 0.7785 = 2.48 > √4, n = 5 gives 2.776 · 0.7785 = 2.16 <= √5.
+    Where the replications already reach the precision, the projection agrees with them."""
+    values = [10.0, 11.0, 11.0, 10.0, 11.0, 10.8]
+    assert replications_projected(values, precision=0.06) == 5
+    assert (
+        replications_projected(values, precision=0.05) == replications_needed(values, precision=0.05).n == 6
+    )
+    assert replications_projected(values, precision=0.01) == 87  # 6 are far from enough
+
+
+def test_replications_projected_cannot_tell_without_a_spread_or_a_mean():
+    assert replications_projected([4.0]) is None
+    assert replications_projected([1.0, float("nan"), 3.0]) is None
+    assert replications_projected([-1.0, 1.0]) is None  # ±5% of a mean of 0 means nothing
+    assert replications_projected([2.0, 2.0, 2.0]) == 3  # no spread: the fewest allowed
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(1.0, 100.0), min_size=2, max_size=12),
+    st.sampled_from([0.01, 0.05, 0.2]),
+    st.sampled_from([0.9, 0.95]),
+)
+def test_replications_projected_is_the_smallest_n_that_would_do(values, precision, confidence):
+    x = np.asarray(values)
+    n = replications_projected(x, precision, confidence)
+    ratio = x.std(ddof=1) / (precision * x.mean())
+    assert n is not None and n >= 3
+
+    def enough(k: int) -> bool:
+        return t_quantile(confidence, k - 1) * ratio <= math.sqrt(k) * (1 + 1e-12)
+
+    assert enough(n) and (n == 3 or not enough(n - 1))
