@@ -186,7 +186,8 @@ def render(
     w("")
     w(
         f"- **Config:** `{context.config_label}` — {config.population.size:,} people, "
-        f"{config.run.warmup_days} days warm-up + {config.run.horizon_days} days measured from {config.run.start_date}"
+        f"{config.run.warmup_days} days warm-up from {config.run.start_date}, then {config.run.horizon_days} days "
+        f"measured from {config.run.start_date + dt.timedelta(days=config.run.warmup_days)}"
     )
     w(f"- **Config sha256:** `{config_hash(config)}`")
     w(f"- **flowsim:** {env['flowsim_version']}, commit `{commit}`{dirty}; core: {env['core']}")
