@@ -184,7 +184,7 @@ class RunConfig(Strict):
             try:
                 return dt.date.fromisoformat(v)
             except ValueError as exc:
-                raise ValueError(f"{v!r} is not a date of the calendar ({exc})") from None
+                raise ValueError(f"not a date of the calendar ({exc})") from None
         return v
 
     @model_validator(mode="after")
@@ -267,7 +267,7 @@ class PopulationConfig(Strict):
         for band in AGE_BANDS:
             if self.home_care_share[band] + self.care_home_share[band] > 1.0 + 1e-9:
                 raise _error(
-                    ("home_care_share", band),
+                    ("care_home_share", band),
                     f"home_care_share + care_home_share for {band} must be <= 1 (a person lives in one place)",
                 )
         return self
@@ -392,8 +392,8 @@ class PathwaysConfig(Strict):
             if 1.0 - total + total * low <= 1e-9:
                 raise _error(
                     ("p3_share", band),
-                    f"p1_share + p2_share + p3_share for {band} is {total:.4f}: with a frailty odds "
-                    f"multiplier of {low} the pathway odds are undefined (need sum x (1 - multiplier) < 1)",
+                    f"p1_share + p2_share + p3_share for {band} is {total:.4f}: with frailty_odds_multiplier "
+                    f"down to {low} the pathway odds are undefined (need sum x (1 - multiplier) < 1)",
                 )
         return self
 
@@ -541,27 +541,31 @@ class FlowsimConfig(Strict):
                     ("interventions", i, "site"),
                     f"unknown site {change.site!r}; the sites are {', '.join(sites)}",
                 )
-        # Changes to one pool compound (see Pools.capacity_schedule): the largest capacity
-        # any pool reaches must still be a number of places the model can hold.
-        for pool, places in self._largest_capacities().items():
-            if places > MAX_PLACES:
-                raise _error(
-                    ("interventions",),
-                    f"{pool} would reach {places:,.0f} places after the capacity changes; "
-                    f"at most {MAX_PLACES:,} (one for each person of the largest footprint)",
-                )
-        for rate, limit, what in self._demand_draws():
-            if rate > limit:
-                raise _error(
-                    ("population", "demand"),
-                    f"the person most at risk could have {rate:,.0f} {what}; at most {limit:,.0f}, "
-                    "as the model draws them (band rates x the spread of frailty and residence "
-                    "multipliers x month and weekday peaks x demand changes)",
-                )
+        # Checked first without the interventions, so that an error names the key to change.
+        for at, changes in ((("acute", "beds_scale"), False), (("interventions",), True)):
+            # Changes to one pool compound (see Pools.capacity_schedule).
+            for pool, places in self._largest_capacities(changes).items():
+                if places > MAX_PLACES:
+                    raise _error(
+                        at,
+                        f"{pool} would have {places:,.0f} places"
+                        f"{' after the capacity changes' if changes else ' (beds x beds_scale)'}; "
+                        f"at most {MAX_PLACES:,} (one for each person of the largest footprint)",
+                    )
+        for at, changes in ((("population", "demand"), False), (("interventions",), True)):
+            for rate, limit, what in self._demand_draws(changes):
+                if rate > limit:
+                    raise _error(
+                        at,
+                        f"{'with the demand changes, ' if changes else ''}the person most at risk "
+                        f"could have {rate:,.0f} {what}; at most {limit:,.0f}, as the model draws them "
+                        "(band rates x the spread of frailty and residence multipliers x month and "
+                        f"weekday peaks{' x demand changes' if changes else ''})",
+                    )
         return self
 
-    def _largest_capacities(self) -> dict[str, float]:
-        """Each pool's capacity with every rise that applies to it (and no cut)."""
+    def _largest_capacities(self, changes: bool) -> dict[str, float]:
+        """Each pool's capacity, with every rise of the interventions if `changes` (no cut)."""
         largest = {f"acute site {s.name}": s.beds * self.acute.beds_scale for s in self.acute.sites}
         largest |= {
             "community_beds": self.community.community_beds,
@@ -570,7 +574,7 @@ class FlowsimConfig(Strict):
             "care_home": self.social_care.care_home_places,
             "virtual_ward": self.emergency.virtual_ward_slots,
         }
-        for change in self.interventions:
+        for change in self.interventions if changes else []:
             if not isinstance(change, CapacityChange) or change.relative_change <= 0:
                 continue
             if change.pool != "acute":
@@ -582,7 +586,7 @@ class FlowsimConfig(Strict):
                 largest[pool] *= 1.0 + change.relative_change
         return largest
 
-    def _demand_draws(self) -> list[tuple[float, float, str]]:
+    def _demand_draws(self, changes: bool) -> list[tuple[float, float, str]]:
         """(rate a year, its limit, what) of the draws of needs, for the person most at risk.
 
         An upper bound: a band's rate is spread over its people by their multipliers, so
@@ -596,7 +600,7 @@ class FlowsimConfig(Strict):
             return max(factors) / (sum(factors) / len(factors))
 
         emergency = max(peak(d.month_factor_walk_in), peak(d.month_factor_ambulance)) * peak(d.weekday_factor)
-        for change in self.interventions:
+        for change in self.interventions if changes else []:
             if isinstance(change, DemandChange) and change.relative_change > 0:
                 emergency *= 1.0 + change.relative_change
         w = self.primary_care.weekend_demand_factor
