@@ -395,3 +395,56 @@ def test_the_command_refuses_bad_files_with_one_line_and_exit_2(tmp_path: Path) 
         assert lines[0].startswith(f"error: {name}"), lines[0]  # names the file ...
         assert expected in lines[0], lines[0]  # ... and the key, or what is wrong with the file
     assert not (tmp_path / "results").exists()  # nothing written for a refused config
+
+
+CLI_MISUSES = [
+    (
+        ["validate", "{small}", "--set", "acute.sites[0].beds=true"],
+        "acute.sites[0].beds: Input should be a valid integer",
+    ),
+    (
+        ["validate", "{small}", "--set", "costs.gp_consultation.unit_cost=.inf"],
+        "unit_cost: Input should be a finite number",
+    ),
+    (
+        ["validate", "{small}", "--set", "name=" + "[" * 5000],
+        "name: String should have at most 64 characters",
+    ),
+    (
+        ["validate", "{small}", "--set", "run.start_date=2016-02-30"],
+        "run.start_date: not a date of the calendar",
+    ),
+    (["validate", "{small}", "--set", "interventions[0].site=x"], "interventions is a list of 0 items"),
+    (
+        ["run", "{small}", "--horizon-days", "100000", "--out", "{out}"],
+        "run.horizon_days: Input should be less than",
+    ),
+    (
+        ["run", "{small}", "--replications", "1000000", "--out", "{out}"],
+        "run.replications: Input should be less than",
+    ),
+    (["run", "{small}", "--seed", str(2**70), "--out", "{out}"], "run.seed: Input should be less than"),
+    (["run", "{fifo}", "--out", "{out}"], "is not a regular file"),
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("args", "expected"), CLI_MISUSES, ids=lambda v: v[-1] if isinstance(v, list) else None
+)
+def test_command_line_misuse_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    from flowsim.cli import main
+
+    fifo = tmp_path / "fifo.yaml"
+    if "{fifo}" in args:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs on this system")
+        os.mkfifo(fifo)
+    out = tmp_path / "results"
+    argv = [a.format(small=SMALL, out=out, fifo=fifo) for a in args]
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
+    assert not out.exists()

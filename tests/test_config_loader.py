@@ -519,8 +519,21 @@ def real_error(overrides: dict) -> str:
             "population.practices: Input should be less than or equal to 10000",
         ),
         (
-            {"acute.elective_admissions_per_weekday": 1e12},
-            "acute.elective_admissions_per_weekday: Input should be less",
+            {"acute.elective_admissions_per_weekday": 1000.0},
+            "acute.elective_admissions_per_weekday: at most 240 for 120,000 people (2 per 1,000 people a weekday)",
+        ),
+        (
+            {
+                "population.age_shares": {
+                    "0-15": 0.0,
+                    "16-44": 0.57,
+                    "45-64": 0.251,
+                    "65-74": 0.098,
+                    "75-84": 0.057,
+                    "85+": 0.024,
+                }
+            },
+            "population.age_shares: every age band needs people (a share of at least 0.005); not 0-15",
         ),
         (
             {"population.demand.hour_profile": [0] * 24},

@@ -69,7 +69,10 @@ MAX_GP_CONTACTS_PY = 100.0  # GP contacts a person a year (England's 85+: 13.5)
 # proposals a person (~750 MB at 3 million people) leaves the footprint ~3 times room
 # (its bounds: 170 needs, 680 readmission needs and 5.8 ambulance arrivals a year).
 MAX_DRAWS_PER_PERSON = 5.0
-MAX_ELECTIVES_PER_WEEKDAY = 100_000  # England in all has ~30,000 a weekday
+MIN_AGE_SHARE = 0.005
+# Electives are drawn from the people not in hospital: past a few per 1,000 people a
+# weekday the draw runs out of people and slows to a crawl. The footprint has 0.12.
+MAX_ELECTIVES_PER_1000_PEOPLE = 2.0
 MAX_CLINICIANS = 10_000  # A&E clinicians on duty in one hour, whole footprint
 MAX_UNIT_COST = 1e9  # pounds per unit of activity
 MAX_ANNUAL_COST = 1e12  # pounds a year (the NHS budget is ~1.5e11)
@@ -159,7 +162,9 @@ Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL), AfterValidator
 class Distribution(Strict):
     """A positive duration: lognormal by its mean and coefficient of variation."""
 
-    mean: Annotated[float, Field(gt=0.0, le=MAX_MEAN_STAY)]
+    # Below a thousandth (of an hour or a day) is a typo, and far below it a drawn stay
+    # underflows to 0, which the warm start cannot weigh.
+    mean: Annotated[float, Field(ge=1e-3, le=MAX_MEAN_STAY)]
     cv: Annotated[float, Field(ge=0.0, le=MAX_CV)] = 1.0
 
 
@@ -250,6 +255,13 @@ class PopulationConfig(Strict):
     def _shares_sum_to_one(cls, v: dict) -> dict:
         if not math.isclose(sum(v.values()), 1.0, abs_tol=1e-3):
             raise ValueError(f"age shares must sum to 1, not {sum(v.values()):.4f}")
+        # Rates are spread over each band's people at the start: an empty band would make
+        # them infinite. 0.5% of the smallest footprint is 50 people (England's 85+: 2.4%).
+        empty = [b for b, share in v.items() if share < MIN_AGE_SHARE]
+        if empty:
+            raise ValueError(
+                f"every age band needs people (a share of at least {MIN_AGE_SHARE}); not {', '.join(empty)}"
+            )
         return v
 
     @field_validator("frailty_shares")
@@ -334,7 +346,9 @@ class AcuteConfig(Strict):
     in_hospital_death: BandShares
     deconditioning_days: Annotated[float, Field(gt=0.0, le=MAX_MEAN_STAY)]
     deconditioning_probability: Fraction
-    elective_admissions_per_weekday: Annotated[float, Field(ge=0.0, le=MAX_ELECTIVES_PER_WEEKDAY)]
+    elective_admissions_per_weekday: Annotated[
+        float, Field(ge=0.0, le=MAX_PEOPLE * MAX_ELECTIVES_PER_1000_PEOPLE / 1000.0)
+    ]
     elective_age_shares: BandShares
     elective_arrival_hour: Annotated[float, Field(ge=0, lt=24)]
     elective_max_wait_hours: Hours
@@ -541,6 +555,13 @@ class FlowsimConfig(Strict):
                     ("interventions", i, "site"),
                     f"unknown site {change.site!r}; the sites are {', '.join(sites)}",
                 )
+        electives = self.population.size * MAX_ELECTIVES_PER_1000_PEOPLE / 1000.0
+        if self.acute.elective_admissions_per_weekday > electives:
+            raise _error(
+                ("acute", "elective_admissions_per_weekday"),
+                f"at most {electives:,.0f} for {self.population.size:,} people "
+                f"({MAX_ELECTIVES_PER_1000_PEOPLE:g} per 1,000 people a weekday)",
+            )
         # Checked first without the interventions, so that an error names the key to change.
         for at, changes in ((("acute", "beds_scale"), False), (("interventions",), True)):
             # Changes to one pool compound (see Pools.capacity_schedule).
@@ -577,6 +598,7 @@ class FlowsimConfig(Strict):
         for change in self.interventions if changes else []:
             if not isinstance(change, CapacityChange) or change.relative_change <= 0:
                 continue
+            targets: list[str]
             if change.pool != "acute":
                 targets = [change.pool]
             else:
