@@ -430,7 +430,7 @@ CLI_MISUSES = [
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
-    ("args", "expected"), CLI_MISUSES, ids=lambda v: v[-1] if isinstance(v, list) else None
+    ("args", "expected"), CLI_MISUSES, ids=[expected.split(":")[0] for _, expected in CLI_MISUSES]
 )
 def test_command_line_misuse_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
