@@ -52,7 +52,7 @@ class Strict(BaseModel):
 # too many) is refused with its key, instead of exhausting memory, overflowing an integer
 # code or running for hours in the middle of a run.
 
-MAX_PEOPLE = 3_000_000  # the largest footprint; everyone is held in memory (~100 bytes a person)
+MAX_PEOPLE = 3_000_000  # the largest footprint; a short run of it peaks at ~400 MB (measured)
 MAX_PLACES = MAX_PEOPLE  # beds, slots, packages or places in one pool: at most one per person
 MAX_RUN_DAYS = 25 * 365  # a 20-year horizon after a 5-year warm-up
 MAX_HOURS = 365 * 24  # waits, lags and delays: a year
@@ -63,13 +63,13 @@ MAX_PER_1000_PY = 1_000.0  # deaths, frailty steps, placements: everyone once a 
 MAX_VISITS_PER_1000_PY = 10_000.0  # A&E attendances: ten a person a year (England: 0.42)
 MAX_GP_CONTACTS_PY = 100.0  # GP contacts a person a year (England's 85+: 13.5)
 # Needs are drawn by thinning: the model proposes people at the rate of the person most
-# at risk and keeps each in proportion to their own rate, ~50 bytes a proposal. The day's
+# at risk and keeps each in proportion to their own rate, ~50 bytes a proposal (measured). The day's
 # draw proposes (that rate / 365) per person; the warm start draws a quarter of a year of
 # ambulance arrivals at once; the recently discharged get extra draws on top. At most 5
 # proposals a person (~750 MB at 3 million people) leaves the footprint ~3 times room
 # (its bounds: 170 needs, 680 readmission needs and 5.8 ambulance arrivals a year).
 MAX_DRAWS_PER_PERSON = 5.0
-MIN_AGE_SHARE = 0.005
+MIN_AGE_SHARE = 0.005  # every band needs people (see PopulationConfig); England's 85+: 2.4%
 # Electives are drawn from the people not in hospital: past a few per 1,000 people a
 # weekday the draw runs out of people and slows to a crawl. The footprint has 0.12.
 MAX_ELECTIVES_PER_1000_PEOPLE = 2.0
@@ -82,8 +82,11 @@ MAX_SITES = 100  # site codes are int16; the daily table has a column per site
 MAX_PRACTICES = 10_000  # England has about 7,000 practices in all
 MAX_LOCALITIES = 1_000  # an STP has 4-8; locality codes are int16
 MAX_NAME = 64  # names become folder names (scenario=NAME) and column names (sites)
-MAX_LABEL = 200
-MAX_TEXT = 10_000
+MAX_LABEL = 200  # a one-line label (an intervention's name, the price base)
+MAX_TEXT = 10_000  # the description
+# Factors by month or weekday and hourly profiles are divided by their mean or sum: only
+# ratios matter, so raw counts may be pasted in. The bound keeps the sum finite.
+MAX_WEIGHT = 1e9
 # Stays run past the horizon and the model looks a few days ahead: the run's last day
 # must be at least this far from the end of Python's calendar (9999-12-31).
 CALENDAR_MARGIN = dt.timedelta(days=10 * 366)
@@ -136,9 +139,6 @@ Relative = Annotated[float, Field(ge=MIN_RELATIVE, le=MAX_RELATIVE)]
 Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
 RunDay = Annotated[int, Field(ge=0, le=MAX_RUN_DAYS)]  # a day of the run, warm-up included
 Change = Annotated[float, Field(ge=-1.0, le=MAX_RELATIVE_CHANGE)]
-# Factors by month or weekday and hourly profiles are divided by their mean or sum: only
-# ratios matter, so raw counts may be pasted in. The bound keeps the sum finite.
-MAX_WEIGHT = 1e9
 Seasonal = Annotated[float, Field(gt=0.0, le=MAX_WEIGHT)]
 Months = Annotated[list[Seasonal], Field(min_length=12, max_length=12)]
 HourProfile = Annotated[
@@ -547,7 +547,8 @@ class FlowsimConfig(Strict):
         return v
 
     @model_validator(mode="after")
-    def _interventions_fit_the_footprint(self) -> FlowsimConfig:
+    def _fits_the_model(self) -> FlowsimConfig:
+        """Rules across sections: intervention sites, electives, capacities, demand draws."""
         sites = [s.name for s in self.acute.sites]
         for i, change in enumerate(self.interventions):
             if isinstance(change, CapacityChange) and change.site is not None and change.site not in sites:
