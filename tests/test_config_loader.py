@@ -519,8 +519,8 @@ def real_error(overrides: dict) -> str:
             "population.practices: Input should be less than or equal to 10000",
         ),
         (
-            {"acute.elective_admissions_per_weekday": 1000.0},
-            "acute.elective_admissions_per_weekday: at most 240 for 120,000 people (2 per 1,000 people a weekday)",
+            {"acute.elective_admissions_per_weekday": 10_000.0},
+            "acute.elective_admissions_per_weekday: 10,000 a weekday would take 3,200 of the 30,120 people aged 45-64",
         ),
         (
             {

@@ -70,9 +70,10 @@ MAX_GP_CONTACTS_PY = 100.0  # GP contacts a person a year (England's 85+: 13.5)
 # (its bounds: 170 needs, 680 readmission needs and 5.8 ambulance arrivals a year).
 MAX_DRAWS_PER_PERSON = 5.0
 MIN_AGE_SHARE = 0.005  # every band needs people (see PopulationConfig); England's 85+: 2.4%
-# Electives are drawn from the people not in hospital: past a few per 1,000 people a
-# weekday the draw runs out of people and slows to a crawl. The footprint has 0.12.
-MAX_ELECTIVES_PER_1000_PEOPLE = 2.0
+# Electives are drawn, band by band, from the people not in hospital: if a weekday's list
+# takes more than a tenth of a band, the draw runs short of people and slows to a crawl.
+# The footprint's list takes 0.02% of its 85+ a weekday.
+MAX_ELECTIVE_SHARE_OF_BAND = 0.1
 MAX_CLINICIANS = 10_000  # A&E clinicians on duty in one hour, whole footprint
 MAX_UNIT_COST = 1e9  # pounds per unit of activity
 MAX_ANNUAL_COST = 1e12  # pounds a year (the NHS budget is ~1.5e11)
@@ -347,7 +348,7 @@ class AcuteConfig(Strict):
     deconditioning_days: Annotated[float, Field(gt=0.0, le=MAX_MEAN_STAY)]
     deconditioning_probability: Fraction
     elective_admissions_per_weekday: Annotated[
-        float, Field(ge=0.0, le=MAX_PEOPLE * MAX_ELECTIVES_PER_1000_PEOPLE / 1000.0)
+        float, Field(ge=0.0, le=MAX_PEOPLE * MAX_ELECTIVE_SHARE_OF_BAND)
     ]
     elective_age_shares: BandShares
     elective_arrival_hour: Annotated[float, Field(ge=0, lt=24)]
@@ -556,13 +557,16 @@ class FlowsimConfig(Strict):
                     ("interventions", i, "site"),
                     f"unknown site {change.site!r}; the sites are {', '.join(sites)}",
                 )
-        electives = self.population.size * MAX_ELECTIVES_PER_1000_PEOPLE / 1000.0
-        if self.acute.elective_admissions_per_weekday > electives:
-            raise _error(
-                ("acute", "elective_admissions_per_weekday"),
-                f"at most {electives:,.0f} for {self.population.size:,} people "
-                f"({MAX_ELECTIVES_PER_1000_PEOPLE:g} per 1,000 people a weekday)",
-            )
+        electives = self.acute.elective_admissions_per_weekday
+        for band in AGE_BANDS:
+            wanted = electives * self.acute.elective_age_shares[band]
+            people = self.population.size * self.population.age_shares[band]
+            if wanted > MAX_ELECTIVE_SHARE_OF_BAND * people:
+                raise _error(
+                    ("acute", "elective_admissions_per_weekday"),
+                    f"{electives:,.0f} a weekday would take {wanted:,.0f} of the {people:,.0f} people "
+                    f"aged {band} every weekday; at most a tenth of a band",
+                )
         # Checked first without the interventions, so that an error names the key to change.
         for at, changes in ((("acute", "beds_scale"), False), (("interventions",), True)):
             # Changes to one pool compound (see Pools.capacity_schedule).
