@@ -50,11 +50,12 @@ EXTENDS = "extends"
 CANONICAL_SOURCE = "<canonical config>"
 
 # Limits of what the reader accepts. The footprint is 11 kB, about 800 YAML values and 5
-# levels deep; the limits leave room for a hundred times that and stop a hostile file
-# (an alias bomb, a 10,000-level nesting, a huge file) before it can exhaust memory or
-# Python's recursion limit.
-MAX_FILE_BYTES = 1_000_000
-MAX_VALUES = 100_000  # YAML values once aliases (*name) are expanded
+# levels deep; the limits leave room for twenty times that and stop a hostile file (an
+# alias bomb, a 10,000-level nesting, a huge file) within a second or two, before it can
+# exhaust memory or Python's recursion limit. (The pure-Python reader, needed for these
+# checks, takes ~70 microseconds a value.)
+MAX_FILE_BYTES = 256_000
+MAX_VALUES = 20_000  # YAML values once aliases (*name) are expanded
 MAX_DEPTH = 20  # levels of nesting, aliases expanded
 MAX_EXTENDS = 32  # files in one `extends:` chain
 
@@ -112,14 +113,23 @@ def _strict_loader() -> type:
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
             self._depth = 0
+            self._values = 0
 
         def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
             # PyYAML composes recursively: stop before Python's recursion limit does.
             self._depth += 1
+            self._values += 1
             try:
                 if self._depth > MAX_DEPTH:
                     raise yaml.composer.ComposerError(
                         None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark
+                    )
+                if self._values > MAX_VALUES:
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"more than {MAX_VALUES:,} values; a config has about 1,000",
+                        self.peek_event().start_mark,
                     )
                 return super().compose_node(parent, index)
             finally:
