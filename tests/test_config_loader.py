@@ -426,7 +426,7 @@ def test_very_deep_nesting_is_refused_without_a_traceback(tmp_path: Path) -> Non
 def test_a_control_character_is_refused_with_its_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", BASE.replace("name: base", "name: ba\x07se"))
     assert error_of(path) == (
-        f"{_shown(path)}:2:9: YAML syntax error: character U+0007 is not allowed (a control character)"
+        f"{_shown(path)}:2:9: YAML syntax error: character U+0007 is not allowed (a control or non-printable character)"
     )
 
 
@@ -704,3 +704,9 @@ def test_a_running_cost_must_end_after_it_starts() -> None:
         "end_day": 5,
     }
     assert "interventions[0].end_day: must be after start_day (5)" in real_error({"interventions": [lever]})
+
+
+def test_a_nul_character_in_a_path_is_refused(tmp_path: Path) -> None:
+    assert error_of(Path("a\x00b.yaml")) == "'a\\x00b.yaml': not a valid path (it holds a NUL character)"
+    leaf = write(tmp_path, "leaf.yaml", 'extends: "a\\0b.yaml"\n')
+    assert "extends: expected the path of the config this one builds on" in error_of(leaf)

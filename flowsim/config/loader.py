@@ -289,7 +289,7 @@ def _read_yaml(path: Path) -> _Source:
         line, column = _line_column(text, exc.position)
         raise ConfigError(
             f"{label}:{line}:{column}: YAML syntax error: character U+{exc.character:04X} is not allowed "
-            "(a control character)"
+            "(a control or non-printable character)"
             if isinstance(exc.character, int)
             else f"{label}: YAML syntax error: {exc.reason}"
         ) from None
@@ -332,6 +332,8 @@ def _read_chain(path: Path) -> list[_Source]:
     """The files of an `extends:` chain, the root base first and `path` last."""
     chain: list[_Source] = []
     seen: list[Path] = []
+    if "\0" in str(path):
+        raise ConfigError(f"{str(path)!r}: not a valid path (it holds a NUL character)")
     current = path.resolve()
     where = ""  # the `extends:` line that led to `current`
     while True:
@@ -349,7 +351,7 @@ def _read_chain(path: Path) -> list[_Source]:
         if base is None:
             break
         where = source.where((EXTENDS,))
-        if not isinstance(base, str) or not base.strip():
+        if not isinstance(base, str) or not base.strip() or "\0" in base:
             raise ConfigError(
                 f"{where}: extends: expected the path of the config this one builds on, got {_kind(base)}"
             )
