@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -47,6 +48,16 @@ Path_ = tuple[str | int, ...]
 EXTENDS = "extends"
 # Where a problem that belongs to no file (a config rebuilt from a manifest) is said to be.
 CANONICAL_SOURCE = "<canonical config>"
+
+# Limits of what the reader accepts. The footprint is 11 kB, about 800 YAML values and 5
+# levels deep; the limits leave room for twenty times that and stop a hostile file (an
+# alias bomb, a 10,000-level nesting, a huge file) within a second or two, before it can
+# exhaust memory or Python's recursion limit. (The pure-Python reader, needed for these
+# checks, takes ~70 microseconds a value.)
+MAX_FILE_BYTES = 256_000
+MAX_VALUES = 20_000  # YAML values once aliases (*name) are expanded
+MAX_DEPTH = 20  # levels of nesting, aliases expanded
+MAX_EXTENDS = 32  # files in one `extends:` chain
 
 
 class ConfigError(Exception):
@@ -95,7 +106,49 @@ def _strict_loader() -> type:
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
-        """PyYAML's safe loader, except that a key given twice is an error, not a silent win."""
+        """PyYAML's safe loader, except that a key given twice is an error, not a silent win,
+        nesting is limited, and a value PyYAML cannot convert (an impossible date, an int of
+        5,000 digits) is reported where it stands."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._depth = 0
+            self._values = 0
+
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            # PyYAML composes recursively: stop before Python's recursion limit does.
+            self._depth += 1
+            self._values += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark
+                    )
+                if self._values > MAX_VALUES:
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"more than {MAX_VALUES:,} values; a config has about 1,000",
+                        self.peek_event().start_mark,
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def construct_object(self, node, deep=False):  # type: ignore[no-untyped-def]
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ValueError, OverflowError) as exc:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"cannot read {_short(node.value)}: {exc}", node.start_mark
+                ) from None
+
+        def construct_yaml_timestamp(self, node):  # type: ignore[no-untyped-def]
+            # An impossible date (2016-02-30) stays text, so the schema can name its key.
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:
+                return self.construct_scalar(node)
 
         def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
             if isinstance(node, yaml.MappingNode):
@@ -113,7 +166,77 @@ def _strict_loader() -> type:
                         pass
             return super().construct_mapping(node, deep=deep)
 
+    StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
     return StrictLoader
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a node graph that aliases blow up, or that contains itself.
+
+    Aliases share nodes, so a small file can stand for billions of values (the "billion
+    laughs"); everything after the reader (line map, merge, validation) would expand them.
+    The walk is iterative and visits each node once, whatever the file.
+    """
+    import yaml
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the path from the root to the node being walked
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            kids = children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            open_nodes.discard(key)
+            if size[key] > MAX_VALUES:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"expands to more than {MAX_VALUES:,} values (aliases repeat what they name)",
+                    node.start_mark,
+                )
+            if depth[key] > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep (aliases expanded)",
+                    node.start_mark,
+                )
+            continue
+        if key in size:
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        for kid in children(node):
+            if id(kid) in open_nodes:
+                raise yaml.composer.ComposerError(
+                    None, None, "an alias names a value that contains it (a loop)", kid.start_mark
+                )
+            if id(kid) not in size:
+                stack.append((kid, False))
+
+
+def _parse(text: str) -> tuple[Any, Any]:
+    """(node tree, data) of one YAML document, read safely; raises yaml.YAMLError."""
+    loader = _strict_loader()(text)  # checks for characters YAML does not allow
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        _check_expansion(node)
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _line_map(node: Any, path: Path_ = (), out: dict[Path_, int] | None = None) -> dict[Path_, int]:
@@ -123,6 +246,8 @@ def _line_map(node: Any, path: Path_ = (), out: dict[Path_, int] | None = None) 
     out = {} if out is None else out
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a list or mapping as a key: the schema refuses it anyway
             sub = (*path, key_node.value)
             out[sub] = key_node.start_mark.line + 1
             _line_map(value_node, sub, out)
@@ -138,27 +263,43 @@ def _read_yaml(path: Path) -> _Source:
 
     label = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # stat first: opening a FIFO would wait for a writer, reading a device never ends.
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"{label}: is a folder, expected a YAML config file")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"{label}: is not a regular file (a FIFO, device or socket), expected a YAML config file"
+            )
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError(f"{label}: larger than {MAX_FILE_BYTES:,} bytes; a config file is a few kB")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{label}: is a folder, expected a YAML config file") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{label}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read ({exc.strerror})") from None
 
-    loader = _strict_loader()(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _parse(text)
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        raise ConfigError(
+            f"{label}:{line}:{column}: YAML syntax error: character U+{exc.character:04X} is not allowed "
+            "(a control or non-printable character)"
+            if isinstance(exc.character, int)
+            else f"{label}: YAML syntax error: {exc.reason}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
-    finally:
-        loader.dispose()
+    except RecursionError:  # a safety net: the depth limit should stop this first
+        raise ConfigError(f"{label}: YAML nested too deeply") from None
 
     if data is None:
         data = {}
@@ -167,6 +308,12 @@ def _read_yaml(path: Path) -> _Source:
             f"{label}: expected a mapping of settings (key: value) at the top level, got {_kind(data)}"
         )
     return _Source(label, data, _line_map(node) if node is not None else {})
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of a character position in `text`."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
 
 
 def _kind(value: Any) -> str:
@@ -185,6 +332,8 @@ def _read_chain(path: Path) -> list[_Source]:
     """The files of an `extends:` chain, the root base first and `path` last."""
     chain: list[_Source] = []
     seen: list[Path] = []
+    if "\0" in str(path):
+        raise ConfigError(f"{str(path)!r}: not a valid path (it holds a NUL character)")
     current = path.resolve()
     where = ""  # the `extends:` line that led to `current`
     while True:
@@ -194,18 +343,20 @@ def _read_chain(path: Path) -> list[_Source]:
             names = " -> ".join(os.path.relpath(p, common) for p in loop)
             raise ConfigError(f"{where}: extends: cycle {names}")
         seen.append(current)
+        if len(seen) > MAX_EXTENDS:
+            raise ConfigError(f"{where}: extends: a chain of more than {MAX_EXTENDS} files")
         source = _read_yaml(current)
         chain.append(source)
         base = source.data.pop(EXTENDS, None)
         if base is None:
             break
         where = source.where((EXTENDS,))
-        if not isinstance(base, str) or not base.strip():
+        if not isinstance(base, str) or not base.strip() or "\0" in base:
             raise ConfigError(
                 f"{where}: extends: expected the path of the config this one builds on, got {_kind(base)}"
             )
         target = (current.parent / base).resolve()
-        if not target.is_file():
+        if not target.exists():
             raise ConfigError(f"{where}: extends: file not found: {_display(target)}")
         current = target
     chain.reverse()
@@ -295,8 +446,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
         if not sep or not key.strip():
             raise ConfigError(f"override {pair!r}: expected KEY=VALUE, e.g. acute.beds_scale=0.9")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
+            value = _parse(raw)[1] if raw.strip() else raw
+        except yaml.YAMLError:  # not YAML (or too big, too deep): the text itself, for the schema to judge
             value = raw
         out[key.strip()] = value
     return out
@@ -408,7 +559,9 @@ def _validation_error(exc: Any, sources: list[_Source], merged: dict[str, Any], 
     problems = []
     for err in exc.errors():
         missing = err.get("type") == "missing"
-        loc = _normalise_loc(tuple(err.get("loc", ())), merged)
+        # A cross-field check (schema._error) says which key inside its section is wrong.
+        at = (err.get("ctx") or {}).get("at", ())
+        loc = _normalise_loc((*err.get("loc", ()), *at), merged)
         problems.append(f"{_locate(loc, sources, missing)}: {_dotted(loc)}: {_problem(err, schema)}")
     return ConfigError(problems[0], problems)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from flowsim.vocabulary import (
     AGE_BANDS,
@@ -28,31 +30,173 @@ PerFrailty = Annotated[list[NonNeg], Field(min_length=4, max_length=4)]
 
 
 class Strict(BaseModel):
-    """Refuses unknown keys and is immutable, so a typo never silently does nothing."""
+    """Refuses unknown keys and is immutable, so a typo never silently does nothing.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Types are strict (`true` is not a number, 900.0 is not a count) and numbers finite.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-def _all_bands(value: dict, what: str) -> dict:
+# --------------------------------------------------------------------------------------
+# Bounds. Each is far beyond any real footprint (the largest of England's 44 has about
+# 3 million people; published rates sit beside each value in configs/footprint.yaml).
+# They exist so that a typo (a rate a thousand times too big, a count with three zeros
+# too many) is refused with its key, instead of exhausting memory, overflowing an integer
+# code or running for hours in the middle of a run.
+
+MAX_PEOPLE = 3_000_000  # the largest footprint; a short run of it peaks at ~400 MB (measured)
+MAX_PLACES = MAX_PEOPLE  # beds, slots, packages or places in one pool: at most one per person
+MAX_RUN_DAYS = 25 * 365  # a 20-year horizon after a 5-year warm-up
+MAX_HOURS = 365 * 24  # waits, lags and delays: a year
+MAX_MEAN_STAY = 36_500.0  # a mean stay (in days, or hours) of 100 years; keeps every time drawn finite
+MAX_CV = 10.0  # lognormal spread: at 10 the median is a tenth of the mean already
+MIN_RELATIVE, MAX_RELATIVE = 0.01, 100.0  # multipliers and hazard ratios (published ones: 1 to 5)
+MAX_PER_1000_PY = 1_000.0  # deaths, frailty steps, placements: everyone once a year
+MAX_VISITS_PER_1000_PY = 10_000.0  # A&E attendances: ten a person a year (England: 0.42)
+MAX_GP_CONTACTS_PY = 100.0  # GP contacts a person a year (England's 85+: 13.5)
+# Needs are drawn by thinning: the model proposes people at the rate of the person most
+# at risk and keeps each in proportion to their own rate, ~50 bytes a proposal (measured). The day's
+# draw proposes (that rate / 365) per person; the warm start draws
+# acute.warm_start_candidate_days of ambulance arrivals at once (a quarter-year by default); the recently discharged get extra draws on top. At most 5
+# proposals a person (~750 MB at 3 million people) leaves the footprint ~3 times room
+# (its bounds: 170 needs, 680 readmission needs and 5.8 ambulance arrivals a year).
+MAX_DRAWS_PER_PERSON = 5.0
+MIN_AGE_SHARE = 0.005  # every band needs people (see PopulationConfig); England's 85+: 2.4%
+# Electives are drawn, band by band, from the people not in hospital: if a weekday's list
+# takes more than a tenth of a band, the draw runs short of people and slows to a crawl.
+# The footprint's list takes 0.02% of its 85+ a weekday.
+MAX_ELECTIVE_SHARE_OF_BAND = 0.1
+MAX_CLINICIANS = 10_000  # A&E clinicians on duty in one hour, whole footprint
+MAX_UNIT_COST = 1e9  # pounds per unit of activity
+MAX_ANNUAL_COST = 1e12  # pounds a year (the NHS budget is ~1.5e11)
+MAX_RELATIVE_CHANGE = 10.0  # one intervention at most multiplies a pool or demand by 11
+MAX_INTERVENTIONS = 100  # the capacity timetable grows with interventions x ramp days
+MAX_SITES = 100  # site codes are int16; each site adds pools and long-table rows
+MAX_PRACTICES = 10_000  # England has about 7,000 practices in all
+MAX_LOCALITIES = 1_000  # an STP has 4-8; locality codes are int16
+MAX_NAME = 64  # names become folder names (scenario=NAME) and column names (sites)
+MAX_LABEL = 200  # a one-line label (an intervention's name, the price base)
+MAX_TEXT = 10_000  # the description
+# Factors by month or weekday and hourly profiles are divided by their mean or sum: only
+# ratios matter, so raw counts may be pasted in. The bound keeps the sum finite.
+MAX_WEIGHT = 1e9
+# Stays run past the horizon and the model looks a few days ahead: the run's last day
+# must be at least this far from the end of Python's calendar (9999-12-31).
+CALENDAR_MARGIN = dt.timedelta(days=10 * 366)
+
+
+def _error(at: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """A cross-field problem, located at `at` (relative to the model that raises it).
+
+    The loader appends `at` to pydantic's location, so the one-line error names the key
+    and its line rather than the section holding it.
+    """
+    return PydanticCustomError("config", message.replace("{", "(").replace("}", ")"), {"at": at})
+
+
+def _every_band(value: dict[str, Any]) -> dict[str, Any]:
     missing = [b for b in AGE_BANDS if b not in value]
     if missing:
-        raise ValueError(f"{what} needs a value for every age band; missing {missing}")
+        raise ValueError(f"needs a value for every age band; missing {', '.join(missing)}")
     return value
+
+
+def _every_pathway(value: dict[str, Any]) -> dict[str, Any]:
+    missing = [p for p in ("P1", "P2", "P3") if p not in value]
+    if missing:
+        raise ValueError(f"needs a value for P1, P2 and P3; missing {', '.join(missing)}")
+    return value
+
+
+def _some_weight(value: list[float]) -> list[float]:
+    # The profile is normalised by its sum: an all-zero one has no hour to put anyone in.
+    if not any(v > 0 for v in value):
+        raise ValueError("needs at least one hour with a weight above 0")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must be one line of printable text (no control characters)")
+    return value
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise ValueError("must be printable text (no control characters but new lines and tabs)")
+    return value
+
+
+Count = Annotated[int, Field(ge=0, le=MAX_PLACES)]
+Relative = Annotated[float, Field(ge=MIN_RELATIVE, le=MAX_RELATIVE)]
+Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
+RunDay = Annotated[int, Field(ge=0, le=MAX_RUN_DAYS)]  # a day of the run, warm-up included
+Change = Annotated[float, Field(ge=-1.0, le=MAX_RELATIVE_CHANGE)]
+Seasonal = Annotated[float, Field(gt=0.0, le=MAX_WEIGHT)]
+Months = Annotated[list[Seasonal], Field(min_length=12, max_length=12)]
+HourProfile = Annotated[
+    list[Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]],
+    Field(min_length=24, max_length=24),
+    AfterValidator(_some_weight),
+]
+PerFrailtyRelative = Annotated[list[Relative], Field(min_length=4, max_length=4)]
+BandShares = Annotated[dict[AgeBand, Fraction], AfterValidator(_every_band)]
+BandRates = Annotated[
+    dict[AgeBand, Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)]], AfterValidator(_every_band)
+]
+PathwayHours = Annotated[dict[Literal["P1", "P2", "P3"], Hours], AfterValidator(_every_pathway)]
+# Letters, digits, '_', '.' and '-', not only dots: it must make a folder name.
+Name = Annotated[
+    str, Field(min_length=1, max_length=MAX_NAME, pattern=r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+]
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL), AfterValidator(_one_line)]
 
 
 class Distribution(Strict):
     """A positive duration: lognormal by its mean and coefficient of variation."""
 
-    mean: Positive
-    cv: NonNeg = 1.0
+    # Below a thousandth (of an hour or a day) is a typo, and far below it a drawn stay
+    # underflows to 0, which the warm start cannot weigh.
+    mean: Annotated[float, Field(ge=1e-3, le=MAX_MEAN_STAY)]
+    cv: Annotated[float, Field(ge=0.0, le=MAX_CV)] = 1.0
 
 
 class RunConfig(Strict):
     start_date: dt.date
     horizon_days: Annotated[int, Field(ge=1, le=20 * 365)]
     warmup_days: Annotated[int, Field(ge=0, le=5 * 365)]
-    seed: Annotated[int, Field(ge=0)]
+    # numpy takes seeds of any size; manifests are read back by tools that hold 64 bits.
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
     replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, v: Any) -> Any:
+        # YAML reads 2016-04-01 as a date itself; an impossible one (2016-02-30) arrives as
+        # text, and a timestamp with an hour as a datetime.
+        if isinstance(v, dt.datetime):
+            if v.time() != dt.time(0) or v.tzinfo is not None:
+                raise ValueError(f"expected a date without a time, got {v.isoformat()}")
+            return v.date()
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError as exc:
+                raise ValueError(f"not a date of the calendar ({exc})") from None
+        return v
+
+    @model_validator(mode="after")
+    def _inside_the_calendar(self) -> RunConfig:
+        days = dt.timedelta(days=self.warmup_days + self.horizon_days)
+        latest = dt.date.max - CALENDAR_MARGIN - days
+        if self.start_date > latest:
+            raise _error(
+                ("start_date",),
+                f"a run of {days.days} days from {self.start_date} ends too near the end of the "
+                f"calendar (9999-12-31); start by {latest} at the latest",
+            )
+        return self
 
 
 class DayEffect(Strict):
@@ -74,124 +218,152 @@ class DemandConfig(Strict):
     rates can be read straight off national tables.
     """
 
-    walk_in_per_1000_py: PerAgeBand
-    ambulance_per_1000_py: PerAgeBand
-    gp_contacts_per_person_py: PerAgeBand
-    frailty_multiplier: PerFrailty
-    care_home_multiplier: Positive
-    home_care_multiplier: Positive
-    recent_discharge_multiplier: Annotated[float, Field(ge=1.0)]  # raised risk: 1 means none
-    recent_discharge_days: NonNeg
-    month_factor_walk_in: Annotated[list[Positive], Field(min_length=12, max_length=12)]
-    month_factor_ambulance: Annotated[list[Positive], Field(min_length=12, max_length=12)]
-    weekday_factor: Annotated[list[Positive], Field(min_length=7, max_length=7)]
-    hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+    walk_in_per_1000_py: Annotated[
+        dict[AgeBand, Annotated[float, Field(ge=0.0, le=MAX_VISITS_PER_1000_PY)]], AfterValidator(_every_band)
+    ]
+    ambulance_per_1000_py: Annotated[
+        dict[AgeBand, Annotated[float, Field(ge=0.0, le=MAX_VISITS_PER_1000_PY)]], AfterValidator(_every_band)
+    ]
+    gp_contacts_per_person_py: Annotated[
+        dict[AgeBand, Annotated[float, Field(ge=0.0, le=MAX_GP_CONTACTS_PY)]], AfterValidator(_every_band)
+    ]
+    frailty_multiplier: PerFrailtyRelative
+    care_home_multiplier: Relative
+    home_care_multiplier: Relative
+    recent_discharge_multiplier: Annotated[float, Field(ge=1.0, le=MAX_RELATIVE)]  # raised risk: 1 means none
+    recent_discharge_days: Annotated[float, Field(ge=0.0, le=MAX_RUN_DAYS)]
+    month_factor_walk_in: Months
+    month_factor_ambulance: Months
+    weekday_factor: Annotated[list[Seasonal], Field(min_length=7, max_length=7)]
+    hour_profile: HourProfile
     day_effect: DayEffect | None = None  # none: Poisson variation only
 
 
 class PopulationConfig(Strict):
-    size: Annotated[int, Field(ge=10_000, le=3_000_000)]
-    age_shares: PerAgeBand
+    size: Annotated[int, Field(ge=10_000, le=MAX_PEOPLE)]
+    age_shares: BandShares
     male_share: Fraction
     frailty_shares: dict[str, Annotated[list[Fraction], Field(min_length=4, max_length=4)]]
-    frailty_step_per_1000_py: PerAgeBand
-    frailty_step_factor_by_level: Annotated[list[NonNeg], Field(min_length=3, max_length=3)]
-    mortality_per_1000_py: PerAgeBand
-    mortality_hr_by_frailty: PerFrailty
-    home_care_share: PerAgeBand
-    care_home_share: PerAgeBand
-    practices: Annotated[int, Field(ge=1)]
-    localities: Annotated[int, Field(ge=1)]
+    frailty_step_per_1000_py: BandRates
+    frailty_step_factor_by_level: Annotated[
+        list[Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]], Field(min_length=3, max_length=3)
+    ]
+    mortality_per_1000_py: BandRates
+    mortality_hr_by_frailty: PerFrailtyRelative
+    home_care_share: BandShares
+    care_home_share: BandShares
+    practices: Annotated[int, Field(ge=1, le=MAX_PRACTICES)]
+    localities: Annotated[int, Field(ge=1, le=MAX_LOCALITIES)]
     demand: DemandConfig
-
-    _bands = field_validator(
-        "age_shares",
-        "frailty_step_per_1000_py",
-        "mortality_per_1000_py",
-        "home_care_share",
-        "care_home_share",
-    )(lambda v, info: _all_bands(v, info.field_name))
 
     @field_validator("age_shares")
     @classmethod
     def _shares_sum_to_one(cls, v: dict) -> dict:
         if not math.isclose(sum(v.values()), 1.0, abs_tol=1e-3):
             raise ValueError(f"age shares must sum to 1, not {sum(v.values()):.4f}")
+        # Rates are spread over each band's people at the start: an empty band would make
+        # them infinite. 0.5% of the smallest footprint is 50 people (England's 85+: 2.4%).
+        empty = [b for b, share in v.items() if share < MIN_AGE_SHARE]
+        if empty:
+            raise ValueError(
+                f"every age band needs people (a share of at least {MIN_AGE_SHARE}); not {', '.join(empty)}"
+            )
         return v
 
     @field_validator("frailty_shares")
     @classmethod
     def _frailty_rows(cls, v: dict) -> dict:
-        _all_bands(v, "frailty_shares")
         for band, row in v.items():
             if band not in AGE_BANDS:
                 raise ValueError(f"unknown age band {band!r}; expected one of {AGE_BANDS}")
             if not math.isclose(sum(row), 1.0, abs_tol=1e-3):
                 raise ValueError(f"frailty shares for {band} must sum to 1")
-        return v
+        return _every_band(v)
+
+    @model_validator(mode="after")
+    def _one_residence_each(self) -> PopulationConfig:
+        for band in AGE_BANDS:
+            if self.home_care_share[band] + self.care_home_share[band] > 1.0 + 1e-9:
+                raise _error(
+                    ("care_home_share", band),
+                    f"home_care_share + care_home_share for {band} must be <= 1 (a person lives in one place)",
+                )
+        return self
 
 
 class PrimaryCareConfig(Strict):
-    appointments_per_1000_weekday: Positive
+    # At most every patient of a practice every weekday.
+    appointments_per_1000_weekday: Annotated[float, Field(gt=0.0, le=1_000.0)]
     weekend_demand_factor: Fraction
     overflow_deferred_share: Fraction
     overflow_to_ae_share: Fraction
     referral_to_ae_share: Fraction
     direct_admission_share: Fraction
-    gp_referral_hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+    gp_referral_hour_profile: HourProfile
     travel_to_ae_hours: Annotated[float, Field(ge=0.0, le=24.0)]
 
     @model_validator(mode="after")
     def _overflow(self) -> PrimaryCareConfig:
         if self.overflow_deferred_share + self.overflow_to_ae_share > 1:
-            raise ValueError("overflow_deferred_share + overflow_to_ae_share must be <= 1")
+            raise _error(
+                ("overflow_to_ae_share",), "overflow_deferred_share + overflow_to_ae_share must be <= 1"
+            )
+        if self.referral_to_ae_share + self.direct_admission_share > 1:
+            raise _error(
+                ("direct_admission_share",), "referral_to_ae_share + direct_admission_share must be <= 1"
+            )
         return self
 
 
 class EmergencyConfig(Strict):
-    clinicians_by_hour: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=24, max_length=24)]
+    clinicians_by_hour: Annotated[
+        list[Annotated[int, Field(ge=0, le=MAX_CLINICIANS)]], Field(min_length=24, max_length=24)
+    ]
     assessment_hours: Distribution
     treatment_hours: Distribution
-    admit_probability: PerAgeBand
-    admit_frailty_multiplier: PerFrailty
-    admit_ambulance_multiplier: Positive
-    admit_month_factor: Annotated[list[Positive], Field(min_length=12, max_length=12)]
+    admit_probability: BandShares
+    admit_frailty_multiplier: PerFrailtyRelative
+    admit_ambulance_multiplier: Relative
+    admit_month_factor: Months
     admit_probability_cap: Fraction
-    transfer_to_ward_hours: NonNeg
-    avoidance_share: PerAgeBand
-    virtual_ward_slots: Annotated[int, Field(ge=0)]
+    transfer_to_ward_hours: Hours
+    avoidance_share: BandShares
+    virtual_ward_slots: Count
     virtual_ward_days: Distribution
 
 
 class SiteConfig(Strict):
-    name: str
-    beds: Annotated[int, Field(ge=0)]
+    name: Name
+    beds: Count
     catchment_share: Fraction
 
 
 class WardGroup(Strict):
     """Beds ring-fenced for a group of specialties at every site, and who belongs there."""
 
-    name: str
+    name: Label
     bed_share: Fraction  # of each site's general and acute beds
-    emergency_share: PerAgeBand  # of emergency admissions of each age band
-    elective_share: PerAgeBand  # of elective admissions of each age band
-    outlie_to: list[str] = []  # groups its patients may be placed in when it is full, in order
+    emergency_share: BandShares  # of emergency admissions of each age band
+    elective_share: BandShares  # of elective admissions of each age band
+    # Groups its patients may be placed in when it is full, in order (at most one per group).
+    outlie_to: Annotated[list[Label], Field(max_length=MAX_SITES)] = []
     outlier_reserve_share: Fraction = 0.0  # of its beds kept free from other groups' outliers
-
-    _bands = field_validator("emergency_share", "elective_share")(
-        lambda v, info: _all_bands(v, info.field_name)
-    )
 
 
 class EscalationConfig(Strict):
     """Escalation beds a site opens under pressure, and electives it cancels then."""
 
     beds_share: Fraction  # escalation beds per site, as a share of its ward-group beds
-    open_at: Positive  # (occupied + waiting) / beds at a review that opens them
-    close_below: Positive  # occupied / beds at a review that closes them (patients drain out)
-    review_hours: Annotated[list[Annotated[float, Field(ge=0, lt=24)]], Field(min_length=1)]
-    for_groups: list[str]  # ward groups whose patients may be placed in escalation beds
+    open_at: Annotated[
+        float, Field(gt=0.0, le=MAX_RELATIVE)
+    ]  # (occupied + waiting) / beds at a review that opens them
+    close_below: Annotated[
+        float, Field(gt=0.0, le=MAX_RELATIVE)
+    ]  # occupied / beds at a review that closes them
+    review_hours: Annotated[list[Annotated[float, Field(ge=0, lt=24)]], Field(min_length=1, max_length=24)]
+    for_groups: Annotated[
+        list[Label], Field(max_length=MAX_SITES)
+    ]  # ward groups whose patients may use escalation beds
     elective_cancel_share: Fraction  # of the day's electives at a site escalated at midnight
 
     @model_validator(mode="after")
@@ -202,29 +374,35 @@ class EscalationConfig(Strict):
 
 
 class AcuteConfig(Strict):
-    sites: Annotated[list[SiteConfig], Field(min_length=1)]
+    sites: Annotated[list[SiteConfig], Field(min_length=1, max_length=MAX_SITES)]
     # Ward groups by specialty; none means one group of interchangeable beds per site.
     ward_groups: list[WardGroup] = []
-    outlier_stay_factor: Annotated[float, Field(ge=1.0)] = 1.0  # stay of a patient placed outside their group
+    outlier_stay_factor: Annotated[float, Field(ge=1.0, le=MAX_RELATIVE)] = (
+        1.0  # stay of a patient placed outside their group
+    )
     escalation: EscalationConfig | None = None
-    beds_scale: Positive = 1.0
+    beds_scale: Annotated[float, Field(gt=0.0, le=MAX_RELATIVE)] = 1.0
     initial_occupancy: Fraction
-    warm_start_candidate_days: Annotated[float, Field(gt=0.0, le=3650.0)]
-    short_stay_share: PerAgeBand
+    warm_start_candidate_days: Annotated[float, Field(gt=0.0, le=365.0)]
+    short_stay_share: BandShares
     short_stay_hours: Distribution
-    los_days: PerAgeBand
-    los_cv: NonNeg
-    los_frailty_multiplier: PerFrailty
-    discharge_hour_profile: Annotated[list[NonNeg], Field(min_length=24, max_length=24)]
+    los_days: Annotated[
+        dict[AgeBand, Annotated[float, Field(gt=0.0, le=MAX_MEAN_STAY)]], AfterValidator(_every_band)
+    ]
+    los_cv: Annotated[float, Field(ge=0.0, le=MAX_CV)]
+    los_frailty_multiplier: PerFrailtyRelative
+    discharge_hour_profile: HourProfile
     weekend_discharge_factor: Fraction
-    in_hospital_death: PerAgeBand
-    deconditioning_days: Positive
+    in_hospital_death: BandShares
+    deconditioning_days: Annotated[float, Field(gt=0.0, le=MAX_MEAN_STAY)]
     deconditioning_probability: Fraction
-    elective_admissions_per_weekday: NonNeg
-    elective_age_shares: PerAgeBand
+    elective_admissions_per_weekday: Annotated[
+        float, Field(ge=0.0, le=MAX_PEOPLE * MAX_ELECTIVE_SHARE_OF_BAND)
+    ]
+    elective_age_shares: BandShares
     elective_arrival_hour: Annotated[float, Field(ge=0, lt=24)]
     elective_arrival_spread_hours: Annotated[float, Field(ge=0, le=24)]
-    elective_max_wait_hours: NonNeg
+    elective_max_wait_hours: Hours
     elective_los_days: Distribution
 
     @model_validator(mode="after")
@@ -262,67 +440,109 @@ class AcuteConfig(Strict):
             raise ValueError("site names must be unique")
         return v
 
+    @field_validator("elective_age_shares")
+    @classmethod
+    def _elective_shares_sum_to_one(cls, v: dict) -> dict:
+        if not math.isclose(sum(v.values()), 1.0, abs_tol=1e-3):
+            raise ValueError(f"elective age shares must sum to 1, not {sum(v.values()):.4f}")
+        return v
+
 
 class PathwaysConfig(Strict):
     """Shares by age band of P1/P2/P3 among discharges from home (the rest are P0)."""
 
-    p1_share: PerAgeBand
-    p2_share: PerAgeBand
-    p3_share: PerAgeBand
-    frailty_odds_multiplier: PerFrailty
+    p1_share: BandShares
+    p2_share: BandShares
+    p3_share: BandShares
+    frailty_odds_multiplier: PerFrailtyRelative
     home_care_p1_share: Fraction
-    assessment_hours: dict[Literal["P1", "P2", "P3"], NonNeg]
-    transfer_lag_hours: dict[Literal["P1", "P2", "P3"], NonNeg]
+    assessment_hours: PathwayHours
+    transfer_lag_hours: PathwayHours
     p1_new_support_share: Fraction
-    p1_restart_hours: NonNeg
+    p1_restart_hours: Hours
     elective_p1_share: Fraction
     dtoc_responsibility: dict[Literal["P1", "P2", "P3", "assessment"], DtocResponsibility]
 
+    @field_validator("dtoc_responsibility")
+    @classmethod
+    def _every_delay(cls, v: dict) -> dict:
+        missing = [k for k in ("P1", "P2", "P3", "assessment") if k not in v]
+        if missing:
+            raise ValueError(f"needs a value for P1, P2, P3 and assessment; missing {', '.join(missing)}")
+        return v
+
+    @model_validator(mode="after")
+    def _odds_defined(self) -> PathwaysConfig:
+        # A frailty odds multiplier m turns a band's shares into shares x m / (1 - total +
+        # total x m), which needs a positive denominator. Shares summing past 1 are taken
+        # in turn (P1, P2, then P3 gets what is left), as the shipped 85+ row relies on.
+        low = min(self.frailty_odds_multiplier)
+        for band in AGE_BANDS:
+            total = self.p1_share[band] + self.p2_share[band] + self.p3_share[band]
+            if 1.0 - total + total * low <= 1e-9:
+                raise _error(
+                    ("p3_share", band),
+                    f"p1_share + p2_share + p3_share for {band} is {total:.4f}: with frailty_odds_multiplier "
+                    f"down to {low} the pathway odds are undefined (need sum x (1 - multiplier) < 1)",
+                )
+        return self
+
 
 class CommunityConfig(Strict):
-    community_beds: Annotated[int, Field(ge=0)]
+    community_beds: Count
     community_bed_days: Distribution
     community_onward_home_care: Fraction
     community_onward_care_home: Fraction
-    reablement_slots: Annotated[int, Field(ge=0)]
+    reablement_slots: Count
     reablement_days: Distribution
     reablement_to_home_care: Fraction
     initial_occupancy: Fraction
 
+    @model_validator(mode="after")
+    def _onward(self) -> CommunityConfig:
+        if self.community_onward_home_care + self.community_onward_care_home > 1.0 + 1e-9:
+            raise _error(
+                ("community_onward_care_home",),
+                "community_onward_home_care + community_onward_care_home must be <= 1",
+            )
+        return self
+
 
 class SocialCareConfig(Strict):
-    home_care_packages: Annotated[int, Field(ge=0)]
+    home_care_packages: Count
     home_care_days: Distribution
     home_care_ends_in_death: Fraction
-    home_care_community_starts_per_1000_65_py: NonNeg
-    care_home_places: Annotated[int, Field(ge=0)]
+    home_care_community_starts_per_1000_65_py: Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)]
+    care_home_places: Count
     care_home_days: Distribution
-    care_home_community_entries_per_1000_65_py: NonNeg
+    care_home_community_entries_per_1000_65_py: Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)]
     community_entry_min_age_band: AgeBand
-    community_entry_hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]]
+    community_entry_hours: Annotated[
+        list[Annotated[float, Field(ge=0, le=24)]], Field(min_length=2, max_length=2)
+    ]
 
     @field_validator("community_entry_hours")
     @classmethod
-    def _office_hours(cls, v: tuple[float, float]) -> tuple[float, float]:
+    def _office_hours(cls, v: list[float]) -> list[float]:
         if v[1] < v[0]:
             raise ValueError("community_entry_hours must be [first hour, last hour] with first <= last")
         return v
 
 
 class CostItem(Strict):
-    unit_cost: NonNeg
+    unit_cost: Annotated[float, Field(ge=0.0, le=MAX_UNIT_COST)]
     payer: Organisation
 
 
 class CostsConfig(Strict):
     """Unit costs in pounds at the config's price base, each borne by one organisation."""
 
-    price_base: str
+    price_base: Label
     ae_attendance: CostItem
     ambulance_conveyance: CostItem
     non_elective_episode: CostItem
     excess_bed_day: CostItem
-    excess_trim_days: NonNeg
+    excess_trim_days: Annotated[float, Field(ge=0.0, le=MAX_MEAN_STAY)]
     delayed_bed_day: CostItem
     elective_episode: CostItem
     gp_consultation: CostItem
@@ -341,35 +561,47 @@ class CapacityChange(Strict):
     """Change a pool's capacity by a relative amount, ramped linearly from start_day."""
 
     kind: Literal["capacity"] = "capacity"
-    name: str
+    name: Label
     pool: PoolName
-    site: str | None = None
-    relative_change: Annotated[float, Field(ge=-1.0)]
-    start_day: Annotated[int, Field(ge=0)]
-    ramp_days: Annotated[int, Field(ge=0)] = 0
+    site: Name | None = None
+    relative_change: Change
+    start_day: RunDay
+    ramp_days: RunDay = 0
+
+    @model_validator(mode="after")
+    def _site_is_acute(self) -> CapacityChange:
+        if self.site is not None and self.pool != "acute":
+            raise _error(("site",), f"a site applies to pool acute only, not {self.pool}")
+        return self
 
 
 class RunningCost(Strict):
     """A fixed yearly cost of a new service (double running while the old one still runs)."""
 
     kind: Literal["running_cost"] = "running_cost"
-    name: str
+    name: Label
     payer: Organisation
-    annual_cost: NonNeg
-    start_day: Annotated[int, Field(ge=0)]
-    end_day: Annotated[int, Field(ge=0)] | None = None
+    annual_cost: Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]
+    start_day: RunDay
+    end_day: RunDay | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> RunningCost:
+        if self.end_day is not None and self.end_day <= self.start_day:
+            raise _error(("end_day",), f"must be after start_day ({self.start_day})")
+        return self
 
 
 class DemandChange(Strict):
     """Scale emergency demand (walk-in and ambulance) of a group, ramped from start_day."""
 
     kind: Literal["demand"] = "demand"
-    name: str
-    relative_change: Annotated[float, Field(ge=-1.0)]
+    name: Label
+    relative_change: Change
     residence: ResidenceName | None = None
     min_age_band: AgeBand = "0-15"
-    start_day: Annotated[int, Field(ge=0)]
-    ramp_days: Annotated[int, Field(ge=0)] = 0
+    start_day: RunDay
+    ramp_days: RunDay = 0
 
 
 Intervention = Annotated[CapacityChange | RunningCost | DemandChange, Field(discriminator="kind")]
@@ -381,8 +613,8 @@ class OutputsConfig(Strict):
 
 class FlowsimConfig(Strict):
     schema_version: Literal[1]
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
-    description: str = ""
+    name: Name
+    description: Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_printable)] = ""
     run: RunConfig
     population: PopulationConfig
     primary_care: PrimaryCareConfig
@@ -392,8 +624,121 @@ class FlowsimConfig(Strict):
     community: CommunityConfig
     social_care: SocialCareConfig
     costs: CostsConfig
-    interventions: list[Intervention] = []
+    interventions: Annotated[list[Intervention], Field(max_length=MAX_INTERVENTIONS)] = []
     outputs: OutputsConfig = OutputsConfig()
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # True == 1 in Python, so Literal[1] alone would take it
+            raise ValueError(f"expected 1, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _fits_the_model(self) -> FlowsimConfig:
+        """Rules across sections: intervention sites, electives, capacities, demand draws."""
+        sites = [s.name for s in self.acute.sites]
+        for i, change in enumerate(self.interventions):
+            if isinstance(change, CapacityChange) and change.site is not None and change.site not in sites:
+                raise _error(
+                    ("interventions", i, "site"),
+                    f"unknown site {change.site!r}; the sites are {', '.join(sites)}",
+                )
+        electives = self.acute.elective_admissions_per_weekday
+        for band in AGE_BANDS:
+            wanted = electives * self.acute.elective_age_shares[band]
+            people = self.population.size * self.population.age_shares[band]
+            if wanted > MAX_ELECTIVE_SHARE_OF_BAND * people:
+                raise _error(
+                    ("acute", "elective_admissions_per_weekday"),
+                    f"{electives:,.0f} a weekday would take {wanted:,.0f} of the {people:,.0f} people "
+                    f"aged {band} every weekday; at most a tenth of a band",
+                )
+        # Checked first without the interventions, so that an error names the key to change.
+        for at, changes in ((("acute", "beds_scale"), False), (("interventions",), True)):
+            # Changes to one pool compound (see Pools.capacity_schedule).
+            for pool, places in self._largest_capacities(changes).items():
+                if places > MAX_PLACES:
+                    raise _error(
+                        at,
+                        f"{pool} would have {places:,.0f} places"
+                        f"{' after the capacity changes' if changes else ' (beds x beds_scale)'}; "
+                        f"at most {MAX_PLACES:,} (one for each person of the largest footprint)",
+                    )
+        for at, changes in ((("population", "demand"), False), (("interventions",), True)):
+            for rate, limit, what in self._demand_draws(changes):
+                if rate > limit:
+                    raise _error(
+                        at,
+                        f"{'with the demand changes, ' if changes else ''}the person most at risk "
+                        f"could have {rate:,.0f} {what}; at most {limit:,.0f}, as the model draws them "
+                        "(band rates x the spread of frailty and residence multipliers x month and "
+                        f"weekday peaks{' x demand changes' if changes else ''})",
+                    )
+        return self
+
+    def _largest_capacities(self, changes: bool) -> dict[str, float]:
+        """Each pool's capacity, with every rise of the interventions if `changes` (no cut)."""
+        largest = {f"acute site {s.name}": s.beds * self.acute.beds_scale for s in self.acute.sites}
+        largest |= {
+            "community_beds": self.community.community_beds,
+            "reablement": self.community.reablement_slots,
+            "home_care": self.social_care.home_care_packages,
+            "care_home": self.social_care.care_home_places,
+            "virtual_ward": self.emergency.virtual_ward_slots,
+        }
+        for change in self.interventions if changes else []:
+            if not isinstance(change, CapacityChange) or change.relative_change <= 0:
+                continue
+            targets: list[str]
+            if change.pool != "acute":
+                targets = [change.pool]
+            else:
+                names = [change.site] if change.site is not None else [s.name for s in self.acute.sites]
+                targets = [f"acute site {name}" for name in names]
+            for pool in targets:
+                largest[pool] *= 1.0 + change.relative_change
+        return largest
+
+    def _demand_draws(self, changes: bool) -> list[tuple[float, float, str]]:
+        """(rate a year, its limit, what) of the draws of needs, for the person most at risk.
+
+        An upper bound: a band's rate is spread over its people by their multipliers, so
+        nobody gets more than the band's rate x the largest multiplier / the smallest.
+        """
+        d = self.population.demand
+        residence = (1.0, d.home_care_multiplier, d.care_home_multiplier)
+        spread = (max(d.frailty_multiplier) * max(residence)) / (min(d.frailty_multiplier) * min(residence))
+
+        def peak(factors: list[float]) -> float:
+            return max(factors) / (sum(factors) / len(factors))
+
+        emergency = max(peak(d.month_factor_walk_in), peak(d.month_factor_ambulance)) * peak(d.weekday_factor)
+        for change in self.interventions if changes else []:
+            if isinstance(change, DemandChange) and change.relative_change > 0:
+                emergency *= 1.0 + change.relative_change
+        w = self.primary_care.weekend_demand_factor
+        gp = 7.0 / (5.0 + 2.0 * w)  # a weekday's share of the week's GP need (see demand.py)
+        needs = spread * max(
+            (d.walk_in_per_1000_py[b] + d.ambulance_per_1000_py[b]) / 1000.0 * emergency
+            + d.gp_contacts_per_person_py[b] * gp
+            for b in AGE_BANDS
+        )
+        ambulance = spread * max(d.ambulance_per_1000_py[b] / 1000.0 for b in AGE_BANDS)
+        most = MAX_DRAWS_PER_PERSON
+        return [
+            (needs, most * 365.0, "urgent needs a year"),
+            (
+                needs * (d.recent_discharge_multiplier - 1.0),
+                most * 365.0,
+                "extra needs a year just after a discharge (x recent_discharge_multiplier - 1)",
+            ),
+            (
+                ambulance,
+                most * 365.0 / self.acute.warm_start_candidate_days,
+                "ambulance arrivals a year (the warm start draws acute.warm_start_candidate_days of them at once)",
+            ),
+        ]
 
     @property
     def total_days(self) -> int:
