@@ -506,21 +506,19 @@ class Board:
         # leaves none, each queue's earliest request that has waited long enough for the
         # reserve to be waived.
         while self._occupied[p] < self._capacity[p]:
-            best, best_entry, best_factor, waived = -1, None, 1.0, False
+            best, best_factor, waived = -1, 1.0, False
+            best_entry: tuple | None = None
             for r, factor, reserve, after in self._inlets[p]:
                 if self._queued[r] == 0:
                     continue
+                entry: tuple | None = None
                 if self._occupied[p] + reserve < self._capacity[p]:
                     entry, by_waiver = self._live_head(r), False
                 elif after < math.inf:
                     entry, by_waiver = self._earliest_waived(r, after, t), True
-                    if entry is None:
-                        continue
-                else:
-                    continue
-                if best_entry is None or entry[:3] < best_entry[:3]:
+                if entry is not None and (best_entry is None or entry[:3] < best_entry[:3]):
                     best, best_entry, best_factor, waived = r, entry, factor, by_waiver
-            if best < 0:
+            if best_entry is None:
                 break
             if not waived:
                 heapq.heappop(self._queues[best])  # the head; a waived entry is left, dead

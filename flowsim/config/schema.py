@@ -206,6 +206,9 @@ class AcuteConfig(Strict):
     # Ward groups by specialty; none means one group of interchangeable beds per site.
     ward_groups: list[WardGroup] = []
     outlier_stay_factor: Annotated[float, Field(ge=1.0)] = 1.0  # stay of a patient placed outside their group
+    # Hours a patient waits for a bed before another group's reserve is waived for them
+    # (core rule 2b); none: never.
+    reserve_waived_after_hours: NonNeg | None = None
     escalation: EscalationConfig | None = None
     beds_scale: Positive = 1.0
     initial_occupancy: Fraction
