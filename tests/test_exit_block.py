@@ -167,8 +167,8 @@ def test_reserve_waiver_reaches_the_core_only_where_a_reserve_is_kept(tmp_path):
     assert by_pair[(medicine, surgery)][0] > 0 and by_pair[(medicine, surgery)][1] == 9.5
     assert by_pair[(surgery, medicine)] == (0, math.inf)
     assert by_pair[(medicine, pools.escalation_pool(0))] == (0, math.inf)
-    default = Pools.from_config(small_with(tmp_path, "default", ""))
-    assert all(after == math.inf for *_, after in default.outlying_rules(small_with(tmp_path, "d", "")))
+    off = small_with(tmp_path, "off", "acute:\n  reserve_waived_after_hours: null\n")
+    assert all(after == math.inf for *_, after in Pools.from_config(off).outlying_rules(off))
 
 
 @pytest.mark.integration
@@ -183,7 +183,7 @@ def test_waiving_the_surgical_reserve_for_long_waits_shortens_the_longest_waits(
         model.run()
         return daily_columns(model.recorder.logs())
 
-    before = run("")
+    before = run("acute:\n  reserve_waived_after_hours: null\n")
     after = run("acute:\n  reserve_waived_after_hours: 4.0\n")
     assert after["ae_12h_dta_waits"].sum() <= before["ae_12h_dta_waits"].sum()
     assert after["ae_dta_over_4h"].sum() < before["ae_dta_over_4h"].sum()
