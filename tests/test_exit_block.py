@@ -167,7 +167,7 @@ def test_reserve_waiver_reaches_the_core_only_where_a_reserve_is_kept(tmp_path):
     assert by_pair[(medicine, surgery)][0] > 0 and by_pair[(medicine, surgery)][1] == 9.5
     assert by_pair[(surgery, medicine)] == (0, math.inf)
     assert by_pair[(medicine, pools.escalation_pool(0))] == (0, math.inf)
-    off = small_with(tmp_path, "off", "acute:\n  reserve_waived_after_hours: null\n")
+    off = small_with(tmp_path, "waiver_off", "acute:\n  reserve_waived_after_hours: null\n")
     assert all(after == math.inf for *_, after in Pools.from_config(off).outlying_rules(off))
 
 
