@@ -54,8 +54,8 @@ class WholeSystemModel(mesa.Model):
         board = Board(np.asarray(pools.capacities, dtype=np.int64))
         for t, pool, capacity in pools.capacity_schedule(config):
             board.schedule_capacity(t, pool, capacity)
-        for pool, into, factor, reserve in pools.outlying_rules(config):
-            board.allow_outlying(pool, into, factor, reserve)
+        for pool, into, factor, reserve, waived_after in pools.outlying_rules(config):
+            board.allow_outlying(pool, into, factor, reserve, waived_after)
         self.env = simpy.Environment()
         self.clock = clock = CoreClock(self.env, board)
         self.ledger = ledger = Ledger(clock, pop)

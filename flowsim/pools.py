@@ -119,11 +119,14 @@ class Pools:
             return self.group_pools(self.sites.index(change.site))
         return [self.index(change.pool)]
 
-    def outlying_rules(self, config: FlowsimConfig) -> list[tuple[int, int, float, int]]:
-        """(pool, into, stay factor, reserve) for the core's allow_outlying, in the order to
-        try them: at each site, a ward group's outlets as configured, then escalation beds."""
+    def outlying_rules(self, config: FlowsimConfig) -> list[tuple[int, int, float, int, float]]:
+        """(pool, into, stay factor, reserve, reserve waived after hours) for the core's
+        allow_outlying, in the order to try them: at each site, a ward group's outlets as
+        configured, then escalation beds."""
         a = config.acute
-        rules: list[tuple[int, int, float, int]] = []
+        rules: list[tuple[int, int, float, int, float]] = []
+        after = a.reserve_waived_after_hours
+        waived_after = math.inf if after is None else after
         outlets = {g.name: g.outlie_to for g in a.ward_groups}
         reserve = {g.name: g.outlier_reserve_share for g in a.ward_groups}
         escalated = set(a.escalation.for_groups) if a.escalation is not None else set()
@@ -133,9 +136,12 @@ class Pools:
                 for other in outlets.get(name, []):
                     into = s * self.per_site + self.groups.index(other)
                     kept = round(reserve[other] * self.capacities[into])
-                    rules.append((pool, into, a.outlier_stay_factor, kept))
+                    # no reserve, nothing to waive (and no re-checks on the core's calendar)
+                    rules.append(
+                        (pool, into, a.outlier_stay_factor, kept, waived_after if kept else math.inf)
+                    )
                 if name in escalated:
-                    rules.append((pool, self.escalation_pool(s), 1.0, 0))
+                    rules.append((pool, self.escalation_pool(s), 1.0, 0, math.inf))
         return rules
 
     def capacity_schedule(self, config: FlowsimConfig) -> list[tuple[float, int, int]]:

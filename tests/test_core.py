@@ -508,6 +508,70 @@ def test_escalation_beds_opened_take_the_waiting_outliers(Board):
     assert [(t, h, p) for t, k, h, p, _ in log(board.advance(10.0)) if k == "GRANTED"] == [(10.0, late, 0)]
 
 
+def test_a_reserve_is_waived_for_a_boarder_who_has_waited_long_enough(Board):
+    """Surgery (pool 1, 3 beds) keeps 2 beds back from medical outliers, but not from a
+    boarder who has waited 12 hours (a 12-hour trolley wait is a reportable breach, so the
+    hospital takes any free bed first). Medicine (pool 0) is full. Boarders asking at 1
+    and 2 are not granted a reserved bed before 13 and 14, and are granted one then; the
+    one asking at 3 finds surgery full at 15 and is granted the next surgical bed to free."""
+    board = Board([1, 3])
+    board.allow_outlying(0, 1, 1.0, reserve=2, reserve_waived_after=12.0)
+    admit(board, 0.0, [(0, 0, 50.0, 0.0, 0.0)])
+    surgical = admit(board, 0.0, [(1, 0, 40.0, 0.0, 0.0)])
+    first = admit(board, 1.0, [(0, 0, 30.0, 0.0, 0.0)])
+    second = admit(board, 2.0, [(0, 0, 30.0, 0.0, 0.0)])
+    third = admit(board, 3.0, [(0, 0, 5.0, 0.0, 0.0)])
+    board.advance(12.9)
+    assert board.queue_length(0) == 3 and board.occupied(1) == 1  # 2 free, both kept back
+    assert board.next_time() == 13.0  # the first boarder's waiver is on the calendar
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(39.0)) if k == "GRANTED"]
+    assert granted == [(13.0, first, 1), (14.0, second, 1)]
+    assert board.queue_length(0) == 1  # surgery full when the third's waiver came at 15
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(40.0)) if k == "GRANTED"]
+    assert granted == [(40.0, third, 1)]  # the bed the surgical patient left, reserve waived
+    s = board.stats()
+    assert s["outlied"].tolist() == [0, 3] and s["departed"].tolist() == [0, 1]
+    assert surgical == 1 and board.next_time() == 43.0  # 13 + 30: nothing stale is reported
+
+
+def test_without_a_waiver_the_reserve_holds_however_long_the_wait(Board):
+    """The default (no waiver, or an infinite one) keeps the reserve from every outlier."""
+    runs = []
+    for waiver in ({}, {"reserve_waived_after": INF}):
+        board = Board([1, 3])
+        board.allow_outlying(0, 1, 1.0, reserve=2, **waiver)
+        admit(board, 0.0, [(0, 0, 50.0, 0.0, 0.0)])
+        admit(board, 0.0, [(1, 0, 60.0, 0.0, 0.0)])
+        admit(board, 1.0, [(0, 0, 30.0, 0.0, 0.0)])
+        runs.append(board.advance(100.0))
+        # 49 hours in the queue, then medicine's own bed: the 2 free surgical beds stay kept
+        assert [(t, p) for t, k, _, p, _ in log(runs[-1]) if k == "GRANTED"][-1] == (50.0, 0)
+    assert_identical(*runs)
+
+
+def test_a_waived_request_is_granted_before_an_earlier_keyed_head_that_has_not_waited(Board):
+    """The waiver belongs to the request that has waited, not to the head of the queue: a
+    low-priority request (priority 1) queued at 0 is granted a reserved bed at 6 although a
+    priority-0 request that queued at 4 heads the queue; a zero waiver waives at once."""
+    board = Board([1, 2])
+    board.allow_outlying(0, 1, 1.0, reserve=1, reserve_waived_after=6.0)
+    admit(board, 0.0, [(0, 0, 50.0, 0.0, 0.0)])
+    admit(board, 0.0, [(1, 0, 50.0, 0.0, 0.0)])  # surgery: 1 bed free, kept back
+    patient = admit(board, 0.0, [(0, 1, 10.0, 0.0, 0.0)])
+    head = admit(board, 4.0, [(0, 0, 10.0, 0.0, 0.0)])
+    granted = [(t, h, p) for t, k, h, p, _ in log(board.advance(7.0)) if k == "GRANTED"]
+    assert granted[2:] == [(6.0, patient, 1)] and board.queue_length(0) == 1
+    assert [(t, h) for t, k, h, _, _ in log(board.advance(50.0)) if k == "GRANTED"] == [(16.0, head)]
+    at_once = Board([0, 2])
+    at_once.allow_outlying(0, 1, 1.0, reserve=2, reserve_waived_after=0.0)
+    assert log(at_once.advance(0.0)) == []
+    admit(at_once, 1.0, [(0, 0, 10.0, 0.0, 0.0)])
+    assert log(at_once.advance(1.0))[0] == (1.0, "GRANTED", 0, 1, 0)
+    for after in (-1.0, math.nan):
+        with pytest.raises(ValueError):
+            board.allow_outlying(1, 0, 1.0, reserve_waived_after=after)
+
+
 def test_outlying_is_refused_into_itself_twice_or_with_a_factor_below_one(Board):
     board = Board([1, 1])
     for pool, into, factor in ((0, 0, 1.0), (0, 1, 0.9), (0, 1, math.nan), (0, 2, 1.0), (0, 1, INF)):
@@ -827,15 +891,17 @@ def test_twins_agree_on_random_streams(seed, grid):
     assert (kinds[1:] > 100).all(), kinds  # every kind of event happened, often
 
 
-def allow_random_outlying(boards, rng, n_pools):
-    """The same random outlying rules on each board: about half the ordered pairs."""
+def allow_random_outlying(boards, rng, n_pools, waivers=False):
+    """The same random outlying rules on each board: about half the ordered pairs; with
+    `waivers`, reserves waived after random waits (some never, some at once)."""
     for p in range(n_pools):
         for q in rng.permutation(n_pools).tolist():
             if q != p and rng.random() < 0.5:
                 factor = float(rng.choice([1.0, 1.25, 2.0]))
                 reserve = int(rng.choice([0, 0, 1, 2]))
+                after = float(rng.choice([INF, 0.0, 0.5, 3.0, 8.0])) if waivers else INF
                 for board in boards:
-                    board.allow_outlying(p, q, factor, reserve)
+                    board.allow_outlying(p, q, factor, reserve, after)
 
 
 @pytest.mark.parametrize("seed, grid", [(4, None), (5, 0.5)])
@@ -851,6 +917,27 @@ def test_twins_agree_on_random_streams_with_outlying(seed, grid):
     assert_same_observations(seen, play(compiled, calls, 4000.0))
     s = seen[-2]
     assert s["outlied"].sum() > 100  # outlying happened, often
+    assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
+
+
+@pytest.mark.parametrize("seed, grid", [(6, None), (7, 0.5)])
+def test_twins_agree_on_random_streams_with_reserves_waived(seed, grid):
+    """The differential test with outlying reserves waived after random waits, and
+    priorities that put late requests ahead of earlier ones."""
+    Compiled = compiled_board()
+    rng = np.random.default_rng(seed)
+    calls = random_stream(rng, 2000, 4, 1500.0, grid)
+    caps = rng.integers(3, 10, 4)
+    python, compiled = PythonBoard(caps), Compiled(caps)
+    allow_random_outlying([python, compiled], rng, 4, waivers=True)
+    first, later = [c for c in calls if c[1] < 700.0], [c for c in calls if c[1] >= 700.0]
+    assert_same_observations(play(python, first, 700.0), play(compiled, first, 700.0))
+    copy = pickle.loads(pickle.dumps(compiled))  # mid-run: the waivers travel with the board
+    seen = play(python, later, 4000.0)
+    assert_same_observations(seen, play(compiled, later, 4000.0))
+    assert_same_observations(seen, play(copy, later, 4000.0))
+    s = seen[-2]
+    assert s["outlied"].sum() > 100
     assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
 
 
@@ -969,6 +1056,20 @@ def test_twins_agree_on_any_stream_with_outlying(scenario, seed):
     python = PythonBoard(capacities)
     boards = [python] if CompiledBoard is None else [python, CompiledBoard(capacities)]
     allow_random_outlying(boards, np.random.default_rng(seed), len(capacities))
+    seen = [drive(board, calls, outlying=True) for board in boards]
+    if len(seen) == 2:
+        assert_same_observations(*seen)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 2**32 - 1))
+def test_twins_agree_on_any_stream_with_reserves_waived(scenario, seed):
+    """Property: the same with outlying reserves waived after random waits; routes that
+    come back to a pool test that an entry left in a queue by a waived grant stays dead."""
+    capacities, calls = scenario
+    python = PythonBoard(capacities)
+    boards = [python] if CompiledBoard is None else [python, CompiledBoard(capacities)]
+    allow_random_outlying(boards, np.random.default_rng(seed), len(capacities), waivers=True)
     seen = [drive(board, calls, outlying=True) for board in boards]
     if len(seen) == 2:
         assert_same_observations(*seen)

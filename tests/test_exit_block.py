@@ -149,3 +149,42 @@ def test_ward_groups_place_outliers_only_where_the_config_allows(tmp_path):
 
     daily = daily_columns(model.recorder.logs())
     assert daily["outlier_bed_days"].sum() > 0 and daily["sites_with_a_full_group"].sum() > 0
+
+
+@pytest.mark.unit
+def test_reserve_waiver_reaches_the_core_only_where_a_reserve_is_kept(tmp_path):
+    """acute.reserve_waived_after_hours is passed with each outlet that keeps a reserve
+    (surgery's, for medical outliers); outlets keeping none, and escalation beds, get none."""
+    import math
+
+    from flowsim.pools import Pools
+
+    config = small_with(tmp_path, "waiver", "acute:\n  reserve_waived_after_hours: 9.5\n")
+    pools = Pools.from_config(config)
+    rules = pools.outlying_rules(config)
+    medicine, surgery = pools.acute(0, 0), pools.acute(0, 1)
+    by_pair = {(p, q): (kept, after) for p, q, _, kept, after in rules}
+    assert by_pair[(medicine, surgery)][0] > 0 and by_pair[(medicine, surgery)][1] == 9.5
+    assert by_pair[(surgery, medicine)] == (0, math.inf)
+    assert by_pair[(medicine, pools.escalation_pool(0))] == (0, math.inf)
+    off = small_with(tmp_path, "waiver_off", "acute:\n  reserve_waived_after_hours: null\n")
+    assert all(after == math.inf for *_, after in Pools.from_config(off).outlying_rules(off))
+
+
+@pytest.mark.integration
+def test_waiving_the_surgical_reserve_for_long_waits_shortens_the_longest_waits(tmp_path):
+    """Paired seeds: with surgery's reserve waived for a boarder who has waited 4 hours, no
+    more decisions to admit wait over 12 hours, and more medical patients outlie."""
+    from flowsim.metrics.daily import daily as daily_columns
+    from flowsim.model import WholeSystemModel
+
+    def run(body):
+        model = WholeSystemModel(small_with(tmp_path, "w", body), 1)
+        model.run()
+        return daily_columns(model.recorder.logs())
+
+    before = run("acute:\n  reserve_waived_after_hours: null\n")
+    after = run("acute:\n  reserve_waived_after_hours: 4.0\n")
+    assert after["ae_12h_dta_waits"].sum() <= before["ae_12h_dta_waits"].sum()
+    assert after["ae_dta_over_4h"].sum() < before["ae_dta_over_4h"].sum()
+    assert after["outlier_bed_days"].sum() > before["outlier_bed_days"].sum()

@@ -36,6 +36,7 @@ cdef struct Outlet:
     int32_t pool
     double factor
     int64_t reserve     # free slots the outlet keeps back from outliers
+    double waived_after # hours a request queues before the reserve is waived for it
 
 
 cdef struct Route:
@@ -44,6 +45,8 @@ cdef struct Route:
     int32_t leg         # the leg requested, queued, granted or staying
     double max_wait     # leg 0 only
     int32_t state       # a RouteState code (flowsim/_core/kinds.py)
+    double queued_at    # while queued: when the request joined the queue
+    int64_t queue_seq   # while queued: the seq of its live queue entry
 
 
 cdef struct Pool:
@@ -79,6 +82,7 @@ cdef class Board:
     cdef vector[Pool] pools
     cdef vector[vector[Outlet]] outlets  # per pool: where its requests may outlie, in order
     cdef vector[vector[Outlet]] inlets   # per pool: whose queued requests may outlie here
+    cdef vector[vector[double]] waivers  # per pool: distinct finite waits > 0 waiving a reserve
     # Events run since the last advance() returned, as columns.
     cdef vector[double] ev_time
     cdef vector[int8_t] ev_kind
@@ -91,15 +95,18 @@ cdef class Board:
     cdef void _grant(self, double t, int64_t h, int32_t p, int32_t k) noexcept nogil
     cdef void _grant_outlier(self, double t, int64_t h, int32_t q, int32_t k, double factor) noexcept nogil
     cdef QueueEntry _live_head(self, int32_t p) noexcept nogil
+    cdef bint _earliest_waived(self, int32_t p, double after, double t, QueueEntry* out) noexcept nogil
+    cdef bint _live(self, const QueueEntry& e) noexcept nogil
     cdef void _move(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil
     cdef void _renege(self, double t, int64_t h) noexcept nogil
+    cdef void _waive(self, double t, int64_t h, int64_t seq) noexcept nogil
     cdef void _finish(self, double t, int64_t h) noexcept nogil
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil
     cdef void _fill(self, int32_t p, double t) noexcept nogil
     cdef bint _still_waiting_leg0(self, int64_t h) noexcept nogil
-    cdef bint _stale(self, int32_t kind, int64_t a) noexcept nogil
+    cdef bint _stale(self, int32_t kind, int64_t a, int64_t b) noexcept nogil
     cdef void _integrate(self, int32_t p, double t) noexcept nogil
     cdef void _schedule(self, double t, int32_t kind, int64_t a, int64_t b) noexcept nogil
     cdef void _emit(self, double t, int8_t kind, int64_t h, int32_t p, int32_t k) noexcept nogil

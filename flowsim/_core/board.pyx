@@ -43,6 +43,7 @@ cdef int32_t _END = Scheduled.END
 cdef int32_t _RENEGE = Scheduled.RENEGE
 cdef int32_t _CAPACITY = Scheduled.CAPACITY
 cdef int32_t _FINISH = Scheduled.FINISH
+cdef int32_t _WAIVE = Scheduled.WAIVE
 cdef int32_t _PENDING = RouteState.PENDING
 cdef int32_t _QUEUED = RouteState.QUEUED
 cdef int32_t _GRANTED = RouteState.GRANTED
@@ -50,6 +51,12 @@ cdef int32_t _STAYING = RouteState.STAYING
 cdef int32_t _DONE = RouteState.DONE
 
 cdef Py_ssize_t C_MAX_LEGS = MAX_LEGS
+
+
+cdef inline int64_t kept(int64_t reserve, double after, double since, double t) noexcept nogil:
+    """The free slots an outlet keeps back at `t` from a request queued since `since`:
+    its reserve, or none once the request has waited `after` hours (rule 2b)."""
+    return 0 if since + after <= t else reserve
 
 
 # ----------------------------------------------------------------------- binary heap
@@ -140,6 +147,7 @@ cdef class Board:
         self.queues.resize(n)
         self.outlets.resize(n)
         self.inlets.resize(n)
+        self.waivers.resize(n)
         for p in range(n):
             pool = self.pools[p]
             pool.capacity = int(caps[p])
@@ -172,33 +180,48 @@ cdef class Board:
             raise ValueError(f"capacity must be >= 0, got {c}")
         self._schedule(t, _CAPACITY, p, c)
 
-    def allow_outlying(self, pool, into, stay_factor, reserve=0):
+    def allow_outlying(self, pool, into, stay_factor, reserve=0, reserve_waived_after=INFINITY):
         """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
 
         Outlets are tried in the order they are allowed; the stay in the outlying slot is
         the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
-        `reserve` free slots back from these outliers (beds held for its own patients).
+        `reserve` free slots back from these outliers (beds held for its own patients),
+        except from a request that has queued `reserve_waived_after` hours (inf: never).
         """
         cdef int32_t p = self._check_pool(pool)
         cdef int32_t q = self._check_pool(into)
         cdef double factor = float(stay_factor)
-        cdef int64_t kept = operator.index(reserve)
+        cdef int64_t held = operator.index(reserve)
+        cdef double after = float(reserve_waived_after)
         cdef Outlet o
+        cdef size_t i
+        if not after >= 0.0:  # also refuses NaN
+            raise ValueError(f"reserve_waived_after must be >= 0, got {reserve_waived_after}")
         if p == q:
             raise ValueError(f"pool {p} cannot outlie into itself")
         if not (1.0 <= factor < INFINITY):
             raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
-        if kept < 0:
+        if held < 0:
             raise ValueError(f"reserve must be >= 0, got {reserve}")
         for o in self.outlets[p]:
             if o.pool == q:
                 raise ValueError(f"pool {p} may already outlie into pool {q}")
         o.pool = q
         o.factor = factor
-        o.reserve = kept
+        o.reserve = held
+        o.waived_after = after
         self.outlets[p].push_back(o)
         o.pool = p
         self.inlets[q].push_back(o)
+        if 0.0 < after < INFINITY:
+            for i in range(self.waivers[p].size()):
+                if self.waivers[p][i] == after:
+                    return
+            # kept ascending: insert before the first larger wait
+            i = 0
+            while i < self.waivers[p].size() and self.waivers[p][i] < after:
+                i += 1
+            self.waivers[p].insert(self.waivers[p].begin() + i, after)
 
     def admit(self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY):
         """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
@@ -244,6 +267,8 @@ cdef class Board:
         route.leg = 0
         route.max_wait = max_wait
         route.state = _PENDING
+        route.queued_at = 0.0
+        route.queue_seq = -1
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
@@ -293,7 +318,9 @@ cdef class Board:
         # A renege whose request was granted meanwhile does nothing, nor does any entry of
         # a route that is over (ended early, or an end() after it departed or was lost):
         # drop them here so the caller is not woken for them.
-        while not self.calendar.empty() and self._stale(self.calendar[0].kind, self.calendar[0].a):
+        while not self.calendar.empty() and self._stale(
+            self.calendar[0].kind, self.calendar[0].a, self.calendar[0].b
+        ):
             heap_pop(&self.calendar)
         return self.calendar[0].time if not self.calendar.empty() else INFINITY
 
@@ -360,6 +387,8 @@ cdef class Board:
                 self._renege(e.time, e.a)
             elif e.kind == _FINISH:
                 self._finish(e.time, e.a)
+            elif e.kind == _WAIVE:
+                self._waive(e.time, e.a, e.b)
             else:
                 self._set_capacity(e.time, <int32_t>e.a, e.b)
 
@@ -374,6 +403,7 @@ cdef class Board:
         cdef QueueEntry q
         cdef Outlet o
         cdef Pool* r
+        cdef double after
         self._integrate(p, t)
         s.requested += 1
         if s.occupied < s.capacity and s.queued == 0:
@@ -381,7 +411,7 @@ cdef class Board:
             return
         for o in self.outlets[p]:
             r = &self.pools[o.pool]
-            if r.occupied + o.reserve < r.capacity and r.queued == 0:
+            if r.occupied + kept(o.reserve, o.waived_after, t, t) < r.capacity and r.queued == 0:
                 self._integrate(o.pool, t)
                 self._grant_outlier(t, h, o.pool, k, o.factor)
                 return
@@ -392,6 +422,8 @@ cdef class Board:
         else:
             s.queued += 1
             route.state = _QUEUED
+            route.queued_at = t
+            route.queue_seq = self._request_seq
             q.priority = leg.priority
             q.time = t
             q.seq = self._request_seq
@@ -400,6 +432,8 @@ cdef class Board:
             self._request_seq += 1
             if k == 0 and route.max_wait < INFINITY:
                 self._schedule(t + route.max_wait, _RENEGE, h, 0)
+            for after in self.waivers[p]:
+                self._schedule(t + after, _WAIVE, h, q.seq)
 
     cdef void _grant(self, double t, int64_t h, int32_t p, int32_t k) noexcept nogil:
         """Rule 3: the slot counts as occupied from now; the move follows after the lag."""
@@ -474,6 +508,25 @@ cdef class Board:
         s.lost += 1
         self._emit(t, K_LOST, h, p, 0)
 
+    cdef void _waive(self, double t, int64_t h, int64_t seq) noexcept nogil:
+        """Rule 2b: a request still queued when an outlet's reserve is waived for it is
+        granted in the first of its pool's outlets with a slot it may now take."""
+        cdef Route* route = &self.routes[h]
+        if route.state != _QUEUED or route.queue_seq != seq:
+            return  # granted, reneged or ended meanwhile: stale
+        cdef int32_t k = route.leg
+        cdef int32_t p = self.legs[route.first + k].pool
+        cdef Outlet o
+        cdef Pool* r
+        for o in self.outlets[p]:
+            r = &self.pools[o.pool]
+            if r.occupied + kept(o.reserve, o.waived_after, route.queued_at, t) < r.capacity and r.queued == 0:
+                self._integrate(p, t)
+                self.pools[p].queued -= 1  # its queue entry stays in the heap, now dead
+                self._integrate(o.pool, t)
+                self._grant_outlier(t, h, o.pool, k, o.factor)
+                return
+
     cdef void _finish(self, double t, int64_t h) noexcept nogil:
         """end(): the route ends early; what it holds or waits for is given up now."""
         cdef Route* route = &self.routes[h]
@@ -541,33 +594,47 @@ cdef class Board:
         while s.occupied < s.capacity and s.queued > 0:
             head = heap_pop(queue)
             route = &self.routes[head.route]
-            if route.state != _QUEUED:
-                continue  # reneged or ended earlier: lazy deletion
+            if route.state != _QUEUED or route.queue_seq != head.seq:
+                continue  # reneged, ended or granted earlier: lazy deletion
             s.queued -= 1
             self._grant(t, head.route, p, route.leg)
         # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
-        # earliest head, by (priority, request time, seq), of the queues that may outlie here
-        # with more free slots than their reserve.
+        # earliest, by (priority, request time, seq), of: the heads of the queues that may
+        # outlie here with more free slots than their reserve; and, where the reserve
+        # leaves none, each queue's earliest request that has waited long enough for the
+        # reserve to be waived.
         cdef int32_t best
         cdef double best_factor
+        cdef bint waived, by_waiver
         cdef QueueEntry best_head, candidate
         cdef size_t i
         cdef Outlet o
         while s.occupied < s.capacity:
             best = -1
             best_factor = 1.0
+            waived = False
             for i in range(self.inlets[p].size()):
                 o = self.inlets[p][i]
-                if self.pools[o.pool].queued == 0 or s.occupied + o.reserve >= s.capacity:
+                if self.pools[o.pool].queued == 0:
                     continue
-                candidate = self._live_head(o.pool)
+                if s.occupied + o.reserve < s.capacity:
+                    candidate = self._live_head(o.pool)
+                    by_waiver = False
+                elif o.waived_after < INFINITY:
+                    if not self._earliest_waived(o.pool, o.waived_after, t, &candidate):
+                        continue
+                    by_waiver = True
+                else:
+                    continue
                 if best < 0 or before(candidate, best_head):
                     best = o.pool
                     best_head = candidate
                     best_factor = o.factor
+                    waived = by_waiver
             if best < 0:
                 break
-            heap_pop(&self.queues[best])
+            if not waived:
+                heap_pop(&self.queues[best])  # the head; a waived entry is left, dead
             self._integrate(best, t)
             self.pools[best].queued -= 1
             self._grant_outlier(t, best_head.route, p, self.routes[best_head.route].leg, best_factor)
@@ -575,9 +642,27 @@ cdef class Board:
     cdef QueueEntry _live_head(self, int32_t p) noexcept nogil:
         """The head of `p`'s queue after dropping entries left behind (lazy deletion)."""
         cdef vector[QueueEntry]* queue = &self.queues[p]
-        while self.routes[self.queues[p][0].route].state != _QUEUED:
+        while not self._live(self.queues[p][0]):
             heap_pop(queue)
         return self.queues[p][0]
+
+    cdef bint _earliest_waived(self, int32_t p, double after, double t, QueueEntry* out) noexcept nogil:
+        """The earliest live request of `p`'s queue that joined it `after` hours ago or
+        more, into `out`; False if there is none."""
+        cdef bint found = False
+        cdef size_t i
+        cdef QueueEntry* e
+        for i in range(self.queues[p].size()):
+            e = &self.queues[p][i]
+            if e.time + after <= t and self._live(e[0]) and (not found or before(e[0], out[0])):
+                out[0] = e[0]
+                found = True
+        return found
+
+    cdef bint _live(self, const QueueEntry& e) noexcept nogil:
+        """A queue entry still waiting: not left behind."""
+        cdef Route* route = &self.routes[e.route]
+        return route.state == _QUEUED and route.queue_seq == e.seq
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -585,10 +670,14 @@ cdef class Board:
         cdef Route* route = &self.routes[h]
         return route.state == _QUEUED and route.leg == 0
 
-    cdef bint _stale(self, int32_t kind, int64_t a) noexcept nogil:
+    cdef bint _stale(self, int32_t kind, int64_t a, int64_t b) noexcept nogil:
         """A calendar entry that will do nothing when it runs (next_time() skips it)."""
+        cdef Route* route
         if kind == _RENEGE:
             return not self._still_waiting_leg0(a)
+        if kind == _WAIVE:
+            route = &self.routes[a]
+            return route.state != _QUEUED or route.queue_seq != b
         return kind != _CAPACITY and self.routes[a].state == _DONE
 
     cdef void _integrate(self, int32_t p, double t) noexcept nogil:

@@ -41,6 +41,7 @@ class Scheduled(IntEnum):
     RENEGE = 3  # (route, 0): the leg-0 request has waited max_wait hours
     CAPACITY = 4  # (pool, capacity): a scheduled capacity change
     FINISH = 5  # (route, 0): end(t, route), the route ends early
+    WAIVE = 6  # (route, queue seq): a queued request has waited long enough for a reserve waiver
 
 
 class RouteState(IntEnum):

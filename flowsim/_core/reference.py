@@ -21,6 +21,7 @@ from flowsim._core.kinds import DEPARTED, FIT, GRANTED, LOST, MOVED, RouteState,
 # because reading an enum member through its class costs a lookup, on every event.
 _REQUEST, _MOVE, _END = Scheduled.REQUEST, Scheduled.MOVE, Scheduled.END
 _RENEGE, _CAPACITY, _FINISH = Scheduled.RENEGE, Scheduled.CAPACITY, Scheduled.FINISH
+_WAIVE = Scheduled.WAIVE
 _PENDING, _QUEUED, _GRANTED = RouteState.PENDING, RouteState.QUEUED, RouteState.GRANTED
 _STAYING, _DONE = RouteState.STAYING, RouteState.DONE
 
@@ -44,10 +45,27 @@ def as_capacities(capacities: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def _kept(reserve: int, after: float, since: float, t: float) -> int:
+    """The free slots an outlet keeps back at `t` from a request queued since `since`:
+    its reserve, or none once the request has waited `after` hours (rule 2b)."""
+    return 0 if since + after <= t else reserve
+
+
 class _Route:
     """One patient's route through its legs, and where the patient is on it."""
 
-    __slots__ = ("pools", "priorities", "stays", "readies", "lags", "max_wait", "leg", "state")
+    __slots__ = (
+        "pools",
+        "priorities",
+        "stays",
+        "readies",
+        "lags",
+        "max_wait",
+        "leg",
+        "state",
+        "queued_at",
+        "queue_seq",
+    )
 
     def __init__(self, pools, priorities, stays, readies, lags, max_wait):
         self.pools = pools
@@ -61,6 +79,11 @@ class _Route:
         # changes it, which is how an entry left behind in the queue heap is recognised as
         # dead (lazy deletion).
         self.state = _PENDING
+        # The time and sequence number of the request's live queue entry, while _QUEUED:
+        # an entry of another sequence number is one left behind (a request granted out of
+        # the queue's order, rule 2b, leaves its entry there).
+        self.queued_at = 0.0
+        self.queue_seq = -1
 
 
 class Board:
@@ -96,10 +119,13 @@ class Board:
         self._requested = [0] * n
         self._outlied = [0] * n
         # Outlying (docs/core.md, rule 2b): where a pool's requests may be granted when the
-        # pool is full, in the order allowed, with the factor on the stay there and the free
-        # slots kept back; and, per pool, the pools whose queued requests it may take.
-        self._outlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
-        self._inlets: list[list[tuple[int, float, int]]] = [[] for _ in range(n)]
+        # pool is full, in the order allowed, with the factor on the stay there, the free
+        # slots kept back and the wait after which they are not; and, per pool, the pools
+        # whose queued requests it may take. `_waivers[p]`: the distinct finite waits > 0
+        # after which some outlet of p waives its reserve, ascending (when to re-check).
+        self._outlets: list[list[tuple[int, float, int, float]]] = [[] for _ in range(n)]
+        self._inlets: list[list[tuple[int, float, int, float]]] = [[] for _ in range(n)]
+        self._waivers: list[list[float]] = [[] for _ in range(n)]
         self._events: tuple[list, list, list, list, list] = ([], [], [], [], [])
 
     # ----------------------------------------------------------------- public API
@@ -124,26 +150,40 @@ class Board:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         self._schedule(t, _CAPACITY, pool, capacity)
 
-    def allow_outlying(self, pool: int, into: int, stay_factor: float, reserve: int = 0) -> None:
+    def allow_outlying(
+        self,
+        pool: int,
+        into: int,
+        stay_factor: float,
+        reserve: int = 0,
+        reserve_waived_after: float = math.inf,
+    ) -> None:
         """Let requests of `pool` be granted a slot of `into` when `pool` is full (rule 2b).
 
         Outlets are tried in the order they are allowed; the stay in the outlying slot is
         the leg's stay times `stay_factor` (>= 1: an outlier stays longer). `into` keeps
-        `reserve` free slots back from these outliers (beds held for its own patients).
+        `reserve` free slots back from these outliers (beds held for its own patients),
+        except from a request that has queued `reserve_waived_after` hours (inf: never).
         """
         p, q = self._check_pool(pool), self._check_pool(into)
         factor = float(stay_factor)
         reserve = operator.index(reserve)
+        after = float(reserve_waived_after)
+        if not after >= 0.0:  # also refuses NaN
+            raise ValueError(f"reserve_waived_after must be >= 0, got {reserve_waived_after}")
         if p == q:
             raise ValueError(f"pool {p} cannot outlie into itself")
         if not (1.0 <= factor < math.inf):
             raise ValueError(f"stay_factor must be finite and >= 1, got {stay_factor}")
         if reserve < 0:
             raise ValueError(f"reserve must be >= 0, got {reserve}")
-        if any(r == q for r, _, _ in self._outlets[p]):
+        if any(o[0] == q for o in self._outlets[p]):
             raise ValueError(f"pool {p} may already outlie into pool {q}")
-        self._outlets[p].append((q, factor, reserve))
-        self._inlets[q].append((p, factor, reserve))
+        self._outlets[p].append((q, factor, reserve, after))
+        self._inlets[q].append((p, factor, reserve, after))
+        if 0.0 < after < math.inf and after not in self._waivers[p]:
+            self._waivers[p].append(after)
+            self._waivers[p].sort()
 
     def admit(
         self,
@@ -224,6 +264,8 @@ class Board:
                 self._renege(t, a)
             elif kind == _FINISH:
                 self._finish(t, a)
+            elif kind == _WAIVE:
+                self._waive(t, a, b)
             else:
                 self._set_capacity(t, a, b)
         self._now = until
@@ -243,7 +285,7 @@ class Board:
         # A renege whose request was granted meanwhile does nothing, nor does any entry of
         # a route that is over (ended early, or an end() after it departed or was lost):
         # drop them here so the caller is not woken for them.
-        while calendar and self._stale(calendar[0][2], calendar[0][3]):
+        while calendar and self._stale(calendar[0][2], calendar[0][3], calendar[0][4]):
             heapq.heappop(calendar)
         return calendar[0][0] if calendar else math.inf
 
@@ -288,8 +330,9 @@ class Board:
         if self._occupied[p] < self._capacity[p] and self._queued[p] == 0:
             self._grant(t, h, p, k)
             return
-        for q, factor, reserve in self._outlets[p]:
-            if self._occupied[q] + reserve < self._capacity[q] and self._queued[q] == 0:
+        for q, factor, reserve, after in self._outlets[p]:
+            kept = _kept(reserve, after, t, t)
+            if self._occupied[q] + kept < self._capacity[q] and self._queued[q] == 0:
                 self._integrate(q, t)
                 self._grant_outlier(t, h, q, k, factor)
                 return
@@ -300,10 +343,13 @@ class Board:
         else:
             self._queued[p] += 1
             route.state = _QUEUED
+            route.queued_at, route.queue_seq = t, self._request_seq
             heapq.heappush(self._queues[p], (route.priorities[k], t, self._request_seq, h))
             self._request_seq += 1
             if k == 0 and route.max_wait < math.inf:
                 self._schedule(t + route.max_wait, _RENEGE, h, 0)
+            for after in self._waivers[p]:
+                self._schedule(t + after, _WAIVE, h, route.queue_seq)
 
     def _grant(self, t: float, h: int, p: int, k: int) -> None:
         """Rule 3: the slot counts as occupied from now; the move follows after the lag."""
@@ -375,6 +421,23 @@ class Board:
         self._emit(t, LOST, h, p, 0)
         # No cascade: a queue was waiting, so the pool was full, and a renege frees no slot.
 
+    def _waive(self, t: float, h: int, seq: int) -> None:
+        """Rule 2b: a request still queued when an outlet's reserve is waived for it is
+        granted in the first of its pool's outlets with a slot it may now take."""
+        route = self._routes[h]
+        if route.state != _QUEUED or route.queue_seq != seq:
+            return  # granted, reneged or ended meanwhile: stale
+        k = route.leg
+        p = route.pools[k]
+        for q, factor, reserve, after in self._outlets[p]:
+            kept = _kept(reserve, after, route.queued_at, t)
+            if self._occupied[q] + kept < self._capacity[q] and self._queued[q] == 0:
+                self._integrate(p, t)
+                self._queued[p] -= 1  # its queue entry stays in the heap, now dead
+                self._integrate(q, t)
+                self._grant_outlier(t, h, q, k, factor)
+                return
+
     def _finish(self, t: float, h: int) -> None:
         """end(): the route ends early; what it holds or waits for is given up now."""
         route = self._routes[h]
@@ -431,26 +494,35 @@ class Board:
         """Rule 6: grant to the head of `p`'s queue while a slot is free."""
         queue = self._queues[p]
         while self._occupied[p] < self._capacity[p] and self._queued[p] > 0:
-            _, _, _, h = heapq.heappop(queue)
+            _, _, seq, h = heapq.heappop(queue)
             route = self._routes[h]
-            if route.state != _QUEUED:
-                continue  # reneged or ended earlier: lazy deletion
+            if route.state != _QUEUED or route.queue_seq != seq:
+                continue  # reneged, ended or granted earlier: lazy deletion
             self._queued[p] -= 1
             self._grant(t, h, p, route.leg)
         # Rule 2b: a slot still free, with nobody of this pool waiting, goes to the
-        # earliest head, by (priority, request time, seq), of the queues that may outlie here
-        # with more free slots than their reserve.
+        # earliest, by (priority, request time, seq), of: the heads of the queues that may
+        # outlie here with more free slots than their reserve; and, where the reserve
+        # leaves none, each queue's earliest request that has waited long enough for the
+        # reserve to be waived.
         while self._occupied[p] < self._capacity[p]:
-            best, best_key, best_factor = -1, None, 1.0
-            for r, factor, reserve in self._inlets[p]:
-                if self._queued[r] == 0 or self._occupied[p] + reserve >= self._capacity[p]:
+            best, best_factor, waived = -1, 1.0, False
+            best_entry: tuple | None = None
+            for r, factor, reserve, after in self._inlets[p]:
+                if self._queued[r] == 0:
                     continue
-                head = self._live_head(r)
-                if best_key is None or head[:3] < best_key:
-                    best, best_key, best_factor = r, head[:3], factor
-            if best < 0:
+                entry: tuple | None = None
+                if self._occupied[p] + reserve < self._capacity[p]:
+                    entry, by_waiver = self._live_head(r), False
+                elif after < math.inf:
+                    entry, by_waiver = self._earliest_waived(r, after, t), True
+                if entry is not None and (best_entry is None or entry[:3] < best_entry[:3]):
+                    best, best_entry, best_factor, waived = r, entry, factor, by_waiver
+            if best_entry is None:
                 break
-            h = heapq.heappop(self._queues[best])[3]
+            if not waived:
+                heapq.heappop(self._queues[best])  # the head; a waived entry is left, dead
+            h = best_entry[3]
             self._integrate(best, t)
             self._queued[best] -= 1
             self._grant_outlier(t, h, p, self._routes[h].leg, best_factor)
@@ -458,9 +530,22 @@ class Board:
     def _live_head(self, p: int) -> tuple:
         """The head of `p`'s queue after dropping entries left behind (lazy deletion)."""
         queue = self._queues[p]
-        while self._routes[queue[0][3]].state != _QUEUED:
+        while not self._live(queue[0]):
             heapq.heappop(queue)
         return queue[0]
+
+    def _earliest_waived(self, p: int, after: float, t: float) -> tuple | None:
+        """The earliest live request of `p`'s queue that joined it `after` hours ago or more."""
+        best = None
+        for entry in self._queues[p]:
+            if entry[1] + after <= t and self._live(entry) and (best is None or entry[:3] < best[:3]):
+                best = entry
+        return best
+
+    def _live(self, entry: tuple) -> bool:
+        """A queue entry (priority, time, seq, route) still waiting: not left behind."""
+        route = self._routes[entry[3]]
+        return route.state == _QUEUED and route.queue_seq == entry[2]
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -468,10 +553,13 @@ class Board:
         route = self._routes[h]
         return route.state == _QUEUED and route.leg == 0
 
-    def _stale(self, kind: int, a: int) -> bool:
+    def _stale(self, kind: int, a: int, b: int) -> bool:
         """A calendar entry that will do nothing when it runs (next_time() skips it)."""
         if kind == _RENEGE:
             return not self._still_waiting_leg0(a)
+        if kind == _WAIVE:
+            route = self._routes[a]
+            return route.state != _QUEUED or route.queue_seq != b
         return kind != _CAPACITY and self._routes[a].state == _DONE
 
     def _integrate(self, p: int, t: float) -> None:

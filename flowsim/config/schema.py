@@ -380,6 +380,9 @@ class AcuteConfig(Strict):
     outlier_stay_factor: Annotated[float, Field(ge=1.0, le=MAX_RELATIVE)] = (
         1.0  # stay of a patient placed outside their group
     )
+    # Hours a patient waits for a bed before another group's reserve is waived for them
+    # (core rule 2b); none: never.
+    reserve_waived_after_hours: Hours | None = None
     escalation: EscalationConfig | None = None
     beds_scale: Annotated[float, Field(gt=0.0, le=MAX_RELATIVE)] = 1.0
     initial_occupancy: Fraction
