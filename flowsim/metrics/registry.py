@@ -1164,6 +1164,7 @@ HEADLINE_KPIS: tuple[str, ...] = (
     "ae_attendances",
     "ae_4h_pct",
     "ae_12h_dta_waits",
+    "ae_dta_over_4h_share",
     "emergency_admissions",
     "emergency_admissions_per_1000",
     "elective_admissions",
