@@ -51,12 +51,14 @@ class Block:
         return self.text.lstrip().startswith("# illustrative")
 
 
-def fenced_blocks(document: str) -> list[Block]:
+def fenced_blocks(document: str, text: str | None = None) -> list[Block]:
     """The ```bash and ```python blocks of a document, in order (others are not snippets to run)."""
+    if text is None:
+        text = (REPO / document).read_text(encoding="utf-8")
     blocks: list[Block] = []
     language: str | None = None
     start, body = 0, []
-    for number, line in enumerate((REPO / document).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         fence = FENCE.match(line)
         if language is None and fence:
             language, start, body = fence.group(1), number + 1, []
@@ -72,11 +74,16 @@ def fenced_blocks(document: str) -> list[Block]:
 
 def commands(block: Block) -> list[tuple[str, list[str]]]:
     """A bash block's commands, as (where, words), comments dropped and continued lines joined."""
-    found = []
-    for offset, line in enumerate(block.text.replace("\\\n", " ").splitlines()):
-        words = shlex.split(line, comments=True)
+    found, pending, first = [], "", 0
+    for offset, line in enumerate(block.text.splitlines()):
+        first = first if pending else block.line + offset
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        words = shlex.split(pending + line, comments=True)
+        pending = ""
         if words and " ".join(words) not in SET_UP:
-            found.append((f"{block.document}:{block.line + offset}", words))
+            found.append((f"{block.document}:{first}", words))
     return found
 
 
@@ -176,8 +183,8 @@ def test_the_documents_snippets_run(
             assert words[0] == "flowsim", f"{where}: `{' '.join(words)}` is not a command this test can check"
             if tuple(words) in checkout.ran:
                 continue
-            if words[1] in ("reproduce", "compare"):
-                ensure_results(where, words[2], checkout.folder)
+            if words[1] in ("reproduce", "compare"):  # what they read: their one argument
+                ensure_results(where, next(w for w in words[2:] if not w.startswith("-")), checkout.folder)
             done = flowsim(where, words, checkout.folder)
             if words[1] == "validate":
                 assert done.stdout.startswith("ok"), f"{where}: {done.stdout}"
@@ -191,22 +198,56 @@ def test_the_documents_snippets_run(
         exec(code, {"__name__": "__doc_snippet__"})
 
 
+SAMPLE = """Set up:
+
+```bash
+make demo   # set up
+source .venv/bin/activate
+flowsim run configs/small.yaml --replications 5 \\
+    --horizon-days 60   # comment
+flowsim compare results/beds --target 'a<=92%' # '#' quoted stays
+```
+
+```mermaid
+flowchart TD
+```
+
+```
+flowsim not-a-snippet
+```
+
+```python
+# illustrative
+board.admit(t)
+```
+"""
+
+
 @pytest.mark.unit
-def test_the_parser_finds_every_kind_of_snippet() -> None:
-    """The reader of the documents sees what a person does: bash and python blocks, set-up skipped."""
-    readme = fenced_blocks("README.md")
-    assert [b.language for b in readme] == ["bash", "bash", "python", "bash"]
-    assert all("make demo" not in " ".join(w) for b in readme[:2] for _, w in commands(b))
-    first = commands(readme[1])[0]
-    assert first == ("README.md:26", ["flowsim", "validate", "configs/footprint.yaml"])
-    assert shrunk(["flowsim", "run", "c.yaml", "--horizon-days", "60", "--replications", "5"]) == [
-        "run",
-        "c.yaml",
-        "--replications",
-        "2",
-        *SHRINK,
+def test_the_parser_reads_a_document_as_a_person_does() -> None:
+    """bash and python blocks only; set-up lines and comments dropped; continued lines joined."""
+    bash, python = fenced_blocks("SAMPLE.md", SAMPLE)
+    assert (bash.language, bash.where, python.language, python.where) == (
+        "bash",
+        "SAMPLE.md:4",
+        "python",
+        "SAMPLE.md:20",
+    )
+    assert python.illustrative and not bash.illustrative
+    assert commands(bash) == [
+        (
+            "SAMPLE.md:6",
+            ["flowsim", "run", "configs/small.yaml", "--replications", "5", "--horizon-days", "60"],
+        ),
+        ("SAMPLE.md:8", ["flowsim", "compare", "results/beds", "--target", "a<=92%"]),
     ]
+    assert shrunk(commands(bash)[0][1]) == ["run", "configs/small.yaml", "--replications", "2", *SHRINK]
+    with pytest.raises(AssertionError, match="never closed"):
+        fenced_blocks("OPEN.md", "```bash\nflowsim info\n")
+
+
+@pytest.mark.unit
+def test_the_demo_folder_comes_from_the_makefile() -> None:
     assert makefile_demo() == {
         "results/demo": ["flowsim", "run", "configs/footprint.yaml", "--out", "results/demo"]
     }
-    assert not any(b.language == "mermaid" for d in DOCUMENTS for b in fenced_blocks(d))
