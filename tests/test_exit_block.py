@@ -54,8 +54,11 @@ def test_a_site_counts_on_a_day_when_one_of_its_groups_had_a_queue_or_sent_an_ou
     assert full.tolist() == [1.0, 1.0, 2.0]  # the outlier at hour 80 (day 3) is outside
 
 
-def test_hours_by_day_splits_intervals_across_midnights():
-    hours = eb.hours_by_day(np.array([20.0, 0.0]), np.array([50.0, NAN]), days=3)
+def test_outlier_bed_days_split_stays_across_midnights():
+    """Two medical outliers on surgery: 20h to 50h, and from 0h still there at the end."""
+    start, end = np.array([20.0, 0.0]), np.array([50.0, NAN])
+    outliers = np.array([0, 0]), np.array([1, 1])
+    hours = 24.0 * eb.outlier_bed_days(start, end, *outliers, [], days=3)
     np.testing.assert_allclose(hours, [4.0 + 24.0, 24.0 + 24.0, 2.0 + 24.0])
 
 

@@ -116,7 +116,7 @@ def exit_block_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
     days, end_h = logs.days, logs.days * 24.0
     outlier = (r["bed_pool"] >= 0) & (r["bed_pool"] != r["ward_pool"])
     return {
-        "ae_dta_admitted": exit_block.by_day(ae["decision_h"][ae["admitted"]], days),
+        "ae_dta_admitted": count_by_day(ae["decision_h"][ae["admitted"]], days),
         "ae_dta_over_4h": exit_block.dta_waits_over(
             ae["decision_h"], ae["departure_h"], ae["admitted"], end_h, exit_block.DTA_4H, days
         ),

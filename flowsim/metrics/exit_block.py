@@ -13,34 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from flowsim.metrics.per_day import count_by_day, interval_hours_by_day
+
 DTA_4H, DTA_12H = 4.0, 12.0
-
-
-def by_day(t_hours: np.ndarray, days: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """Count (or sum `weights` of) the times falling in each day; others are ignored."""
-    t = np.asarray(t_hours, dtype=np.float64)
-    ok = np.isfinite(t) & (t >= 0.0) & (t < days * 24.0)
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)[ok]
-    return np.bincount((t[ok] // 24.0).astype(np.int64), weights=w, minlength=days)[:days].astype(np.float64)
-
-
-def hours_by_day(start: np.ndarray, end: np.ndarray, days: int) -> np.ndarray:
-    """Hours that the intervals [start, end) spend in each day (an end of NaN is open)."""
-    start = np.asarray(start, dtype=np.float64)
-    end = np.where(np.isnan(end), np.inf, np.asarray(end, dtype=np.float64))
-    ok = np.isfinite(start) & (end > start)
-    edges = np.arange(days + 1) * 24.0
-    clipped_start = np.clip(start[ok], 0.0, days * 24.0)
-    clipped_end = np.clip(end[ok], 0.0, days * 24.0)
-
-    def accrued(points: np.ndarray) -> np.ndarray:
-        # sum over points of clip(edge - point, 0), at each edge
-        points = np.sort(points)
-        k = np.searchsorted(points, edges, side="right")
-        prefix = np.concatenate([[0.0], np.cumsum(points)])
-        return k * edges - prefix[k]
-
-    return np.diff(accrued(clipped_start) - accrued(clipped_end))
 
 
 def dta_wait_hours(decision_h: np.ndarray, departure_h: np.ndarray, admitted: np.ndarray, end_h: float):
@@ -61,7 +36,7 @@ def dta_waits_over(
     """Admitted patients whose wait from the decision to admit exceeded `hours`, by the
     day of the decision (as in the national trolley-wait counts, by when it began)."""
     wait = dta_wait_hours(decision_h, departure_h, admitted, end_h)
-    return by_day(np.asarray(decision_h)[wait > hours], days)
+    return count_by_day(np.asarray(decision_h)[wait > hours], days)
 
 
 def outlier_bed_days(
@@ -75,7 +50,10 @@ def outlier_bed_days(
     """Bed-days, by day, of patients in a bed of another ward group than their own (an
     escalation bed is not an outlying one: it is counted as escalation)."""
     out = (ward_pool >= 0) & (bed_pool >= 0) & (bed_pool != ward_pool) & ~np.isin(bed_pool, escalation_pools)
-    return hours_by_day(bed_start_h[out], bed_end_h[out], days) / 24.0
+    end = bed_end_h[out]
+    return (
+        interval_hours_by_day(bed_start_h[out], np.where(np.isnan(end), np.inf, end), days) / 24.0
+    )  # NaN: still in bed
 
 
 def escalation_bed_days(occupied_hours: np.ndarray, escalation_pools: Sequence[int]) -> np.ndarray:
