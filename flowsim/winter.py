@@ -14,6 +14,7 @@ takes from the summer what it adds to the winter.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -31,9 +32,7 @@ def wave_shape(dates: Dates, days: int, peak_month: int, peak_day: int, spread_d
     for d in range(days):
         date = dates.date(d)
         # The nearest peak, this year's or a neighbouring year's.
-        gap = min(
-            abs((date - dt.date(date.year + k, peak_month, peak_day)).days) for k in (-1, 0, 1)
-        )
+        gap = min(abs((date - dt.date(date.year + k, peak_month, peak_day)).days) for k in (-1, 0, 1))
         shape[d] = np.exp(-0.5 * (gap / spread_days) ** 2)
     return shape
 
@@ -109,7 +108,11 @@ def outbreak_closures(
     if winter is None or winter.outbreaks is None:
         return closed
     o = winter.outbreaks
-    per_bed = (o.per_100_beds_per_year_base + o.per_100_beds_per_year_at_peak * wave.height[:days]) / 100 / YEAR_DAYS
+    per_bed = (
+        (o.per_100_beds_per_year_base + o.per_100_beds_per_year_at_peak * wave.height[:days])
+        / 100
+        / YEAR_DAYS
+    )
     for site in range(pools.n_sites):
         pool = int(pools.acute(site, 0))
         beds = pools.capacities[pool]
@@ -125,7 +128,7 @@ def outbreak_closures(
 
 
 def with_closures(
-    steps: list[tuple[float, int, int]], capacities: list[int], closed: np.ndarray
+    steps: list[tuple[float, int, int]], capacities: Sequence[int], closed: np.ndarray
 ) -> list[tuple[float, int, int]]:
     """The capacity timetable with outbreak closures taken off each day's beds.
 
@@ -140,7 +143,7 @@ def with_closures(
     kept = [s for s in steps if s[1] not in touched]
     for pool in touched:
         planned = np.full(days, capacities[pool], dtype=np.int64)
-        for t, p, capacity in sorted(s for s in steps if s[1] == pool):
+        for t, _pool, capacity in sorted(s for s in steps if s[1] == pool):
             planned[int(t // 24) :] = capacity
         open_beds = np.maximum(planned - closed[:, pool], 0)
         previous = capacities[pool]

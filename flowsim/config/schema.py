@@ -613,8 +613,12 @@ Intervention = Annotated[CapacityChange | RunningCost | DemandChange, Field(disc
 class OutbreaksConfig(Strict):
     """Outbreaks of diarrhoea and vomiting (norovirus) that close bays of medical beds."""
 
-    per_100_beds_per_year_base: Annotated[float, Field(ge=0.0, le=365.0)]  # closures a year per 100 medical beds, outside the wave
-    per_100_beds_per_year_at_peak: Annotated[float, Field(ge=0.0, le=365.0)]  # extra, at the wave's peak (a yearly rate)
+    per_100_beds_per_year_base: Annotated[
+        float, Field(ge=0.0, le=365.0)
+    ]  # closures a year per 100 medical beds, outside the wave
+    per_100_beds_per_year_at_peak: Annotated[
+        float, Field(ge=0.0, le=365.0)
+    ]  # extra, at the wave's peak (a yearly rate)
     beds_per_closure: Annotated[float, Field(ge=1.0, le=MAX_PLACES)]  # beds in a closed bay or ward
     closure_days_mean: Annotated[float, Field(gt=0.0, le=60.0)]  # until the bay reopens (exponential)
     max_closed_share: Fraction  # of a site's medical beds closed at once, at most
@@ -628,7 +632,9 @@ class WinterConfig(Strict):
     spread_days: Annotated[float, Field(gt=0.0, le=120.0)]  # standard deviation of the bell curve
     min_age_band: AgeBand  # the youngest band the wave reaches
     ambulance_rise: Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]  # at the peak, on a day with no wave
-    admission_rise: Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]  # of the chance an attendance is admitted
+    admission_rise: Annotated[
+        float, Field(ge=0.0, le=MAX_RELATIVE)
+    ]  # of the chance an attendance is admitted
     stay_rise: Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]  # of emergency stays begun at the peak
     outbreaks: OutbreaksConfig | None = None
 
