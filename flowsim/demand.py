@@ -15,6 +15,7 @@ from flowsim.draw_slots import DailyDraw
 from flowsim.population import N_CODES, Population, code_parts
 from flowsim.rng import KeyedUniforms, Streams
 from flowsim.vocabulary import AGE_BANDS, RESIDENCES, Need
+from flowsim.winter import WinterWave
 
 
 def day_factors(days: int, sd: float, autocorrelation: float, rng: np.random.Generator) -> np.ndarray:
@@ -36,10 +37,12 @@ class Demand:
         dates: Dates,
         population: Population,
         day_effect_rng: np.random.Generator | None = None,
+        wave: WinterWave | None = None,
     ):
         d = config.population.demand
         self.config = config
         self.dates = dates
+        self.wave = wave if wave is not None else WinterWave(config.winter, dates, config.total_days)
         self.frailty_m = np.asarray(d.frailty_multiplier, dtype=np.float64)
         self.residence_m = np.array([1.0, d.home_care_multiplier, d.care_home_multiplier])
         norm = population.band_mean_multiplier(self.frailty_m, self.residence_m)
@@ -94,6 +97,8 @@ class Demand:
         rates = self.base.copy()
         rates[Need.WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
         rates[Need.AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
+        if self.wave.ambulance_rise > 0.0:  # winter illness among older people
+            rates[Need.AMBULANCE] *= self.wave.by_band(self.wave.ambulance_rise, day)[self.code_band]
         rates[Need.GP] *= self.gp_weekday[wd]
         return rates
 

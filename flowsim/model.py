@@ -35,6 +35,7 @@ from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
 from flowsim.vocabulary import Arrival, Need, Origin
+from flowsim.winter import WinterWave, outbreak_closures, with_closures
 
 
 class WholeSystemModel(mesa.Model):
@@ -52,7 +53,9 @@ class WholeSystemModel(mesa.Model):
         self.population = pop = Population(config.population, streams.generator("population"))
         self.pools = pools = Pools.from_config(config)
         board = Board(np.asarray(pools.capacities, dtype=np.int64))
-        for t, pool, capacity in pools.capacity_schedule(config):
+        wave = WinterWave(config.winter, self.dates, config.total_days)
+        closed = outbreak_closures(config, pools, wave, streams.generator("outbreaks"))
+        for t, pool, capacity in with_closures(pools.capacity_schedule(config), pools.capacities, closed):
             board.schedule_capacity(t, pool, capacity)
         for pool, into, factor, reserve, waived_after in pools.outlying_rules(config):
             board.allow_outlying(pool, into, factor, reserve, waived_after)
@@ -62,11 +65,11 @@ class WholeSystemModel(mesa.Model):
         catchment = Catchment(
             [s.catchment_share for s in config.acute.sites], config.population.practices, pop.practice
         )
-        routes = RouteBuilder(config, pools, keyed)
+        routes = RouteBuilder(config, pools, keyed, wave)
         self._deaths: list[np.ndarray] = []
 
         # Services, each with what it needs and no more.
-        self.demand = Demand(config, self.dates, pop, streams.generator("day-effect"))
+        self.demand = Demand(config, self.dates, pop, streams.generator("day-effect"), wave)
         self.primary_care = PrimaryCare(config.primary_care, self.dates, pop, config.population.practices)
         self.hospital = Hospital(
             config.acute,
@@ -93,6 +96,7 @@ class WholeSystemModel(mesa.Model):
             virtual_ward_pool=pools.index("virtual_ward"),
             admit=self.hospital.admit,
             new_patient=lambda person, ae_row: Patient(self, person, ae_row),
+            wave=wave,
         )
         self.community = Community(config.community, population=pop, pools=pools, ledger=ledger)
         self.social_care = SocialCare(

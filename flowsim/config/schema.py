@@ -610,6 +610,35 @@ class DemandChange(Strict):
 Intervention = Annotated[CapacityChange | RunningCost | DemandChange, Field(discriminator="kind")]
 
 
+class OutbreaksConfig(Strict):
+    """Outbreaks of diarrhoea and vomiting (norovirus) that close bays of medical beds."""
+
+    per_100_beds_per_year_base: Annotated[
+        float, Field(ge=0.0, le=365.0)
+    ]  # closures a year per 100 medical beds, outside the wave
+    per_100_beds_per_year_at_peak: Annotated[
+        float, Field(ge=0.0, le=365.0)
+    ]  # extra, at the wave's peak (a yearly rate)
+    beds_per_closure: Annotated[float, Field(ge=1.0, le=MAX_PLACES)]  # beds in a closed bay or ward
+    closure_days_mean: Annotated[float, Field(gt=0.0, le=60.0)]  # until the bay reopens (exponential)
+    max_closed_share: Fraction  # of a site's medical beds closed at once, at most
+
+
+class WinterConfig(Strict):
+    """A yearly wave of respiratory illness among older people (see flowsim/winter.py)."""
+
+    peak_month: Annotated[int, Field(ge=1, le=12)]
+    peak_day: Annotated[int, Field(ge=1, le=28)]
+    spread_days: Annotated[float, Field(gt=0.0, le=120.0)]  # standard deviation of the bell curve
+    min_age_band: AgeBand  # the youngest band the wave reaches
+    ambulance_rise: Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]  # at the peak, on a day with no wave
+    admission_rise: Annotated[
+        float, Field(ge=0.0, le=MAX_RELATIVE)
+    ]  # of the chance an attendance is admitted
+    stay_rise: Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]  # of emergency stays begun at the peak
+    outbreaks: OutbreaksConfig | None = None
+
+
 class OutputsConfig(Strict):
     episodes: bool = False
 
@@ -627,6 +656,7 @@ class FlowsimConfig(Strict):
     community: CommunityConfig
     social_care: SocialCareConfig
     costs: CostsConfig
+    winter: WinterConfig | None = None
     interventions: Annotated[list[Intervention], Field(max_length=MAX_INTERVENTIONS)] = []
     outputs: OutputsConfig = OutputsConfig()
 
@@ -717,6 +747,8 @@ class FlowsimConfig(Strict):
             return max(factors) / (sum(factors) / len(factors))
 
         emergency = max(peak(d.month_factor_walk_in), peak(d.month_factor_ambulance)) * peak(d.weekday_factor)
+        if self.winter is not None:  # the wave's multiplier is at most 1 + its rise
+            emergency *= 1.0 + self.winter.ambulance_rise
         for change in self.interventions if changes else []:
             if isinstance(change, DemandChange) and change.relative_change > 0:
                 emergency *= 1.0 + change.relative_change

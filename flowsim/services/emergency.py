@@ -27,6 +27,7 @@ from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import RouteBuilder
 from flowsim.tables import Columns
 from flowsim.vocabulary import AGE_BANDS, Arrival, Origin
+from flowsim.winter import WinterWave
 
 # Requests an acute bed for route i of a day's routes: (person, routes, i, origin, priority, ae_row) -> handle.
 AdmitAction = Callable[..., int]
@@ -92,8 +93,10 @@ class Emergency:
         virtual_ward_pool: int,
         admit: AdmitAction,
         new_patient: Callable[[int, int], Patient],
+        wave: WinterWave | None = None,
     ):
         self.cfg = cfg
+        self.wave = wave
         self.clock = clock
         self.env = clock.env
         self.dates = dates
@@ -152,7 +155,10 @@ class Emergency:
         month = self.dates.month_index(arrival_h)
         p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
         p = p * np.where(arrival == Arrival.WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
-        p = np.minimum(p * self.admit_month[month], cfg.admit_probability_cap)
+        p = p * self.admit_month[month]
+        if self.wave is not None and self.wave.admission_rise > 0.0:  # sicker in winter
+            p = p * self.wave.for_people(self.wave.admission_rise, band, arrival_h)
+        p = np.minimum(p, cfg.admit_probability_cap)
         admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
         avoidable = admit & (k.uniform(pid, episode, EpisodeDraw.AE_AVOIDABLE) < self.avoid_p[band])
         vw_h = (

@@ -25,6 +25,7 @@ from flowsim.draw_slots import EpisodeDraw as Draw
 from flowsim.pools import Pools
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.vocabulary import AGE_BANDS, OLDER_BANDS, Pathway, Residence
+from flowsim.winter import WinterWave
 
 MAX_LEGS = 3
 P0, P1, P2, P3 = Pathway.P0, Pathway.P1, Pathway.P2, Pathway.P3
@@ -59,8 +60,11 @@ def stationary_residual(z: np.ndarray, u: np.ndarray, mean: float, cv: float) ->
 
 
 class RouteBuilder:
-    def __init__(self, config: FlowsimConfig, pools: Pools, keyed: KeyedUniforms):
+    def __init__(
+        self, config: FlowsimConfig, pools: Pools, keyed: KeyedUniforms, wave: WinterWave | None = None
+    ):
         self.keyed = keyed
+        self.wave = wave
         self.acute = config.acute
         self.pathways = config.pathways
         self.community = config.community
@@ -107,6 +111,10 @@ class RouteBuilder:
         mean_days = np.where(
             elective, a.elective_los_days.mean, self.los_days[band] * self.los_frailty[frailty]
         )
+        if self.wave is not None and self.wave.stay_rise > 0.0:  # winter stays are longer
+            mean_days = mean_days * np.where(
+                elective, 1.0, self.wave.for_people(self.wave.stay_rise, band, start_h)
+            )
         cv = np.where(elective, a.elective_los_days.cv, a.los_cv)
         days = lognormal_from_normal(k.normal(person_id, episode, Draw.LOS), mean_days, cv)
         # Overnight stays end on a ward round: fit on the day the clinical stay runs out, at

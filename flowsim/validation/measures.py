@@ -22,6 +22,7 @@ __all__ = ["CONVERSIONS", "MEASURES", "PEOPLE", "Convert", "Replication", "value
 PEOPLE = 1_200_000
 DAYS_A_YEAR = 365.0
 WINTER, SUMMER = (1, 2, 3), (6, 7, 8)  # January-March and June-August
+NOV_MAR = (11, 12, 1, 2, 3)  # the months of NHS England's winter reporting
 DRIFT_DAYS = 30  # the days compared with the same days a year before
 
 Convert = Literal["as_is", "percent", "per_1.2_million", "a_year_per_1.2_million", "a_year_per_person"]
@@ -95,6 +96,12 @@ def _occupancy_pct(rep: Replication, months: tuple[int, ...]) -> float:
 def _ae_4h_pct(rep: Replication, months: tuple[int, ...]) -> float:
     w = _Window(rep)
     return 100.0 * w.ratio("ae_within_4h", "ae_4h_known", w.months(months))
+
+
+def _dta_12h_nov_mar_share_pct(rep: Replication) -> float:
+    w = _Window(rep)
+    waits = w.column("ae_12h_dta_waits")
+    return 100.0 * _ratio(float(waits[w.months(NOV_MAR)].sum()), float(waits.sum()))
 
 
 def _days_above_95pct_jan_mar(rep: Replication) -> float:
@@ -178,6 +185,8 @@ MEASURES: dict[str, Callable[[Replication], float]] = {
     "days_above_95pct_jan_mar": _days_above_95pct_jan_mar,
     "ae_4h_jan_mar_pct": lambda rep: _ae_4h_pct(rep, WINTER),
     "ae_4h_jun_aug_pct": lambda rep: _ae_4h_pct(rep, SUMMER),
+    "ae_4h_january_pct": lambda rep: _ae_4h_pct(rep, (1,)),
+    "dta_12h_nov_mar_share_pct": _dta_12h_nov_mar_share_pct,
     "ae_4h_summer_minus_winter_pp": lambda rep: _ae_4h_pct(rep, SUMMER) - _ae_4h_pct(rep, WINTER),
     "ae_summer_vs_january_pct": _ae_summer_vs_january_pct,
     "ae_monday_vs_friday_pct": _ae_monday_vs_friday_pct,
