@@ -573,6 +573,159 @@ def compare(
 
 
 # --------------------------------------------------------------------------------------
+# flowsim sweep, flowsim summarise (experiments: flowsim/sweep/, flowsim/summarise.py)
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[
+        Path, typer.Argument(help="An experiment spec (experiments/NAME.yaml).", show_default=False)
+    ],
+    workers: Annotated[str, typer.Option(help="Runs at once: a number, or 'auto' for one per CPU.")] = "1",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A Dask scheduler's address (tcp://host:8786): run on its workers.", show_default=False
+        ),
+    ] = None,
+    cluster: Annotated[
+        Literal["local"] | None,
+        typer.Option(help="'local': start a Dask LocalCluster of --workers processes.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results folder.  [default: results/NAME]", show_default=False),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace the runs of another experiment (or config) OUT holds."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Run every (scenario, sample, replication) of an experiment: on local cores, or a
+    Dask cluster.
+
+    Each run is stored as `flowsim run` stores one (OUT/TABLE/scenario=S/replication=K),
+    a swept run under scenario S.sNNNN, with its parameter values as columns of `kpis`
+    and a `samples` table; OUT/experiment.json records the spec, its hash, the code
+    version and every run's status. A run that fails is recorded with its traceback and
+    the others go on (exit status 1 then). Started again with the same command after a
+    kill, it skips finished runs. Another experiment in OUT is refused unless --overwrite.
+
+    **Examples**
+
+        flowsim sweep experiments/sensitivity.yaml --workers auto
+        flowsim sweep experiments/england.yaml --cluster local --workers 2
+        flowsim sweep experiments/england.yaml --scheduler tcp://10.0.0.5:8786
+    """
+    import os
+
+    from flowsim.sweep.runner import SweepInterrupted, open_executor, run_sweep
+    from flowsim.sweep.spec import load_experiment
+
+    with _user_errors():
+        if workers == "auto":
+            n_workers = max(
+                1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            )
+        elif workers.isdigit() and int(workers) >= 1:
+            n_workers = int(workers)
+        else:
+            _fail(f"--workers {workers!r}: expected a number of 1 or more, or 'auto'")
+        if scheduler is not None and cluster is not None:
+            _fail("give --scheduler or --cluster local, not both")
+        spec = load_experiment(experiment)
+        out_dir = out if out is not None else Path("results") / spec.spec.name
+        try:
+            with open_executor(n_workers, scheduler, cluster == "local") as (executor, slots):
+                runs = run_sweep(
+                    spec,
+                    out_dir,
+                    workers=n_workers,
+                    executor=executor,
+                    slots=slots,
+                    overwrite=overwrite,
+                    progress=not quiet,
+                )
+        except SweepInterrupted as exc:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            typer.echo(
+                f"interrupted: {out_dir}: {exc.summary()}; run the same command again to do the rest",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+    from flowsim.sweep.runner import tally
+
+    failed = [r for r in runs if r.status == "failed"]
+    for run in failed[:10]:
+        typer.echo(
+            f"failed: {run.folder} replication {run.replication}: {run.error} "
+            f"(traceback in {out_dir}/runs/scenario={run.folder}/replication={run.replication}/error.txt)",
+            err=True,
+        )
+    if len(failed) > 10:
+        typer.echo(f"failed: … and {len(failed) - 10} more (see {out_dir}/experiment.json)", err=True)
+    typer.echo(f"Sweep {spec.spec.name}: {out_dir} ({tally(runs)})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summarise(
+    results: Annotated[
+        Path, typer.Argument(help="A sweep's results folder (its --out).", show_default=False)
+    ],
+    format_: Annotated[
+        Literal["table", "csv", "markdown"],
+        typer.Option("--format", "-f", help="table (the terminal), csv or markdown."),
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+    ] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kpi", metavar="NAME", help="A KPI by column name (repeatable).  [default: the headline KPIs]"
+        ),
+    ] = None,
+    by: Annotated[
+        Literal["sample", "scenario"],
+        typer.Option(help="One row per sample (with its parameters), or per scenario (samples pooled)."),
+    ] = "sample",
+) -> None:
+    """Summarise a sweep: KPI means and 95% intervals with their parameters, and which
+    parameters matter most.
+
+    One tidy table: a row per scenario and sample (its parameter values, each KPI's mean
+    over replications and 95% interval), then, per KPI, the global sensitivity of the
+    design: Sobol first-order and total indices (SALib) for a Sobol design, the swing
+    of each parameter's main effect (a tornado ranking) for a grid or sampled design.
+
+    **Examples**
+
+        flowsim summarise results/sensitivity
+        flowsim summarise results/england --by scenario --format csv --out england.csv
+    """
+    from flowsim.summarise import SummaryError, print_summary, render_summary, summarise_sweep
+
+    with _user_errors():
+        try:
+            kpis = [k.strip() for item in kpi for k in item.split(",") if k.strip()] if kpi else None
+            summary = summarise_sweep(results, kpis, by=by)
+        except SummaryError as exc:
+            _fail(str(exc))
+        if format_ == "table" and out is None:
+            print_summary(summary, _console())
+            return
+        text = render_summary(summary, "markdown" if format_ == "table" else format_)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        out.write_text(text, encoding="utf-8")
+    typer.echo(f"Summary: {out}")
+
+
+# --------------------------------------------------------------------------------------
 # Entry point
 
 
