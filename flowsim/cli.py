@@ -677,7 +677,11 @@ def summarise(
     ],
     format_: Annotated[
         Literal["table", "csv", "markdown"],
-        typer.Option("--format", "-f", help="table (the terminal), csv or markdown."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the terminal), csv (the tidy table; with --out, OUT-sensitivity.csv too) or markdown.",
+        ),
     ] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
@@ -689,8 +693,11 @@ def summarise(
         ),
     ] = None,
     by: Annotated[
-        Literal["sample", "scenario"],
-        typer.Option(help="One row per sample (with its parameters), or per scenario (samples pooled)."),
+        Literal["sample", "scenario", "total"],
+        typer.Option(
+            help="A row per sample (with its parameters), per scenario (samples pooled), or 'total': "
+            "all scenarios together (counts added, shares weighted by population; e.g. national)."
+        ),
     ] = "sample",
 ) -> None:
     """Summarise a sweep: KPI means and 95% intervals with their parameters, and which
@@ -722,7 +729,13 @@ def summarise(
             typer.echo(text, nl=False)
             return
         out.write_text(text, encoding="utf-8")
-    typer.echo(f"Summary: {out}")
+        written = [out]
+        if format_ == "csv" and summary.sensitivity:
+            from flowsim.summarise import render_sensitivity_csv
+
+            written.append(out.with_name(f"{out.stem}-sensitivity{out.suffix}"))
+            written[-1].write_text(render_sensitivity_csv(summary), encoding="utf-8")
+    typer.echo(f"Summary: {', '.join(str(p) for p in written)}")
 
 
 # --------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def apply_sweep(output: RunOutput, record: Mapping[str, Any]) -> None:
     """Add the parameter columns and the samples table; drop tables the sweep does not keep."""
     import pyarrow as pa
 
+    output.meta["sweep"] = dict(record)  # kept in the manifest, for resume and reproduce
     parameters: Mapping[str, Any] = record.get("parameters") or {}
     keep = record.get("tables")
     if keep is not None:
