@@ -285,8 +285,26 @@ def validate(
 @app.command()
 def reproduce(
     manifest: Annotated[
-        Path, typer.Argument(help="A run's manifest.json (or its folder).", show_default=False)
+        Path,
+        typer.Argument(
+            help="A run's manifest.json (or its folder), or an experiment: its spec (YAML) or "
+            "experiment.json.",
+            show_default=False,
+        ),
     ],
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Experiment: re-run only this many runs, drawn at random.", show_default=False
+        ),
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Experiment spec: its results folder.  [default: results/NAME]", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Experiment: runs re-run in parallel.")] = 1,
 ) -> None:
     """Check a recorded run's files against its manifest, re-run it and compare bit for bit.
 
@@ -299,10 +317,19 @@ def reproduce(
     **Example**
 
         flowsim reproduce results/demo/runs/scenario=footprint/replication=0/manifest.json
+        flowsim reproduce experiments/sensitivity.yaml --sample 5
+
+    An experiment (see `flowsim sweep`) is reproduced run by run, each from its manifest;
+    one line a run, exit status 0 only if every hash of every run matches.
     """
     from rich.table import Table
 
     from flowsim.reproduce import reproduce as reproduce_run
+    from flowsim.sweep.reproduce import is_experiment
+
+    if is_experiment(manifest):
+        _reproduce_experiment(manifest, results, sample, workers)
+        return
 
     with _user_errors():
         console = _console()
@@ -736,6 +763,28 @@ def summarise(
             written.append(out.with_name(f"{out.stem}-sensitivity{out.suffix}"))
             written[-1].write_text(render_sensitivity_csv(summary), encoding="utf-8")
     typer.echo(f"Summary: {', '.join(str(p) for p in written)}")
+
+
+def _reproduce_experiment(target: Path, results: Path | None, sample: int | None, workers: int) -> None:
+    """`flowsim reproduce` of an experiment: a line a run, then the verdict."""
+    from flowsim.sweep.reproduce import reproduce_experiment
+
+    with _user_errors():
+        root, checks = reproduce_experiment(target, results=results, sample=sample, workers=workers)
+    for check in checks:
+        where = f"{check.folder} replication {check.replication}"
+        if check.report is None:
+            typer.echo(f"NOT REPRODUCED  {where}: {check.problem}")
+        elif check.match:
+            typer.echo(f"match           {where}: all {len(check.report.files)} tables")
+        else:
+            bad = ", ".join(f"{f.name} {f.verdict}" for f in check.report.mismatches)
+            typer.echo(f"NOT REPRODUCED  {where}: {bad}")
+    failed = [c for c in checks if not c.match]
+    if failed:
+        typer.echo(f"not reproduced: {len(failed)} of {len(checks)} runs of {root}")
+        raise typer.Exit(1)
+    typer.echo(f"reproduced: all {len(checks)} runs of {root} match (on disk and re-run)")
 
 
 # --------------------------------------------------------------------------------------
