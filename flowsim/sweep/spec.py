@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from flowsim.config.loader import ConfigError, key_lines, load_config
+from flowsim.config.loader import ConfigError, canonical_json, key_lines, load_config
 from flowsim.config.schema import Strict, _error
 
 if TYPE_CHECKING:
@@ -234,6 +234,33 @@ def _config_for(
         raise ConfigError(f"{where(*origin[max(hits, key=len)])}: {problem}") from None
 
 
+def _derived(
+    where: _Where,
+    file: Path,
+    base: dict[str, Any],
+    overrides: dict[str, Any],
+    extra: Mapping[str, Any],
+    origin: dict[str, tuple[str | int, ...]],
+) -> FlowsimConfig:
+    """`base` (the canonical data of `file` with `overrides`) with `extra` laid on it and
+    validated: the same config as loading the file with both, without reading it again.
+    Any problem is found again the slow way, which names its file and line."""
+    import copy
+
+    from pydantic import ValidationError
+
+    from flowsim.config.loader import _apply_override, _parse_key
+    from flowsim.config.schema import FlowsimConfig
+
+    data = copy.deepcopy(base)
+    try:
+        for key, value in extra.items():
+            _apply_override(data, key, _parse_key(key), value)
+        return FlowsimConfig.model_validate_json(json.dumps(data))
+    except (ConfigError, ValidationError, TypeError, ValueError):
+        return _config_for(where, file, {**overrides, **extra}, origin)
+
+
 def _resolve(spec_dir: Path, where: _Where, text: str, *key: str | int) -> Path:
     path = (spec_dir / text).resolve()
     if not path.is_file():
@@ -285,22 +312,26 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
         common[key], origin[key] = value, (key.split(".")[1],)
 
     # Each scenario's config without the sweep: checks its own keys, and gives the values
-    # (and types) the sweep's paths start from.
+    # (and types) the sweep's paths start from. Each file is read once, with the common
+    # overrides; the rest is laid on its data.
+    loaded: dict[Path, dict[str, Any]] = {}
     bases: dict[str, tuple[Path, dict[str, Any], FlowsimConfig]] = {}
     for name, scenario in scenarios.items():
         file = (
             base if scenario.config is None else _resolve(spec_dir, where, scenario.config, "scenarios", name)
         )
-        overrides = dict(common)
+        if file not in loaded:
+            loaded[file] = json.loads(canonical_json(_config_for(where, file, common, origin)))
+        extra: dict[str, Any] = {}
         for key, value in scenario.set.items():
-            overrides[key], origin[key] = value, ("scenarios", name, "set", key)
-        overrides["name"], origin["name"] = name, ("scenarios", name)
-        config = _config_for(where, file, overrides, origin)
+            extra[key], origin[key] = value, ("scenarios", name, "set", key)
+        extra["name"], origin["name"] = name, ("scenarios", name)
+        config = _derived(where, file, loaded[file], common, extra, origin)
         if scenario.population is not None:
             for key, value in scaled_capacity(config, scenario.population).items():
-                overrides[key], origin[key] = value, ("scenarios", name, "population")
-            config = _config_for(where, file, overrides, origin)
-        bases[name] = (file, overrides, config)
+                extra[key], origin[key] = value, ("scenarios", name, "population")
+            config = _derived(where, file, loaded[file], common, extra, origin)
+        bases[name] = (file, {**common, **extra}, config)
 
     rows: list[dict[str, Any]] = [{}]
     unit = None
@@ -315,14 +346,14 @@ def load_experiment(path: str | os.PathLike[str]) -> Experiment:
 
     cells = []
     for name, (file, overrides, config) in bases.items():
+        scenario_data = json.loads(canonical_json(config))
         for k, row in enumerate(rows):
             if spec.sweep is None:
                 cells.append(Cell(name, None, {}, config))
                 continue
-            cell_overrides = {**overrides, **row}
-            cell = Cell(name, k, dict(row), config)
-            cell_overrides["name"] = cell.name
-            cells.append(Cell(name, k, dict(row), _config_for(where, file, cell_overrides, origin)))
+            folder = Cell(name, k, dict(row), config).name
+            sampled = _derived(where, file, scenario_data, overrides, {**row, "name": folder}, origin)
+            cells.append(Cell(name, k, dict(row), sampled))
     experiment = Experiment(spec, path, cells, unit, lines=where.lines)
     experiment.spec_text = _spec_dump(spec)
     experiment.sha256 = experiment_hash(spec, cells)
