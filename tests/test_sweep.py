@@ -67,7 +67,10 @@ def env() -> dict[str, str]:
             "community.community_beds: {values: [ten]}",
             ":10: sweep.parameters.community.community_beds: Input should",
         ),
-        ("acute.beds_scale: {low: 1, high: 2}", ":10: sweep.parameters.acute.beds_scale: a grid needs values"),
+        (
+            "acute.beds_scale: {low: 1, high: 2}",
+            ":10: sweep.parameters.acute.beds_scale: a grid needs values",
+        ),
     ],
 )
 def test_a_bad_spec_is_one_line_and_exit_2_before_anything_runs(
