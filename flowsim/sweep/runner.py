@@ -211,6 +211,12 @@ def _key(cell: Cell, replication: int) -> tuple[str, int]:
     return (cell.name, replication)
 
 
+def _work(cell: Cell) -> int:
+    """A run's work, roughly: people times days."""
+    run = cell.config.run
+    return cell.config.population.size * (run.warmup_days + run.horizon_days)
+
+
 def _skippable(root: Path, cell: Cell, replication: int, identity: str, record: dict[str, Any]) -> bool:
     episodes = cell.config.outputs.episodes
     if _why_not_finished(root, cell.name, replication, identity, episodes) is not None:
@@ -262,6 +268,8 @@ def run_sweep(
                     todo.append((cell, replication, record))
         _write_record(root, _record(experiment, runs))
         last_write = [time.monotonic()]
+        # The biggest runs first, so that a long one does not start last and run alone.
+        todo.sort(key=lambda job: -_work(job[0]))
 
         def settle(cell: Cell, outcome: _Outcome, bar: SweepProgress) -> None:
             with defer_interrupts():  # a Ctrl-C now waits until the run is committed and counted
