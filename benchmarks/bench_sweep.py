@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sweep.py [--repeats 3] [--json results/bench_sweep.json]
 
-Runs a grid of 8 runs of the small footprint scaled to 30,000 people (12 days each) into
+Runs a grid of 8 runs of the small footprint scaled to 60,000 people (30 days each) into
 a fresh folder on 1 worker and on 2 (a local process pool), `repeats` times each,
 alternating, and prints the median wall times and their ratio (2 workers / 1; the target
 is at most 0.6 on a 2-core machine), and writes them as JSON.
@@ -27,10 +27,10 @@ SPEC = f"""\
 name: bench
 base: {REPO / "configs" / "small.yaml"}
 scenarios:
-  small30k: {{population: 30000}}
+  small60k: {{population: 60000}}
 set:
-  run.warmup_days: 2
-  run.horizon_days: 10
+  run.warmup_days: 5
+  run.horizon_days: 25
 sweep:
   design: grid
   parameters:
