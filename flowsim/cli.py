@@ -723,7 +723,7 @@ def summarise(
         Literal["sample", "scenario", "total"],
         typer.Option(
             help="A row per sample (with its parameters), per scenario (samples pooled), or 'total': "
-            "all scenarios together (counts added, shares weighted by population; e.g. national)."
+            "all scenarios together (counts, beds and money added; shares and rates weighted by population; e.g. national)."
         ),
     ] = "sample",
 ) -> None:

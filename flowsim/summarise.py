@@ -204,14 +204,23 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def adds_up(measure: Measure) -> bool:
+    """True for a measure whose national value is the sum of its footprints' (people,
+    admissions, bed-days, beds, pounds); False for rates, shares, durations and day counts
+    (a mean stay, occupancy, days above 92%), which are weighted by population instead."""
+    if measure.kind not in ("count", "quantity", "money"):
+        return False
+    return measure.unit != "days" and not measure.unit.startswith("per ")
+
+
 def _total_row(table: Any, names: list[str], summary: Summary) -> Row:
-    """All scenarios together, replication by replication: counts and money added up,
-    anything else (shares, means, rates) weighted by each scenario's population."""
+    """All scenarios together, replication by replication: what `adds_up` summed, anything
+    else (shares, rates, durations) weighted by each scenario's population."""
     intervals = {}
     by_rep = table.groupby("replication")
     for name in names:
         measure = kpi(name)
-        if measure.kind in ("count", "money"):
+        if adds_up(measure):
             values = by_rep[name].sum()
         elif "population" in table.columns:
             values = by_rep.apply(lambda g, n=name: np.average(g[n].astype(float), weights=g["population"]))
@@ -221,7 +230,7 @@ def _total_row(table: Any, names: list[str], summary: Summary) -> Row:
         intervals[name] = mean_ci(np.asarray(values, dtype=float))
     n = table["_scenario"].nunique()
     summary.notes.append(
-        f"total over {n} scenario{'s' if n != 1 else ''}: counts added, shares weighted by population"
+        f"total over {n} scenario{'s' if n != 1 else ''}: people, counts, bed-days, beds and money added; shares, rates and durations weighted by population"
     )
     return Row("all", None, {}, intervals)
 

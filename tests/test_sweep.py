@@ -179,6 +179,8 @@ def test_a_sweep_stores_parameters_as_columns_resumes_and_reproduces(
     captured = capsys.readouterr()
     assert "failed: baseline.s0001 replication 0: RuntimeError: bed pool went negative" in captured.err
     assert "1 done, 1 failed" in captured.out
+    # not a terminal: the progress display is plain lines
+    assert "sweep: 1/2 runs done, 1 failed, 0 running" in captured.err
     record = read_experiment_record(out)
     assert [r["status"] for r in record["runs"]] == ["done", "failed"]
     assert (
@@ -374,3 +376,30 @@ def test_run_sweep_in_process_equals_the_records_it_returns(tmp_path: Path) -> N
         "kpis",
         "runs",
     ]
+
+
+def test_footprints_scaled_and_added_up_for_a_national_table(tmp_path: Path) -> None:
+    """England's shape at toy scale: footprints from a CSV, then one total and one row each."""
+    (tmp_path / "fp.csv").write_text("# two toy footprints\nname,population\nnorth,20000\nsouth,30000\n")
+    spec = tmp_path / "e.yaml"
+    spec.write_text(
+        f"name: e\nbase: {SMALL}\nfootprints: fp.csv\ntables: [kpis]\n"
+        "set:\n  run.warmup_days: 1\n  run.horizon_days: 1\n"
+    )
+    experiment = load_experiment(spec)
+    assert [c.config.population.size for c in experiment.cells] == [20000, 30000]
+    run_sweep(experiment, tmp_path / "out", progress=False)
+    from flowsim.summarise import summarise_sweep
+
+    total = summarise_sweep(
+        tmp_path / "out", ["population", "emergency_admissions", "acute_occupancy_mean"], by="total"
+    )
+    each = summarise_sweep(
+        tmp_path / "out", ["population", "emergency_admissions", "acute_occupancy_mean"], by="scenario"
+    )
+    assert [r.scenario for r in each.rows] == ["north", "south"]
+    assert total.rows[0].kpis["population"].mean == 50000
+    admissions = [r.kpis["emergency_admissions"].mean for r in each.rows]
+    assert total.rows[0].kpis["emergency_admissions"].mean == sum(admissions)
+    occupancy = [r.kpis["acute_occupancy_mean"].mean for r in each.rows]
+    assert min(occupancy) <= total.rows[0].kpis["acute_occupancy_mean"].mean <= max(occupancy)
