@@ -403,3 +403,43 @@ def test_footprints_scaled_and_added_up_for_a_national_table(tmp_path: Path) -> 
     assert total.rows[0].kpis["emergency_admissions"].mean == sum(admissions)
     occupancy = [r.kpis["acute_occupancy_mean"].mean for r in each.rows]
     assert min(occupancy) <= total.rows[0].kpis["acute_occupancy_mean"].mean <= max(occupancy)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_killed_pool_worker_costs_only_a_new_pool(tmp_path: Path) -> None:
+    body = "sweep:\n  design: lhs\n  samples: 6\n  parameters:\n    acute.beds_scale: {low: 0.9, high: 1.1}\n"
+    spec = write_spec(tmp_path, body, days=4)
+    out = tmp_path / "out"
+    command = [sys.executable, str(FAKE), "sweep", str(spec), "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        command,
+        env={**env(), "FAKE_DAY_SECONDS": "0.1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((out / "runs").glob("*/*/manifest.json")):
+        time.sleep(0.05)
+    workers = [p for p in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    assert workers
+    os.kill(workers[-1], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "6 done" in stdout and "a worker of the local pool died" in stderr
+    assert len(read_table(out, "kpis")) == 6

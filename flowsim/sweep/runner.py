@@ -17,6 +17,7 @@ import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import json
+import logging
 import multiprocessing
 import os
 import time
@@ -63,6 +64,8 @@ __all__ = [
 EXPERIMENT_FILE = "experiment.json"
 RECORD_KIND = "flowsim-experiment"
 RECORD_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -323,6 +326,9 @@ def run_sweep(
         return list(runs.values())
 
 
+POOL_RESTARTS = 2  # new local pools after a worker dies, before its runs count as failed
+
+
 def _run_parallel(
     todo: list[tuple[Cell, int, dict[str, Any]]],
     root: Path,
@@ -330,25 +336,59 @@ def _run_parallel(
     executor: cf.Executor | None,
     settle: Callable[[Cell, _Outcome], None],
 ) -> None:
-    """Run `todo` on `executor` (or a local spawn pool), settling each run as it ends; on
-    any exception queued runs are cancelled and the local pool stopped at once."""
-    own = executor is None
-    stop_workers = None
-    if own:
+    """Run `todo` on `executor`, or on a local spawn pool, settling each run as it ends.
+
+    A local pool whose worker dies (killed, out of memory) is broken for every run it
+    holds: those runs go to a new pool, up to `POOL_RESTARTS` times, then count as failed.
+    (A Dask scheduler reschedules a dead worker's runs itself.)
+    """
+    if executor is not None:
+        _run_on(executor, todo, root, settle, lose_to_broken_pool=False)
+        return
+    remaining = todo
+    for attempt in range(POOL_RESTARTS + 1):
         context = multiprocessing.get_context("spawn")
         stop_workers = context.Event()
-        executor = cf.ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)),
+        pool = cf.ProcessPoolExecutor(
+            max_workers=min(workers, len(remaining)),
             mp_context=context,
             initializer=_worker_init,
             initargs=(os.getpid(), stop_workers, None),
         )
-    assert executor is not None
-    futures: dict[cf.Future[_Outcome], tuple[Cell, int]] = {}
+        remaining = _run_on(
+            pool,
+            remaining,
+            root,
+            settle,
+            lose_to_broken_pool=attempt < POOL_RESTARTS,
+            stop_workers=stop_workers,
+        )
+        if not remaining:
+            return
+        log.warning("a worker of the local pool died: %d run(s) go to a new pool", len(remaining))
+
+
+def _run_on(
+    executor: cf.Executor,
+    todo: list[tuple[Cell, int, dict[str, Any]]],
+    root: Path,
+    settle: Callable[[Cell, _Outcome], None],
+    *,
+    lose_to_broken_pool: bool,
+    stop_workers: Any = None,
+) -> list[tuple[Cell, int, dict[str, Any]]]:
+    """Submit `todo`, settle each run as it ends; return the runs a broken local pool lost
+    (when `lose_to_broken_pool`). On any exception queued runs are cancelled and a local
+    pool (`stop_workers` given) is stopped at once."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    futures: dict[cf.Future[_Outcome], tuple[Cell, int, dict[str, Any]]] = {}
+    lost: list[tuple[Cell, int, dict[str, Any]]] = []
     finished = False
     try:
         with _ctrl_c_ignored():  # pool workers start now, and inherit the ignoring
-            for cell, replication, record in todo:
+            for job in todo:
+                cell, replication, record = job
                 future = executor.submit(
                     _stage_one,
                     cell.config,
@@ -358,12 +398,15 @@ def _run_parallel(
                     None,
                     record,
                 )
-                futures[future] = (cell, replication)
+                futures[future] = job
         for future in cf.as_completed(futures):
-            cell, replication = futures[future]
+            cell, replication, record = futures[future]
             try:
                 outcome = future.result()
             except Exception as exc:  # the worker itself died (killed, out of memory, ...)
+                if lose_to_broken_pool and isinstance(exc, BrokenProcessPool):
+                    lost.append(futures[future])
+                    continue
                 text = "".join(traceback.format_exception(exc))
                 error = f"worker died: {type(exc).__name__}: {exc}".splitlines()[0]
                 outcome = _Outcome(replication, None, 0.0, error, text)
@@ -373,8 +416,8 @@ def _run_parallel(
         with _ctrl_c_ignored():
             for future in futures:
                 future.cancel()
-            if own:
-                assert stop_workers is not None
+            if stop_workers is not None:
                 if not finished:
                     stop_workers.set()  # runs under way end now: their files are never committed
                 executor.shutdown(wait=True, cancel_futures=True)
+    return lost
