@@ -285,8 +285,26 @@ def validate(
 @app.command()
 def reproduce(
     manifest: Annotated[
-        Path, typer.Argument(help="A run's manifest.json (or its folder).", show_default=False)
+        Path,
+        typer.Argument(
+            help="A run's manifest.json (or its folder), or an experiment: its spec (YAML) or "
+            "experiment.json.",
+            show_default=False,
+        ),
     ],
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Experiment: re-run only this many runs, drawn at random.", show_default=False
+        ),
+    ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Experiment spec: its results folder.  [default: results/NAME]", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Experiment: runs re-run in parallel.")] = 1,
 ) -> None:
     """Check a recorded run's files against its manifest, re-run it and compare bit for bit.
 
@@ -299,10 +317,19 @@ def reproduce(
     **Example**
 
         flowsim reproduce results/demo/runs/scenario=footprint/replication=0/manifest.json
+        flowsim reproduce experiments/sensitivity.yaml --sample 5
+
+    An experiment (see `flowsim sweep`) is reproduced run by run, each from its manifest;
+    one line a run, exit status 0 only if every hash of every run matches.
     """
     from rich.table import Table
 
     from flowsim.reproduce import reproduce as reproduce_run
+    from flowsim.sweep.reproduce import is_experiment
+
+    if is_experiment(manifest):
+        _reproduce_experiment(manifest, results, sample, workers)
+        return
 
     with _user_errors():
         console = _console()
@@ -570,6 +597,194 @@ def compare(
         except CompareError as exc:
             _fail(str(exc))
     typer.echo(f"Comparison: {', '.join(str(p) for p in written)}")
+
+
+# --------------------------------------------------------------------------------------
+# flowsim sweep, flowsim summarise (experiments: flowsim/sweep/, flowsim/summarise.py)
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[
+        Path, typer.Argument(help="An experiment spec (experiments/NAME.yaml).", show_default=False)
+    ],
+    workers: Annotated[str, typer.Option(help="Runs at once: a number, or 'auto' for one per CPU.")] = "1",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="A Dask scheduler's address (tcp://host:8786): run on its workers.", show_default=False
+        ),
+    ] = None,
+    cluster: Annotated[
+        Literal["local"] | None,
+        typer.Option(help="'local': start a Dask LocalCluster of --workers processes.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results folder.  [default: results/NAME]", show_default=False),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace the runs of another experiment (or config) OUT holds."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Run every (scenario, sample, replication) of an experiment: on local cores, or a
+    Dask cluster.
+
+    Each run is stored as `flowsim run` stores one (OUT/TABLE/scenario=S/replication=K),
+    a swept run under scenario S.sNNNN, with its parameter values as columns of `kpis`
+    and a `samples` table; OUT/experiment.json records the spec, its hash, the code
+    version and every run's status. A run that fails is recorded with its traceback and
+    the others go on (exit status 1 then). Started again with the same command after a
+    kill, it skips finished runs. Another experiment in OUT is refused unless --overwrite.
+
+    **Examples**
+
+        flowsim sweep experiments/sensitivity.yaml --workers auto
+        flowsim sweep experiments/england.yaml --cluster local --workers 2
+        flowsim sweep experiments/england.yaml --scheduler tcp://10.0.0.5:8786
+    """
+    import os
+
+    from flowsim.sweep.runner import SweepInterrupted, open_executor, run_sweep
+    from flowsim.sweep.spec import load_experiment
+
+    with _user_errors():
+        if workers == "auto":
+            n_workers = max(
+                1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            )
+        elif workers.isdigit() and int(workers) >= 1:
+            n_workers = int(workers)
+        else:
+            _fail(f"--workers {workers!r}: expected a number of 1 or more, or 'auto'")
+        if scheduler is not None and cluster is not None:
+            _fail("give --scheduler or --cluster local, not both")
+        spec = load_experiment(experiment)
+        out_dir = out if out is not None else Path("results") / spec.spec.name
+        try:
+            with open_executor(n_workers, scheduler, cluster == "local") as (executor, slots):
+                runs = run_sweep(
+                    spec,
+                    out_dir,
+                    workers=n_workers,
+                    executor=executor,
+                    slots=slots,
+                    overwrite=overwrite,
+                    progress=not quiet,
+                )
+        except SweepInterrupted as exc:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            typer.echo(
+                f"interrupted: {out_dir}: {exc.summary()}; run the same command again to do the rest",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+    from flowsim.sweep.runner import tally
+
+    failed = [r for r in runs if r.status == "failed"]
+    for run in failed[:10]:
+        typer.echo(
+            f"failed: {run.folder} replication {run.replication}: {run.error} "
+            f"(traceback in {out_dir}/runs/scenario={run.folder}/replication={run.replication}/error.txt)",
+            err=True,
+        )
+    if len(failed) > 10:
+        typer.echo(f"failed: … and {len(failed) - 10} more (see {out_dir}/experiment.json)", err=True)
+    typer.echo(f"Sweep {spec.spec.name}: {out_dir} ({tally(runs)})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summarise(
+    results: Annotated[
+        Path, typer.Argument(help="A sweep's results folder (its --out).", show_default=False)
+    ],
+    format_: Annotated[
+        Literal["table", "csv", "markdown"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (the terminal), csv (the tidy table; with --out, OUT-sensitivity.csv too) or markdown.",
+        ),
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+    ] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kpi", metavar="NAME", help="A KPI by column name (repeatable).  [default: the headline KPIs]"
+        ),
+    ] = None,
+    by: Annotated[
+        Literal["sample", "scenario", "total"],
+        typer.Option(
+            help="A row per sample (with its parameters), per scenario (samples pooled), or 'total': "
+            "all scenarios together (counts, beds and money added; shares and rates weighted by population; e.g. national)."
+        ),
+    ] = "sample",
+) -> None:
+    """Summarise a sweep: KPI means and 95% intervals with their parameters, and which
+    parameters matter most.
+
+    One tidy table: a row per scenario and sample (its parameter values, each KPI's mean
+    over replications and 95% interval), then, per KPI, the global sensitivity of the
+    design: Sobol first-order and total indices (SALib) for a Sobol design, the swing
+    of each parameter's main effect (a tornado ranking) for a grid or sampled design.
+
+    **Examples**
+
+        flowsim summarise results/sensitivity
+        flowsim summarise results/england --by scenario --format csv --out england.csv
+    """
+    from flowsim.summarise import SummaryError, print_summary, render_summary, summarise_sweep
+
+    with _user_errors():
+        try:
+            kpis = [k.strip() for item in kpi for k in item.split(",") if k.strip()] if kpi else None
+            summary = summarise_sweep(results, kpis, by=by)
+        except SummaryError as exc:
+            _fail(str(exc))
+        if format_ == "table" and out is None:
+            print_summary(summary, _console())
+            return
+        text = render_summary(summary, "markdown" if format_ == "table" else format_)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        out.write_text(text, encoding="utf-8")
+        written = [out]
+        if format_ == "csv" and summary.sensitivity:
+            from flowsim.summarise import render_sensitivity_csv
+
+            written.append(out.with_name(f"{out.stem}-sensitivity{out.suffix}"))
+            written[-1].write_text(render_sensitivity_csv(summary), encoding="utf-8")
+    typer.echo(f"Summary: {', '.join(str(p) for p in written)}")
+
+
+def _reproduce_experiment(target: Path, results: Path | None, sample: int | None, workers: int) -> None:
+    """`flowsim reproduce` of an experiment: a line a run, then the verdict."""
+    from flowsim.sweep.reproduce import reproduce_experiment
+
+    with _user_errors():
+        root, checks = reproduce_experiment(target, results=results, sample=sample, workers=workers)
+    for check in checks:
+        where = f"{check.folder} replication {check.replication}"
+        if check.report is None:
+            typer.echo(f"NOT REPRODUCED  {where}: {check.problem}")
+        elif check.match:
+            typer.echo(f"match           {where}: all {len(check.report.files)} tables")
+        else:
+            bad = ", ".join(f"{f.name} {f.verdict}" for f in check.report.mismatches)
+            typer.echo(f"NOT REPRODUCED  {where}: {bad}")
+    failed = [c for c in checks if not c.match]
+    if failed:
+        typer.echo(f"not reproduced: {len(failed)} of {len(checks)} runs of {root}")
+        raise typer.Exit(1)
+    typer.echo(f"reproduced: all {len(checks)} runs of {root} match (on disk and re-run)")
 
 
 # --------------------------------------------------------------------------------------

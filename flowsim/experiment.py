@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -182,9 +182,11 @@ def _stage_one(
     root: str,
     episodes: bool,
     progress: DayProgress | bool | None = None,
+    sweep: Mapping[str, Any] | None = None,
 ) -> _Outcome:
     """Simulate one replication and write it to the staging area; never raises for a run
-    that fails (it is reported). `progress` True sends day counts to the parent's bar."""
+    that fails (it is reported). `progress` True sends day counts to the parent's bar;
+    `sweep` (a sweep's record of the run) adds its parameters and keeps its tables."""
     callback: DayProgress | None
     if progress is True:
         queue = _WORKER_PROGRESS
@@ -196,6 +198,10 @@ def _stage_one(
         from flowsim.model import simulate
 
         output = simulate(config, replication, record_episodes=episodes, progress=callback)
+        if sweep is not None:
+            from flowsim.sweep.tables import apply_sweep
+
+            apply_sweep(output, sweep)
     except Exception as exc:  # reported, so that the other runs go on
         last = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return _Outcome(replication, None, time.perf_counter() - start, last, traceback.format_exc())

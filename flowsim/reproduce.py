@@ -164,6 +164,11 @@ def reproduce(
     with tempfile.TemporaryDirectory(prefix="flowsim-reproduce-") as tmp:
         out_root = Path(work_dir) if work_dir is not None else Path(tmp) / "results"
         output = simulate(config, replication, record_episodes="episodes" in recorded)
+        sweep = manifest.get("meta", {}).get("sweep")
+        if sweep is not None:  # a run of a sweep: its parameter columns, its kept tables
+            from flowsim.sweep.tables import apply_sweep
+
+            apply_sweep(output, sweep)
         # The run is filed under the scenario it was recorded as (a sweep may name it).
         output.meta["scenario"] = scenario
         wall = time.perf_counter() - start

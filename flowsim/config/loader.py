@@ -42,6 +42,7 @@ __all__ = [
     "canonical_json",
     "config_hash",
     "config_from_canonical",
+    "key_lines",
 ]
 
 Path_ = tuple[str | int, ...]
@@ -595,6 +596,12 @@ def _locate(loc: Path_, sources: list[_Source], missing: bool) -> str:
 
 # --------------------------------------------------------------------------------------
 # Public API
+
+
+def key_lines(path: str | os.PathLike[str]) -> dict[Path_, int]:
+    """The 1-based line of every key path in one YAML file (its `extends:` not followed),
+    for files that check more than the schema can and must still say where."""
+    return dict(_read_yaml(Path(path)).lines)
 
 
 def _default_schema() -> type[FlowsimConfig]:

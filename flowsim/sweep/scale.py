@@ -1,0 +1,48 @@
+"""A footprint of another size: the default's rates per person, its capacity scaled to match.
+
+Demand in flowsim is per person (rates per 1,000 a year), so a bigger population brings
+proportionally more of it; the capacity that meets it is stated in absolute numbers
+(beds, slots, packages, clinicians), so it is scaled here by the ratio of populations and
+rounded, as `configs/small.yaml` does by hand for a tenth of the default. Shares (ward
+groups, escalation, catchments) scale with the beds they are shares of.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowsim.config.schema import FlowsimConfig
+
+__all__ = ["CAPACITY_PATHS", "scaled_capacity"]
+
+# Every absolute capacity of a config (counts): what a footprint of another size has more or less of.
+CAPACITY_PATHS = (
+    "population.practices",
+    "emergency.virtual_ward_slots",
+    "community.community_beds",
+    "community.reablement_slots",
+    "social_care.home_care_packages",
+    "social_care.care_home_places",
+)
+
+
+def scaled_capacity(config: FlowsimConfig, population: int) -> dict[str, object]:
+    """Dotted overrides that give `config`'s footprint `population` people and capacity in
+    proportion (each count rounded, at least 1 where the config has any)."""
+    factor = population / config.population.size
+
+    def scale(value: int) -> int:
+        return max(1, round(value * factor)) if value > 0 else 0
+
+    out: dict[str, object] = {"population.size": int(population)}
+    for path in CAPACITY_PATHS:
+        section, key = path.split(".")
+        out[path] = scale(getattr(getattr(config, section), key))
+    out["emergency.clinicians_by_hour"] = [scale(n) for n in config.emergency.clinicians_by_hour]
+    for i, site in enumerate(config.acute.sites):
+        out[f"acute.sites[{i}].beds"] = scale(site.beds)
+    electives = config.acute.elective_admissions_per_weekday * factor
+    out["acute.elective_admissions_per_weekday"] = float(f"{electives:.6g}")
+    # An intervention's capacity change (absolute) is left as it is: see docs/experiments.md.
+    return out
