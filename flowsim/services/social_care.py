@@ -107,6 +107,10 @@ class SocialCare:
         pop.refresh(people)
         hc = into & (pool == self.home_care_pool)
         people = routes.person[h[hc]]
+        for person, handle in zip(people.tolist(), h[hc].tolist()):
+            if pop.residence[person] == Residence.HOME_CARE:
+                # A package arranged on a discharge replaces the one they took up meanwhile.
+                self.ledger.end_places(person, keep=handle)
         people = people[pop.residence[people] == Residence.HOME]
         pop.residence[people] = Residence.HOME_CARE
         pop.refresh(people)
