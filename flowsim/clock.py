@@ -9,6 +9,7 @@ ahead unobserved until the next request or the end of the day.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -17,6 +18,41 @@ import simpy
 from flowsim.vocabulary import CoreEvent
 
 EVENT_FIELDS = ("time", "kind", "route", "pool", "leg")
+_MOVED = int(CoreEvent.MOVED)  # a plain int: an IntEnum member costs a class lookup per use
+
+
+class DayEnvironment(simpy.Environment):
+    """SimPy's environment with its event loop inlined for a run to a time.
+
+    The model runs SimPy a day at a time through hundreds of thousands of events a year;
+    `run(until=t)` here does what `simpy.Environment.run` does (every event before `t`,
+    in the same order, then `now = t`) without a method call and a stop event per event.
+    Any other `until` goes to SimPy's own loop.
+    """
+
+    def run(self, until=None):
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        # SimPy's stop event is urgent at now + (at - now): it comes after every event at
+        # an earlier time and before every other event at its own (none is urgent later).
+        stop = self._now + (at - self._now)
+        queue = self._queue
+        pop = heapq.heappop
+        while queue and queue[0][0] < stop:
+            self._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                # As simpy.Environment.step: a failed event nobody handled crashes the run.
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+        self._now = stop
+        return None
 
 
 class CoreClock:
@@ -74,13 +110,16 @@ class CoreClock:
         events = self.board.advance(self.env.now)
         if events["time"].size:
             self._batches.append(events)
-            if self._waiters:
-                kinds = events["kind"]
-                legs = events["leg"]
-                for i in np.flatnonzero((kinds == CoreEvent.MOVED) & (legs == 0)):
-                    waiter = self._waiters.pop(int(events["route"][i]), None)
-                    if waiter is not None:
-                        waiter.succeed()
+            waiters = self._waiters
+            if waiters:
+                # Called on every wake-up with a handful of events: plain lists beat numpy here.
+                for kind, leg, route in zip(
+                    events["kind"].tolist(), events["leg"].tolist(), events["route"].tolist()
+                ):
+                    if kind == _MOVED and leg == 0:
+                        waiter = waiters.pop(route, None)
+                        if waiter is not None:
+                            waiter.succeed()
         self._arm()
         return events
 
