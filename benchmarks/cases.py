@@ -32,7 +32,7 @@ def _config(params: dict[str, Any]):
     from flowsim.config import load_config
 
     overrides: dict[str, Any] = {
-        key: params[name]
+        key: params.get(name)
         for name, key in (("warmup_days", "run.warmup_days"), ("horizon_days", "run.horizon_days"))
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}
