@@ -2,9 +2,10 @@
 
 SimPy runs the front door (A&E journeys); the core runs beds and transfers on its own
 event calendar. The core is advanced to SimPy's `now` whenever a request is made, and,
-while someone in A&E waits for a bed, a timer wakes SimPy at the core's next event so the
-boarder leaves A&E the moment their bed is ready. With nobody waiting, the core runs
-ahead unobserved until the next request or the end of the day.
+while someone in A&E waits for a bed, a timer wakes SimPy when their bed is ready (the
+grant plus the transfer lag), so the boarder leaves A&E at that moment; until they are
+granted, the timer looks at the core once per lag, not at each of its events. With nobody
+waiting, the core runs ahead unobserved until the next request or the end of the day.
 """
 
 from __future__ import annotations
