@@ -155,8 +155,12 @@ def base_memory() -> float:
     return usage.ru_maxrss / 1024
 
 
-def run_suite(mode: str, repeats: int, only: set[str], scaling_repeats: int) -> dict[str, Any]:
+def run_suite(
+    mode: str, repeats: int, only: set[str], scaling_repeats: int, scaling_days: list[int] | None = None
+) -> dict[str, Any]:
     sizes = plan(mode)
+    if scaling_days:
+        sizes["scaling_days"] = scaling_days
     report: dict[str, Any] = {"mode": mode, "repeats": repeats, "machine": machine()}
     report["targets"] = TARGETS
     if "core_twin" in only:
@@ -360,6 +364,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", default=",".join(CASE_NAMES), help=f"comma-separated cases of {', '.join(CASE_NAMES)}"
     )
+    parser.add_argument(
+        "--scaling-days",
+        default=None,
+        help="comma-separated measured days of the scaling case (default: the mode's)",
+    )
     parser.add_argument("--json", default="results/benchmarks.json", help="where to write the JSON record")
     args = parser.parse_args(argv)
     only = {c.strip() for c in args.only.split(",") if c.strip()}
@@ -369,7 +378,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    report = run_suite(mode, args.repeats, only, args.scaling_repeats or args.repeats)
+    try:
+        scaling_days = [int(d) for d in args.scaling_days.split(",")] if args.scaling_days else None
+    except ValueError:
+        parser.error(f"--scaling-days: whole numbers separated by commas, got {args.scaling_days!r}")
+    report = run_suite(mode, args.repeats, only, args.scaling_repeats or args.repeats, scaling_days)
     report["table"] = table(report)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
