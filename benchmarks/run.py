@@ -156,11 +156,18 @@ def base_memory() -> float:
 
 
 def run_suite(
-    mode: str, repeats: int, only: set[str], scaling_repeats: int, scaling_days: list[int] | None = None
+    mode: str,
+    repeats: int,
+    only: set[str],
+    scaling_repeats: int,
+    scaling_days: list[int] | None = None,
+    scaling_people: list[int] | None = None,
 ) -> dict[str, Any]:
     sizes = plan(mode)
     if scaling_days:
         sizes["scaling_days"] = scaling_days
+    if scaling_people:
+        sizes["scaling_people"] = scaling_people
     report: dict[str, Any] = {"mode": mode, "repeats": repeats, "machine": machine()}
     report["targets"] = TARGETS
     if "core_twin" in only:
@@ -369,6 +376,11 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="comma-separated measured days of the scaling case (default: the mode's)",
     )
+    parser.add_argument(
+        "--scaling-people",
+        default=None,
+        help="comma-separated populations of the scaling case (default: the mode's)",
+    )
     parser.add_argument("--json", default="results/benchmarks.json", help="where to write the JSON record")
     args = parser.parse_args(argv)
     only = {c.strip() for c in args.only.split(",") if c.strip()}
@@ -378,11 +390,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    try:
-        scaling_days = [int(d) for d in args.scaling_days.split(",")] if args.scaling_days else None
-    except ValueError:
-        parser.error(f"--scaling-days: whole numbers separated by commas, got {args.scaling_days!r}")
-    report = run_suite(mode, args.repeats, only, args.scaling_repeats or args.repeats, scaling_days)
+    scaling = {}
+    for name in ("scaling_days", "scaling_people"):
+        given = getattr(args, name)
+        try:
+            scaling[name] = [int(x) for x in given.split(",")] if given else None
+        except ValueError:
+            parser.error(f"--{name.replace('_', '-')}: whole numbers separated by commas, got {given!r}")
+    report = run_suite(mode, args.repeats, only, args.scaling_repeats or args.repeats, **scaling)
     report["table"] = table(report)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
