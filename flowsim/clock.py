@@ -2,13 +2,15 @@
 
 SimPy runs the front door (A&E journeys); the core runs beds and transfers on its own
 event calendar. The core is advanced to SimPy's `now` whenever a request is made, and,
-while someone in A&E waits for a bed, a timer wakes SimPy at the core's next event so the
-boarder leaves A&E the moment their bed is ready. With nobody waiting, the core runs
-ahead unobserved until the next request or the end of the day.
+while someone in A&E waits for a bed, a timer wakes SimPy when their bed is ready (the
+grant plus the transfer lag), so the boarder leaves A&E at that moment; until they are
+granted, the timer looks at the core once per lag, not at each of its events. With nobody
+waiting, the core runs ahead unobserved until the next request or the end of the day.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -17,6 +19,43 @@ import simpy
 from flowsim.vocabulary import CoreEvent
 
 EVENT_FIELDS = ("time", "kind", "route", "pool", "leg")
+# Plain ints: an IntEnum member costs a class lookup per use.
+_MOVED = int(CoreEvent.MOVED)
+_GRANTED = int(CoreEvent.GRANTED)
+
+
+class DayEnvironment(simpy.Environment):
+    """SimPy's environment with its event loop inlined for a run to a time.
+
+    The model runs SimPy a day at a time through hundreds of thousands of events a year;
+    `run(until=t)` here does what `simpy.Environment.run` does (every event before `t`,
+    in the same order, then `now = t`) without a method call and a stop event per event.
+    Any other `until` goes to SimPy's own loop.
+    """
+
+    def run(self, until=None):
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        # SimPy's stop event is urgent at now + (at - now): it comes after every event at
+        # an earlier time and before every other event at its own (none is urgent later).
+        stop = self._now + (at - self._now)
+        queue = self._queue
+        pop = heapq.heappop
+        while queue and queue[0][0] < stop:
+            self._now, _, _, event = pop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                # As simpy.Environment.step: a failed event nobody handled crashes the run.
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+        self._now = stop
+        return None
 
 
 class CoreClock:
@@ -24,6 +63,13 @@ class CoreClock:
         self.env = env
         self.board = board
         self._waiters: dict[int, simpy.Event] = {}
+        # Of each waiter: the transfer lag of its first leg, and, once granted, the time
+        # its move is due (grant + lag, as the core schedules it).
+        self._lag0: dict[int, float] = {}
+        self._move_at: dict[int, float] = {}
+        self._ungranted: dict[float, int] = {}  # waiters not yet granted, by lag
+        self._last_admit = (-1, 0.0, -1)  # (handle, lag of leg 0, pumps before it)
+        self._pumps = 0
         self._timer_at = math.inf
         self._batches: list[dict[str, np.ndarray]] = []
 
@@ -33,6 +79,7 @@ class CoreClock:
         """Hand a route to the core; `now=True` also runs the core to now, for a caller
         that must know at once whether the first leg was granted."""
         handle = self.board.admit(self.env.now, pools, priorities, stays, readies, lags, max_wait)
+        self._last_admit = (handle, float(lags[0]), self._pumps)
         if now:
             self.pump()
         return handle
@@ -61,33 +108,80 @@ class CoreClock:
         """An event that fires when the route's first leg starts (the patient leaves A&E)."""
         event = self.env.event()
         self._waiters[handle] = event
+        last, lag0, pumps = self._last_admit
+        # The lag is known for the route just admitted, if the core has not run since (so
+        # its grant is still to come); otherwise 0, which wakes SimPy at every core event.
+        lag0 = lag0 if last == handle and pumps == self._pumps else 0.0
+        self._lag0[handle] = lag0
+        self._ungranted[lag0] = self._ungranted.get(lag0, 0) + 1
         self._arm()
         return event
 
     def _on_timer(self, timer: simpy.Event) -> None:
-        if timer.value == self._timer_at:  # a stale, later timer leaves the current one armed
-            self._timer_at = math.inf
+        if timer.value != self._timer_at:
+            return  # a later timer, superseded by an earlier one that has run the core since
+        self._timer_at = math.inf
         self.pump()
 
     def pump(self) -> dict[str, np.ndarray]:
         """Advance the core to now; wake waiting A&E patients whose bed is ready."""
         events = self.board.advance(self.env.now)
+        self._pumps += 1
         if events["time"].size:
             self._batches.append(events)
-            if self._waiters:
-                kinds = events["kind"]
-                legs = events["leg"]
-                for i in np.flatnonzero((kinds == CoreEvent.MOVED) & (legs == 0)):
-                    waiter = self._waiters.pop(int(events["route"][i]), None)
-                    if waiter is not None:
-                        waiter.succeed()
+            waiters = self._waiters
+            if waiters:
+                # A handful of events on most calls: plain lists beat numpy here.
+                for kind, leg, route, t in zip(
+                    events["kind"].tolist(),
+                    events["leg"].tolist(),
+                    events["route"].tolist(),
+                    events["time"].tolist(),
+                ):
+                    if leg != 0 or route not in waiters:
+                        continue
+                    if kind == _MOVED:
+                        lag0 = self._lag0.pop(route)
+                        if self._move_at.pop(route, None) is None:  # granted before it waited
+                            self._granted(lag0)
+                        waiters.pop(route).succeed()
+                    elif kind == _GRANTED:
+                        lag0 = self._lag0[route]
+                        self._move_at[route] = t + lag0
+                        self._granted(lag0)
         self._arm()
         return events
 
+    def _granted(self, lag0: float) -> None:
+        left = self._ungranted[lag0] - 1
+        if left:
+            self._ungranted[lag0] = left
+        else:
+            del self._ungranted[lag0]
+
     def _arm(self) -> None:
+        """Set a timer for the next time SimPy must see the core: the move of a waiter
+        already granted a bed, or the latest time by which a grant to another must be
+        seen so that its move (grant + lag) is not missed.
+
+        Every grant not yet seen comes at or after `board.now`, so its move comes at or
+        after `board.now` plus the shortest lag among the waiters not yet granted: until
+        then SimPy need not stop at each of the core's events, whose outcome does not
+        depend on when the core is advanced. A lag of 0 (or unknown) stops SimPy at
+        every core event, as does a next event later than that bound.
+        """
         if not self._waiters:
             return
-        t = self.board.next_time()
+        board = self.board
+        t = math.inf
+        if self._move_at:
+            for route, at in list(self._move_at.items()):
+                if at <= board.now:  # seen by now, so dropped: the route ended in its lag
+                    del self._move_at[route]
+                elif at < t:
+                    t = at
+        if self._ungranted:
+            t = min(t, max(board.next_time(), board.now + min(self._ungranted)))
         if t < self._timer_at and math.isfinite(t):
             self._timer_at = t
             timer = self.env.timeout(max(0.0, t - self.env.now), value=t)

@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 import mesa
 import numpy as np
-import simpy
 
 from flowsim._core import Board
 from flowsim.agents import Patient
 from flowsim.catchment import Catchment
-from flowsim.clock import CoreClock
+from flowsim.clock import CoreClock, DayEnvironment
 from flowsim.config.schema import FlowsimConfig
 from flowsim.dates import Dates
 from flowsim.demand import Demand
@@ -59,7 +58,7 @@ class WholeSystemModel(mesa.Model):
             board.schedule_capacity(t, pool, capacity)
         for pool, into, factor, reserve, waived_after in pools.outlying_rules(config):
             board.allow_outlying(pool, into, factor, reserve, waived_after)
-        self.env = simpy.Environment()
+        self.env = DayEnvironment()
         self.clock = clock = CoreClock(self.env, board)
         self.ledger = ledger = Ledger(clock, pop)
         catchment = Catchment(

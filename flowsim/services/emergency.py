@@ -194,16 +194,21 @@ class Emergency:
     def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
         env = self.env
         log = self.log
+        # One pass per attendance: read the day's columns as lists (a numpy scalar per
+        # element costs more than the arithmetic; the values are the same float64s).
+        arrival_l, site_l, admit_l, assess_l, treat_l = (
+            a.tolist() for a in (arrival_h, site, admit, assess_h, treat_h)
+        )
         for i in range(people.size):
-            wait = arrival_h[i] - env.now
+            wait = arrival_l[i] - env.now
             if wait > 0:
                 yield env.timeout(wait)
-            clinicians = self.clinicians[site[i]]
+            clinicians = self.clinicians[site_l[i]]
             turn = clinicians.request()
-            if turn is None and not admit[i]:
+            if turn is None and not admit_l[i]:
                 # Seen at once and sent home: one event, no process, no agent.
-                env.timeout(assess_h[i]).callbacks.append(clinicians.release)
-                log.decision_h[rows[i]] = log.departure_h[rows[i]] = env.now + assess_h[i] + treat_h[i]
+                env.timeout(assess_l[i]).callbacks.append(clinicians.release)
+                log.decision_h[rows[i]] = log.departure_h[rows[i]] = env.now + assess_l[i] + treat_l[i]
                 continue
             patient = self.new_patient(int(people[i]), int(rows[i]))
             env.process(
@@ -211,9 +216,9 @@ class Emergency:
                     patient,
                     clinicians,
                     turn,
-                    float(assess_h[i]),
-                    float(treat_h[i]),
-                    bool(admit[i]),
+                    assess_l[i],
+                    treat_l[i],
+                    admit_l[i],
                     bool(avoidable[i]),
                     float(vw_h[i]),
                     routes,

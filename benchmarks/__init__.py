@@ -1,0 +1,1 @@
+"""flowsim's benchmark suite (see benchmarks/run.py)."""
