@@ -26,7 +26,13 @@ PROACTIVE = {
     **COST,
 }
 CARE_HOMES = {"kind": "care_home_support", "attendance_change": -0.8, "admission_change": -0.8, **COST}
-AVOIDANCE = {"kind": "admission_avoidance", "extra_slots": 30, "eligible_share": 0.3, "min_age_band": "65-74", **COST}
+AVOIDANCE = {
+    "kind": "admission_avoidance",
+    "extra_slots": 30,
+    "eligible_share": 0.3,
+    "min_age_band": "65-74",
+    **COST,
+}
 D2A = {
     "kind": "discharge_to_assess",
     "assessment_moved_share": 1.0,
@@ -34,7 +40,12 @@ D2A = {
     "goal_shares": {"P1": 0.45, "P2": 0.04, "P3": 0.01},
     **COST,
 }
-SEVEN_DAY = {"kind": "seven_day_discharge", "weekend_discharge_factor": 1.0, "assessment_hours_change": -0.5, **COST}
+SEVEN_DAY = {
+    "kind": "seven_day_discharge",
+    "weekend_discharge_factor": 1.0,
+    "assessment_hours_change": -0.5,
+    **COST,
+}
 
 
 def small(levers, *, size=40_000, days=30, seed=None, **more):
@@ -86,11 +97,11 @@ def test_proactive_care_costs_from_its_start_but_acts_only_after_its_lag():
     """Days before start_day + lag_days are identical, though the money is already spent."""
     lever = {**PROACTIVE, "lag_days": 10}
     base, late = (simulate(small(levers, days=25), 0).tables for levers in ([], [lever]))
-    b, l = base["daily"].to_pandas(), late["daily"].to_pandas()
+    b, m = base["daily"].to_pandas(), late["daily"].to_pandas()
     first_effect = 5 + 10
     same = b.day < first_effect
-    assert b[same].ae_attendances.tolist() == l[same].ae_attendances.tolist()
-    assert b[~same].ae_attendances.sum() > l[~same].ae_attendances.sum()
+    assert b[same].ae_attendances.tolist() == m[same].ae_attendances.tolist()
+    assert b[~same].ae_attendances.sum() > m[~same].ae_attendances.sum()
     spend = late["spend"].to_pandas()
     cost = spend[spend.intervention == "the lever"]
     assert set(cost.organisation) == {"ccg"}
