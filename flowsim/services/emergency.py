@@ -230,7 +230,7 @@ class Emergency:
             return
         yield env.timeout(treat_h)
         log.decision_h[row] = env.now
-        if admit and avoidable and self.virtual_ward.take(patient.person, vw_h):
+        if admit and avoidable and self.virtual_ward.take(patient.person, vw_h, row):
             log.avoided[row] = True
             admit = False
         if admit:

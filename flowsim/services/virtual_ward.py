@@ -61,10 +61,13 @@ class VirtualWard:
         z = self.keyed.normal(person_id, episode, EpisodeDraw.VIRTUAL_WARD_STAY)
         return lognormal_from_normal(z, days.mean, days.cv) * 24.0
 
-    def take(self, person: int, stay_h: float) -> bool:
-        """Give the person a slot now if one is free; False if every slot is taken."""
+    def take(self, person: int, stay_h: float, ae_row: int = -1) -> bool:
+        """Give the person a slot now if one is free; False if every slot is taken.
+
+        `ae_row` is the A&E attendance the patient comes from; -1 for a GP's direct admission.
+        """
         if not self.clock.has_free_slot(self.pool):
             return False
         handle = self.clock.admit([self.pool], [0], [stay_h], [0.0], [0.0], 0.0, now=True)
-        self.ledger.register(handle, person, Origin.VIRTUAL_WARD)
+        self.ledger.register(handle, person, Origin.VIRTUAL_WARD, request_h=self.clock.env.now, ae_row=ae_row)
         return True
