@@ -268,3 +268,22 @@ def test_a_seven_day_lever_that_changes_nothing_is_refused():
     lever = {"kind": "seven_day_discharge", **COST}
     with pytest.raises(ConfigError, match="changes nothing"):
         load_config(CONFIGS / "small.yaml", {"interventions": [lever]})
+
+
+LEVER_SCENARIOS = {
+    "proactive_care_frail": "proactive_care",
+    "enhanced_health_care_homes": "care_home_support",
+    "virtual_wards_rapid_response": "admission_avoidance",
+    "discharge_to_assess": "discharge_to_assess",
+    "seven_day_discharge": "seven_day_discharge",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEVER_SCENARIOS))
+def test_each_lever_has_a_scenario_file_that_extends_the_footprint(name):
+    config = load_config(CONFIGS / "scenarios" / f"{name}.yaml")
+    footprint = load_config(CONFIGS / "footprint.yaml")
+    assert config.name == name
+    assert [c.kind for c in config.interventions] == [LEVER_SCENARIOS[name]]
+    assert config.population == footprint.population  # only the lever differs
+    assert config.interventions[0].start_day == footprint.run.warmup_days  # 1 April 2016
