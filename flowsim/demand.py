@@ -62,8 +62,9 @@ class Demand:
         w = config.primary_care.weekend_demand_factor
         self.gp_weekday = np.array([7.0 / (5.0 + 2.0 * w)] * 5 + [7.0 * w / (5.0 + 2.0 * w)] * 2)
         self.changes = [c for c in config.interventions if isinstance(c, DemandChange)]
+        counts = np.bincount(population.code, minlength=N_CODES)
         self.cohorts = [
-            (c, self._cohort(c))
+            (c, self._cohort(c, counts))
             for c in config.interventions
             if isinstance(c, ProactiveCare | CareHomeSupport)
         ]
@@ -76,13 +77,23 @@ class Demand:
                 config.total_days, effect.sd, effect.autocorrelation, day_effect_rng
             )
 
-    def _cohort(self, lever: ProactiveCare | CareHomeSupport) -> np.ndarray:
-        """The cohort codes a service lever reaches: the frail it targets, or care-home residents."""
+    def _cohort(self, lever: ProactiveCare | CareHomeSupport, counts: np.ndarray) -> np.ndarray:
+        """The cohort codes a service lever reaches: the frail or those most at risk that
+        proactive care targets, or care-home residents. `counts`: people by code at the start."""
         if isinstance(lever, CareHomeSupport):
             return self.code_residence == Residence.CARE_HOME
-        hit = (self.code_frailty >= FRAILTY_LEVELS.index(lever.min_frailty)) & (
-            self.code_band >= AGE_BANDS.index(lever.min_age_band)
-        )
+        if lever.top_risk_share is not None:
+            # Risk stratification: cohorts by emergency rate, highest first, until they
+            # hold the share of the population (at least the riskiest cohort).
+            risk = self.base[Need.WALK_IN] + self.base[Need.AMBULANCE]
+            order = np.argsort(-risk, kind="stable")
+            held = np.cumsum(counts[order]) / max(int(counts.sum()), 1)
+            n = max(1, int(np.searchsorted(held, lever.top_risk_share + 1e-12, side="right")))
+            hit = np.zeros(N_CODES, dtype=bool)
+            hit[order[:n]] = True
+        else:
+            hit = self.code_frailty >= FRAILTY_LEVELS.index(lever.min_frailty)
+        hit &= self.code_band >= AGE_BANDS.index(lever.min_age_band)
         if lever.residence is not None:
             hit &= self.code_residence == RESIDENCES.index(lever.residence)
         return hit

@@ -108,6 +108,20 @@ def test_proactive_care_costs_from_its_start_but_acts_only_after_its_lag():
     assert cost.pounds.sum() == pytest.approx(1000.0 * (30 - 5))  # from day 5 to the end
 
 
+def test_proactive_care_can_target_the_people_most_at_risk():
+    """Risk stratification: the cohorts with the highest emergency rates, up to 5% of people."""
+    lever = {k: v for k, v in PROACTIVE.items() if k != "min_frailty"} | {"top_risk_share": 0.05}
+    model = WholeSystemModel(small([lever]), 0)
+    _, cohort = model.demand.cohorts[0]
+    pop = model.population
+    members = cohort[pop.code]
+    assert 0.0 < members.mean() <= 0.05
+    risk = model.demand.base[0] + model.demand.base[1]  # walk-in + ambulance, per person-year
+    assert risk[pop.code[members]].min() >= risk[pop.code[~members]].max()
+    b, m = paired(lever)
+    assert m.ae_attendances.sum() < 0.95 * b.ae_attendances.sum()
+
+
 # --- enhanced health in care homes ---------------------------------------------------------
 
 
@@ -250,6 +264,8 @@ def test_each_levers_running_cost_lands_on_its_payer_from_its_start(lever):
     [
         (PROACTIVE, "min_frailty", "very", "min_frailty"),
         (PROACTIVE, "lag_days", -1, "lag_days"),
+        (PROACTIVE, "top_risk_share", 0.1, "min_frailty"),  # two cohorts at once
+        (PROACTIVE, "top_risk_share", 0.0, "top_risk_share"),
         (CARE_HOMES, "admission_change", -2.0, "admission_change"),
         (AVOIDANCE, "eligible_share", 1.5, "eligible_share"),
         (D2A, "goal_shares", {"P1": 0.9, "P2": 0.2, "P3": 0.1}, "goal_shares"),

@@ -650,9 +650,14 @@ class ProactiveCare(Lever):
     gets more appointments. The effect may lag the spending."""
 
     kind: Literal["proactive_care"] = "proactive_care"
-    min_frailty: FrailtyLevel  # the cohort: people at least this frail ...
-    min_age_band: AgeBand = "0-15"  # ... of at least this age band ...
-    residence: ResidenceName | None = None  # ... living so (none: anywhere)
+    # The cohort: people at least `min_frailty` frail, or the cohorts (age band x frailty x
+    # residence) most at risk of an emergency, taken from the top until they hold
+    # `top_risk_share` of the population at the start; either way of at least
+    # `min_age_band` and, if given, living as `residence`.
+    min_frailty: FrailtyLevel | None = None
+    top_risk_share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    min_age_band: AgeBand = "0-15"
+    residence: ResidenceName | None = None
     walk_in_change: Change  # relative change of the cohort's walk-in hazard
     ambulance_change: Change  # relative change of the cohort's ambulance hazard
     gp_capacity_change: Change  # relative change of every practice's appointments
@@ -661,6 +666,14 @@ class ProactiveCare(Lever):
     @property
     def effect_from_day(self) -> int:
         return self.start_day + self.lag_days
+
+    @model_validator(mode="after")
+    def _one_cohort(self) -> ProactiveCare:
+        if (self.min_frailty is None) == (self.top_risk_share is None):
+            raise _error(
+                ("min_frailty",), "give the cohort by min_frailty or by top_risk_share (one of them)"
+            )
+        return self
 
 
 class CareHomeSupport(Lever):
