@@ -108,6 +108,7 @@ def test_proactive_care_costs_from_its_start_but_acts_only_after_its_lag():
     assert cost.pounds.sum() == pytest.approx(1000.0 * (30 - 5))  # from day 5 to the end
 
 
+@pytest.mark.slow
 def test_proactive_care_can_target_the_people_most_at_risk():
     """Risk stratification: the cohorts with the highest emergency rates, up to 5% of people."""
     lever = {k: v for k, v in PROACTIVE.items() if k != "min_frailty"} | {"top_risk_share": 0.05}
@@ -143,6 +144,7 @@ def emergency_admissions_by_residence(config) -> np.ndarray:
     return counts
 
 
+@pytest.mark.slow
 def test_care_home_support_lowers_residents_admissions():
     base = emergency_admissions_by_residence(small([], size=60_000))
     more = emergency_admissions_by_residence(small([CARE_HOMES], size=60_000))
@@ -155,6 +157,7 @@ def test_care_home_support_lowers_residents_admissions():
 # --- admission avoidance -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_virtual_wards_take_admissions_from_ae_and_gps_and_fill_their_slots():
     config = small([AVOIDANCE])
     base, more = (simulate(c, 0).tables for c in (small([]), config))
