@@ -306,3 +306,14 @@ def test_each_lever_has_a_scenario_file_that_extends_the_footprint(name):
     assert [c.kind for c in config.interventions] == [LEVER_SCENARIOS[name]]
     assert config.population == footprint.population  # only the lever differs
     assert config.interventions[0].start_day == footprint.run.warmup_days  # 1 April 2016
+
+
+def test_virtual_ward_slots_ramp_in_and_close_at_the_end():
+    from flowsim.pools import Pools
+
+    lever = {**AVOIDANCE, "extra_slots": 30, "start_day": 2, "ramp_days": 3, "end_day": 10}
+    config = small([lever], size=20_000, days=20)
+    pools = Pools.from_config(config)
+    ward = pools.index("virtual_ward")
+    steps = [(t / 24.0, capacity) for t, pool, capacity in pools.capacity_schedule(config) if pool == ward]
+    assert steps == [(2.0, 6 + 10), (3.0, 6 + 20), (4.0, 6 + 30), (10.0, 6)]
