@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import FlowsimConfig, RunningCost
+from flowsim.config.schema import FlowsimConfig, Lever, RunningCost
 from flowsim.vocabulary import ORGANISATIONS
 
 # Cost item -> the daily activity it multiplies.
@@ -57,7 +57,9 @@ def spend_items(config: FlowsimConfig, activity: dict[str, np.ndarray], days: in
         )
     day = np.arange(days)
     for lever in config.interventions:
-        if isinstance(lever, RunningCost):
+        # A service lever's running cost is spent like a RunningCost, from its start day
+        # (through any lag before its effect) to its end.
+        if isinstance(lever, RunningCost | Lever):
             end = lever.end_day if lever.end_day is not None else days
             active = (day >= lever.start_day) & (day < end)
             pounds = np.where(active, lever.annual_cost / 365.0, 0.0)

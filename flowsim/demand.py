@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.config.schema import DemandChange, FlowsimConfig
+from flowsim.config.schema import CareHomeSupport, DemandChange, FlowsimConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
 from flowsim.population import N_CODES, Population, code_parts
 from flowsim.rng import KeyedUniforms, Streams
-from flowsim.vocabulary import AGE_BANDS, RESIDENCES, Need
+from flowsim.vocabulary import AGE_BANDS, FRAILTY_LEVELS, RESIDENCES, Need, Residence
 from flowsim.winter import WinterWave
 
 
@@ -56,7 +56,7 @@ class Demand:
         band, frailty, residence = code_parts(np.arange(N_CODES))
         person_m = self.frailty_m[frailty] * self.residence_m[residence]
         self.base = band_rates[:, band] * person_m  # [need, code], per person-year
-        self.code_band, self.code_residence = band, residence
+        self.code_band, self.code_frailty, self.code_residence = band, frailty, residence
         hours = np.asarray(d.hour_profile, dtype=np.float64)
         self.hour_cdf = np.cumsum(hours) / hours.sum()
         self.weekday = np.asarray(d.weekday_factor) / np.mean(d.weekday_factor)
@@ -65,6 +65,12 @@ class Demand:
         w = config.primary_care.weekend_demand_factor
         self.gp_weekday = np.array([7.0 / (5.0 + 2.0 * w)] * 5 + [7.0 * w / (5.0 + 2.0 * w)] * 2)
         self.changes = [c for c in config.interventions if isinstance(c, DemandChange)]
+        counts = np.bincount(population.code, minlength=N_CODES)
+        self.cohorts = [
+            (c, self._cohort(c, counts))
+            for c in config.interventions
+            if isinstance(c, ProactiveCare | CareHomeSupport)
+        ]
         effect = d.day_effect
         self.day_factor: np.ndarray | None = None
         if effect is not None and effect.sd > 0.0:
@@ -74,9 +80,30 @@ class Demand:
                 config.total_days, effect.sd, effect.autocorrelation, day_effect_rng
             )
 
+    def _cohort(self, lever: ProactiveCare | CareHomeSupport, counts: np.ndarray) -> np.ndarray:
+        """The cohort codes a service lever reaches: the frail or those most at risk that
+        proactive care targets, or care-home residents. `counts`: people by code at the start."""
+        if isinstance(lever, CareHomeSupport):
+            return self.code_residence == Residence.CARE_HOME
+        if lever.top_risk_share is not None:
+            # Risk stratification: cohorts by emergency rate, highest first, until they
+            # hold the share of the population (at least the riskiest cohort).
+            risk = self.base[Need.WALK_IN] + self.base[Need.AMBULANCE]
+            order = np.argsort(-risk, kind="stable")
+            held = np.cumsum(counts[order]) / max(int(counts.sum()), 1)
+            n = max(1, int(np.searchsorted(held, lever.top_risk_share + 1e-12, side="right")))
+            hit = np.zeros(N_CODES, dtype=bool)
+            hit[order[:n]] = True
+        else:
+            hit = self.code_frailty >= FRAILTY_LEVELS.index(lever.min_frailty)
+        hit &= self.code_band >= AGE_BANDS.index(lever.min_age_band)
+        if lever.residence is not None:
+            hit &= self.code_residence == RESIDENCES.index(lever.residence)
+        return hit
+
     def lever(self, day: int) -> np.ndarray:
-        """Scenario changes to emergency demand, by cohort code, on this day."""
-        factor = np.ones(N_CODES)
+        """Scenario changes to emergency demand on this day: [walk-in, ambulance] x cohort code."""
+        factor = np.ones((2, N_CODES))
         for c in self.changes:
             if day < c.start_day:
                 continue
@@ -84,19 +111,28 @@ class Demand:
             hit = self.code_band >= AGE_BANDS.index(c.min_age_band)
             if c.residence is not None:
                 hit &= self.code_residence == RESIDENCES.index(c.residence)
-            factor[hit] *= 1.0 + c.relative_change * ramp
+            factor[:, hit] *= 1.0 + c.relative_change * ramp
+        for lever, hit in self.cohorts:
+            share = lever.effect(day)
+            if share == 0.0:
+                continue
+            if isinstance(lever, ProactiveCare):
+                change = np.array([lever.walk_in_change, lever.ambulance_change])
+            else:
+                change = np.array([lever.attendance_change, lever.attendance_change])
+            factor[:, hit] *= (1.0 + change * share)[:, None]
         return factor
 
     def rates(self, day: int, levers: bool = True) -> np.ndarray:
         """Rates per person-year by [need, cohort code] for this day."""
         date = self.dates.date(day)
         wd, month = date.weekday(), date.month - 1
-        lever = self.lever(day) if levers else np.ones(N_CODES)
+        lever = self.lever(day) if levers else np.ones((2, N_CODES))
         if self.day_factor is not None:  # a busy or quiet day for everyone (not a lever)
             lever = lever * self.day_factor[day]
         rates = self.base.copy()
-        rates[Need.WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever
-        rates[Need.AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever
+        rates[Need.WALK_IN] *= self.month_walk_in[month] * self.weekday[wd] * lever[0]
+        rates[Need.AMBULANCE] *= self.month_ambulance[month] * self.weekday[wd] * lever[1]
         if self.wave.ambulance_rise > 0.0:  # winter illness among older people
             rates[Need.AMBULANCE] *= self.wave.by_band(self.wave.ambulance_rise, day)[self.code_band]
         rates[Need.GP] *= self.gp_weekday[wd]

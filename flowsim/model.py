@@ -19,7 +19,7 @@ from flowsim._core import Board
 from flowsim.agents import Patient
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock, DayEnvironment
-from flowsim.config.schema import FlowsimConfig
+from flowsim.config.schema import AdmissionAvoidance, CareHomeSupport, FlowsimConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.demand import Demand
 from flowsim.ledger import Ledger
@@ -33,6 +33,7 @@ from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
+from flowsim.services.virtual_ward import VirtualWard
 from flowsim.vocabulary import Arrival, Need, Origin
 from flowsim.winter import WinterWave, outbreak_closures, with_closures
 
@@ -68,8 +69,25 @@ class WholeSystemModel(mesa.Model):
         self._deaths: list[np.ndarray] = []
 
         # Services, each with what it needs and no more.
+        def levers_of(kind):
+            return [c for c in config.interventions if isinstance(c, kind)]
+
+        virtual_ward = VirtualWard(
+            config.emergency,
+            levers_of(AdmissionAvoidance),
+            clock=clock,
+            ledger=ledger,
+            keyed=keyed,
+            pool=pools.index("virtual_ward"),
+        )
         self.demand = Demand(config, self.dates, pop, streams.generator("day-effect"), wave)
-        self.primary_care = PrimaryCare(config.primary_care, self.dates, pop, config.population.practices)
+        self.primary_care = PrimaryCare(
+            config.primary_care,
+            self.dates,
+            pop,
+            config.population.practices,
+            levers=levers_of(ProactiveCare | CareHomeSupport),
+        )
         self.hospital = Hospital(
             config.acute,
             recent_discharge_days=config.population.demand.recent_discharge_days,
@@ -81,6 +99,7 @@ class WholeSystemModel(mesa.Model):
             routes=routes,
             ledger=ledger,
             report_deaths=self._deaths.append,
+            virtual_ward=virtual_ward,
         )
         self.emergency = Emergency(
             config.emergency,
@@ -92,10 +111,11 @@ class WholeSystemModel(mesa.Model):
             routes=routes,
             keyed=keyed,
             ledger=ledger,
-            virtual_ward_pool=pools.index("virtual_ward"),
+            virtual_ward=virtual_ward,
             admit=self.hospital.admit,
             new_patient=lambda person, ae_row: Patient(self, person, ae_row),
             wave=wave,
+            care_home_support=levers_of(CareHomeSupport),
         )
         self.community = Community(config.community, population=pop, pools=pools, ledger=ledger)
         self.social_care = SocialCare(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import CapacityChange, FlowsimConfig
+from flowsim.config.schema import AdmissionAvoidance, CapacityChange, FlowsimConfig
 from flowsim.vocabulary import DOWNSTREAM_POOLS
 
 # A pool that never fills: "home", where a restart of support only takes time.
@@ -155,14 +155,25 @@ class Pools:
             if isinstance(change, CapacityChange):
                 for pool in self.targets(change):
                     changes.setdefault(pool, []).append(change)
+        # Admission avoidance adds whole slots to the virtual ward, ramped in, until it ends.
+        slots = [c for c in config.interventions if isinstance(c, AdmissionAvoidance) and c.extra_slots]
+        virtual_ward = self.index("virtual_ward")
+        if slots:
+            changes.setdefault(virtual_ward, [])
         steps: list[tuple[float, int, int]] = []
         for pool, pool_changes in sorted(changes.items()):
-            days = sorted({c.start_day + d for c in pool_changes for d in range(max(c.ramp_days, 1))})
-            for day in days:
+            days = {c.start_day + d for c in pool_changes for d in range(max(c.ramp_days, 1))}
+            if pool == virtual_ward:
+                days |= {c.start_day + d for c in slots for d in range(max(c.ramp_days, 1))}
+                days |= {c.end_day for c in slots if c.end_day is not None}
+            for day in sorted(days):
                 factor = 1.0
                 for c in pool_changes:
                     ramp = max(c.ramp_days, 1)
                     done = min(max(day - c.start_day + 1, 0), ramp) / ramp
                     factor *= 1.0 + c.relative_change * done
-                steps.append((day * 24.0, pool, max(0, round(self.capacities[pool] * factor))))
+                capacity = self.capacities[pool] * factor
+                if pool == virtual_ward:
+                    capacity += sum(c.extra_slots * c.effect(day) for c in slots)
+                steps.append((day * 24.0, pool, max(0, round(capacity))))
         return sorted(steps)

@@ -194,6 +194,35 @@ def mutants(draw: st.DrawFn) -> tuple[str, Path_, Any]:
     return kind, path, base
 
 
+COSTED = {"name": "a service", "annual_cost": 1e5, "payer": "ccg", "start_day": 0, "ramp_days": 2}
+SERVICE_LEVERS = [
+    {
+        "kind": "proactive_care",
+        "min_frailty": "moderate",
+        "walk_in_change": -0.2,
+        "ambulance_change": -0.2,
+        "gp_capacity_change": 0.1,
+        "lag_days": 1,
+        **COSTED,
+    },
+    {"kind": "care_home_support", "attendance_change": -0.2, "admission_change": -0.1, **COSTED},
+    {"kind": "admission_avoidance", "extra_slots": 10, "eligible_share": 0.2, **COSTED},
+    {
+        "kind": "discharge_to_assess",
+        "assessment_moved_share": 1.0,
+        "pathway_shift": 0.5,
+        "goal_shares": {"P1": 0.45, "P2": 0.04, "P3": 0.01},
+        **COSTED,
+    },
+    {
+        "kind": "seven_day_discharge",
+        "weekend_discharge_factor": 0.8,
+        "assessment_hours_change": -0.2,
+        **COSTED,
+    },
+]
+
+
 @st.composite
 def interventions(draw: st.DrawFn) -> dict[str, Any]:
     lever = draw(
@@ -222,6 +251,7 @@ def interventions(draw: st.DrawFn) -> dict[str, Any]:
                     "start_day": 0,
                     "min_age_band": "75-84",
                 },
+                *SERVICE_LEVERS,
             ]
         )
     )

@@ -21,6 +21,7 @@ from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
+from flowsim.services.virtual_ward import VirtualWard
 from flowsim.vocabulary import OLDER_BANDS, Arrival, Need, Origin, Pathway, Residence
 
 pytestmark = pytest.mark.unit
@@ -298,7 +299,14 @@ def test_every_attendance_leaves_and_admitted_patients_leave_for_a_bed(
         routes=routes,
         keyed=keyed(),
         ledger=ledger,
-        virtual_ward_pool=pools.index("virtual_ward"),
+        virtual_ward=VirtualWard(
+            small_config.emergency,
+            [],
+            clock=clock,
+            ledger=ledger,
+            keyed=keyed(),
+            pool=pools.index("virtual_ward"),
+        ),
         admit=hospital.admit,
         new_patient=_Agent,
     )

@@ -18,6 +18,7 @@ from flowsim.vocabulary import (
     AGE_BANDS,
     AgeBand,
     DtocResponsibility,
+    FrailtyLevel,
     Organisation,
     ResidenceName,
 )
@@ -607,7 +608,155 @@ class DemandChange(Strict):
     ramp_days: RunDay = 0
 
 
-Intervention = Annotated[CapacityChange | RunningCost | DemandChange, Field(discriminator="kind")]
+# --- Service levers: interventions that change a mechanism on a timeline ----------------
+# Each has a start day, a linear ramp, an optional end, and its own running cost borne by
+# one organisation from its start day (see costs.py). Effect sizes are plain numbers.
+
+
+class Lever(Strict):
+    """What every service lever shares: a timeline and a running cost."""
+
+    name: Label
+    start_day: RunDay
+    ramp_days: RunDay = 0  # days from nothing to the full effect, linearly
+    end_day: RunDay | None = None  # the effect and the cost stop on this day; none: never
+    annual_cost: Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]  # pounds a year, from start_day
+    payer: Organisation
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Lever:
+        if self.end_day is not None and self.end_day <= self.start_day:
+            raise _error(("end_day",), f"must be after start_day ({self.start_day})")
+        return self
+
+    @property
+    def effect_from_day(self) -> int:
+        """The first day with any effect (a lever with a lag starts later than it costs)."""
+        return self.start_day
+
+    def effect(self, day: Any) -> Any:
+        """The share of the full effect on a day of the run (0 to 1; a number or an array)."""
+        first = self.effect_from_day
+        ramp = (day - first + 1) / max(self.ramp_days, 1)
+        share = ramp.clip(0.0, 1.0) if hasattr(ramp, "clip") else min(max(ramp, 0.0), 1.0)
+        if self.end_day is not None:
+            share = share * (day < self.end_day)
+        return share
+
+
+class ProactiveCare(Lever):
+    """Proactive care of a cohort (MCP / PACS vanguards): case management lowers its
+    members' hazards of walking into A&E and of calling an ambulance, and general practice
+    gets more appointments. The effect may lag the spending."""
+
+    kind: Literal["proactive_care"] = "proactive_care"
+    # The cohort: people at least `min_frailty` frail, or the cohorts (age band x frailty x
+    # residence) most at risk of an emergency, taken from the top until they hold
+    # `top_risk_share` of the population at the start; either way of at least
+    # `min_age_band` and, if given, living as `residence`.
+    min_frailty: FrailtyLevel | None = None
+    top_risk_share: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    min_age_band: AgeBand = "0-15"
+    residence: ResidenceName | None = None
+    walk_in_change: Change  # relative change of the cohort's walk-in hazard
+    ambulance_change: Change  # relative change of the cohort's ambulance hazard
+    gp_capacity_change: Change  # relative change of every practice's appointments
+    lag_days: RunDay = 0  # days from start_day (and its cost) to the first effect
+
+    @property
+    def effect_from_day(self) -> int:
+        return self.start_day + self.lag_days
+
+    @model_validator(mode="after")
+    def _one_cohort(self) -> ProactiveCare:
+        if (self.min_frailty is None) == (self.top_risk_share is None):
+            raise _error(
+                ("min_frailty",), "give the cohort by min_frailty or by top_risk_share (one of them)"
+            )
+        return self
+
+
+class CareHomeSupport(Lever):
+    """Enhanced health in care homes: care-home residents attend A&E less often, and
+    fewer of those who attend or see their GP are admitted."""
+
+    kind: Literal["care_home_support"] = "care_home_support"
+    attendance_change: Change  # relative change of residents' walk-in and ambulance hazards
+    admission_change: Change  # relative change of residents' chance of admission (A&E and GP)
+
+
+class AdmissionAvoidance(Lever):
+    """Rapid response and virtual wards: slots added to the virtual-ward pool, and a share
+    of would-be emergency admissions eligible for one. An eligible patient goes to a free
+    slot; when every slot is taken, they are admitted."""
+
+    kind: Literal["admission_avoidance"] = "admission_avoidance"
+    extra_slots: Count  # virtual-ward / rapid-response slots added, ramped in
+    eligible_share: Fraction  # of would-be emergency admissions a slot could take
+    min_age_band: AgeBand = "0-15"  # eligible from this age band
+    from_ae: bool = True  # admissions decided in A&E
+    from_gp: bool = True  # direct admissions requested by a GP
+
+
+D2aGoals = Annotated[dict[Literal["P1", "P2", "P3"], Fraction], AfterValidator(_every_pathway)]
+
+
+class DischargeToAssess(Lever):
+    """Discharge to assess: part of the assessment a patient waits for in an acute bed
+    after they are medically fit moves into the pathway service (the acute wait shrinks,
+    the stay in the service grows by as much), and pathway shares move toward the D2A goals."""
+
+    kind: Literal["discharge_to_assess"] = "discharge_to_assess"
+    assessment_moved_share: Fraction  # of pathways.assessment_hours (P1, P2, P3)
+    pathway_shift: Fraction  # how far each band's P1-P3 shares move toward goal_shares
+    goal_shares: D2aGoals  # of all discharges: P1, P2, P3 (P0 is the rest)
+    min_age_band: AgeBand = "0-15"  # the shift applies from this age band
+
+    @field_validator("goal_shares")
+    @classmethod
+    def _at_most_everyone(cls, v: dict) -> dict:
+        if sum(v.values()) > 1.0 + 1e-9:
+            raise ValueError(f"P1 + P2 + P3 must be <= 1, not {sum(v.values()):.4f}")
+        return v
+
+
+class SevenDayDischarge(Lever):
+    """Seven-day discharging and faster discharge processes: more weekend discharges, an
+    earlier discharge hour, and shorter waits for assessment and transfer once fit."""
+
+    kind: Literal["seven_day_discharge"] = "seven_day_discharge"
+    weekend_discharge_factor: Fraction | None = None  # replaces acute.weekend_discharge_factor
+    discharge_hour_profile: HourProfile | None = None  # replaces acute.discharge_hour_profile
+    assessment_hours_change: Change = 0.0  # relative change of pathways.assessment_hours
+    transfer_lag_change: Change = 0.0  # relative change of pathways.transfer_lag_hours
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> SevenDayDischarge:
+        if (
+            self.weekend_discharge_factor is None
+            and self.discharge_hour_profile is None
+            and self.assessment_hours_change == 0.0
+            and self.transfer_lag_change == 0.0
+        ):
+            raise _error(
+                ("weekend_discharge_factor",),
+                "changes nothing: set weekend_discharge_factor, discharge_hour_profile, "
+                "assessment_hours_change or transfer_lag_change",
+            )
+        return self
+
+
+Intervention = Annotated[
+    CapacityChange
+    | RunningCost
+    | DemandChange
+    | ProactiveCare
+    | CareHomeSupport
+    | AdmissionAvoidance
+    | DischargeToAssess
+    | SevenDayDischarge,
+    Field(discriminator="kind"),
+]
 
 
 class OutbreaksConfig(Strict):
@@ -721,6 +870,9 @@ class FlowsimConfig(Strict):
             "virtual_ward": self.emergency.virtual_ward_slots,
         }
         for change in self.interventions if changes else []:
+            if isinstance(change, AdmissionAvoidance):
+                largest["virtual_ward"] += change.extra_slots
+                continue
             if not isinstance(change, CapacityChange) or change.relative_change <= 0:
                 continue
             targets: list[str]
@@ -752,6 +904,12 @@ class FlowsimConfig(Strict):
         for change in self.interventions if changes else []:
             if isinstance(change, DemandChange) and change.relative_change > 0:
                 emergency *= 1.0 + change.relative_change
+            rises = []
+            if isinstance(change, ProactiveCare):
+                rises = [change.walk_in_change, change.ambulance_change]
+            elif isinstance(change, CareHomeSupport):
+                rises = [change.attendance_change]
+            emergency *= 1.0 + max([0.0, *rises])
         w = self.primary_care.weekend_demand_factor
         gp = 7.0 / (5.0 + 2.0 * w)  # a weekday's share of the week's GP need (see demand.py)
         needs = spread * max(

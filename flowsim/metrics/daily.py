@@ -50,7 +50,9 @@ def ae_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
     dta_long = ae["admitted"] & (left_or_end - ae["decision_h"] > TWELVE_HOURS)
     col["ae_12h_dta_waits"] = count_by_day(ae["decision_h"][dta_long] + TWELVE_HOURS, days)
     col["ae_admitted"] = count_by_day(ae["arrival_h"][ae["admitted"]], days)
-    col["admissions_avoided"] = count_by_day(ae["decision_h"][ae["avoided"]], days)
+    # A virtual-ward slot taken on a decision to admit in A&E or a GP's direct admission.
+    r = logs.routes
+    col["admissions_avoided"] = count_by_day(r["request_h"][r["origin"] == Origin.VIRTUAL_WARD], days)
     boarding = ae["admitted"]
     col["ae_boarding_hours"] = interval_hours_by_day(ae["decision_h"][boarding], left_or_end[boarding], days)
     col["ae_boarders_mean"] = col["ae_boarding_hours"] / 24.0

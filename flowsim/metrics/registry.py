@@ -282,7 +282,7 @@ DAILY: tuple[Measure, ...] = (
         "Admissions avoided",
         "patients",
         "count",
-        "Decisions to admit diverted to the virtual ward / rapid response on the day.",
+        "Decisions to admit (in A&E, or a GP's direct admission) diverted to the virtual ward / rapid response on the day.",
         better="higher",
     ),
     _m(
@@ -750,7 +750,7 @@ KPIS: tuple[Measure, ...] = (
         "Admissions avoided",
         "patients",
         "count",
-        "A&E admissions diverted to the virtual ward / rapid response.",
+        "Admissions from A&E or a GP diverted to the virtual ward / rapid response.",
         better="higher",
     ),
     _m(

@@ -10,7 +10,7 @@ leaving A&E; the 12-hour trolley wait from the decision to admit.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
@@ -18,15 +18,16 @@ import simpy
 from flowsim.agents import Patient
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock
-from flowsim.config.schema import EmergencyConfig
+from flowsim.config.schema import CareHomeSupport, EmergencyConfig
 from flowsim.dates import Dates
 from flowsim.draw_slots import EpisodeDraw
 from flowsim.ledger import Ledger
 from flowsim.population import Population
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import RouteBuilder
+from flowsim.services.virtual_ward import VirtualWard
 from flowsim.tables import Columns
-from flowsim.vocabulary import AGE_BANDS, Arrival, Origin
+from flowsim.vocabulary import AGE_BANDS, Arrival, Origin, Residence
 from flowsim.winter import WinterWave
 
 # Requests an acute bed for route i of a day's routes: (person, routes, i, origin, priority, ae_row) -> handle.
@@ -90,10 +91,11 @@ class Emergency:
         routes: RouteBuilder,
         keyed: KeyedUniforms,
         ledger: Ledger,
-        virtual_ward_pool: int,
+        virtual_ward: VirtualWard,
         admit: AdmitAction,
         new_patient: Callable[[int, int], Patient],
         wave: WinterWave | None = None,
+        care_home_support: Sequence[CareHomeSupport] = (),
     ):
         self.cfg = cfg
         self.wave = wave
@@ -105,7 +107,8 @@ class Emergency:
         self.routes = routes
         self.keyed = keyed
         self.ledger = ledger
-        self.vw_pool = virtual_ward_pool
+        self.virtual_ward = virtual_ward
+        self.care_home_support = list(care_home_support)
         self.admit = admit
         self.new_patient = new_patient
         self.clinicians = [
@@ -113,7 +116,6 @@ class Emergency:
             for share in site_shares
         ]
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
-        self.avoid_p = np.array([cfg.avoidance_share[b] for b in AGE_BANDS])
         self.admit_month = np.asarray(cfg.admit_month_factor) / np.mean(cfg.admit_month_factor)
         self._first_open = 0  # attendances before this row have all left A&E
         self.log = Columns(
@@ -159,16 +161,13 @@ class Emergency:
         if self.wave is not None and self.wave.admission_rise > 0.0:  # sicker in winter
             p = p * self.wave.for_people(self.wave.admission_rise, band, arrival_h)
         p = np.minimum(p, cfg.admit_probability_cap)
+        for lever in self.care_home_support:  # fewer residents admitted, from the lever's start
+            resident = residence == Residence.CARE_HOME
+            p = np.where(resident, p * (1.0 + lever.admission_change * lever.effect(arrival_h // 24.0)), p)
+        p = np.minimum(p, 1.0)
         admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
-        avoidable = admit & (k.uniform(pid, episode, EpisodeDraw.AE_AVOIDABLE) < self.avoid_p[band])
-        vw_h = (
-            lognormal_from_normal(
-                k.normal(pid, episode, EpisodeDraw.VIRTUAL_WARD_STAY),
-                cfg.virtual_ward_days.mean,
-                cfg.virtual_ward_days.cv,
-            )
-            * 24.0
-        )
+        avoidable = admit & self.virtual_ward.avoidable(pid, episode, band, arrival_h // 24.0, from_ae=True)
+        vw_h = self.virtual_ward.stay_hours(pid, episode)
         expected_decision = arrival_h + assess_h + treat_h
         routes = self.routes.acute_routes(
             pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
@@ -242,9 +241,7 @@ class Emergency:
             return
         yield env.timeout(treat_h)
         log.decision_h[row] = env.now
-        if admit and avoidable and clock.has_free_slot(self.vw_pool):
-            handle = clock.admit([self.vw_pool], [0], [vw_h], [0.0], [0.0], 0.0, now=True)
-            self.ledger.register(handle, patient.person, Origin.VIRTUAL_WARD)
+        if admit and avoidable and self.virtual_ward.take(patient.person, vw_h, row):
             log.avoided[row] = True
             admit = False
         if admit:

@@ -22,6 +22,7 @@ from flowsim.ledger import Ledger
 from flowsim.pools import Pools
 from flowsim.population import Population
 from flowsim.services.pathways import RouteBuilder, Routes
+from flowsim.services.virtual_ward import VirtualWard
 from flowsim.vocabulary import AGE_BANDS, MOST_FRAIL, CoreEvent, Origin, Residence
 
 
@@ -39,6 +40,7 @@ class Hospital:
         routes: RouteBuilder,
         ledger: Ledger,
         report_deaths: Callable[[np.ndarray], None],
+        virtual_ward: VirtualWard | None = None,
     ):
         self.cfg = cfg
         self.recent_discharge_h = recent_discharge_days * 24.0
@@ -50,6 +52,7 @@ class Hospital:
         self.routes = routes
         self.ledger = ledger
         self.report_deaths = report_deaths
+        self.virtual_ward = virtual_ward
         self.cancellations_h: list[float] = []
         self.site_of_pool = pools.site_of_pool()
         self.escalated = np.zeros(pools.n_sites, dtype=bool)  # escalation beds open, by site
@@ -111,6 +114,19 @@ class Hospital:
         )
         priority = 1 if elective else 0
         max_wait = self.cfg.elective_max_wait_hours if elective else math.inf
+        vw = self.virtual_ward
+        if origin == Origin.DIRECT_ADMISSION and vw is not None and vw.takes_direct_admissions:
+            # A GP's direct admission that a virtual ward could take goes there if a slot is free.
+            pid, episode = pop.person_id[people], pop.episodes[people]
+            avoidable = vw.avoidable(pid, episode, pop.age_band[people], request_h // 24.0, from_ae=False)
+            stay_h = vw.stay_hours(pid, episode)
+
+            def admit_or_avoid(i: int) -> None:
+                if not (avoidable[i] and vw.take(int(people[i]), float(stay_h[i]))):
+                    self.admit(int(people[i]), routes, i, origin, priority=priority, max_wait=max_wait)
+
+            self.clock.at_times(request_h, admit_or_avoid)
+            return
         self.clock.at_times(
             request_h,
             lambda i: self.admit(int(people[i]), routes, i, origin, priority=priority, max_wait=max_wait),

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from flowsim.config.schema import FlowsimConfig
+from flowsim.config.schema import DischargeToAssess, FlowsimConfig, SevenDayDischarge
 from flowsim.draw_slots import EpisodeDraw as Draw
 from flowsim.pools import Pools
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
@@ -97,6 +97,14 @@ class RouteBuilder:
         self.discharge_hour_cdf = np.cumsum(hours) / hours.sum()
         self.shares = np.stack([_band(p.p1_share), _band(p.p2_share), _band(p.p3_share)], axis=1)
         self.frailty_odds = np.asarray(p.frailty_odds_multiplier)
+        levers = config.interventions
+        self.d2a = [c for c in levers if isinstance(c, DischargeToAssess)]
+        self.seven_day = [c for c in levers if isinstance(c, SevenDayDischarge)]
+        self.hour_levers = [
+            (c, np.cumsum(c.discharge_hour_profile) / np.sum(c.discharge_hour_profile))
+            for c in self.seven_day
+            if c.discharge_hour_profile is not None
+        ]
 
     # -- acute stay ---------------------------------------------------------------------
     def _stay_to_fit_hours(self, person_id, episode, band, frailty, start_h, elective) -> np.ndarray:
@@ -122,15 +130,34 @@ class RouteBuilder:
         fit_clinical = start_h + days * 24.0
         fit_day = np.floor(fit_clinical / 24.0)
         u = k.uniform(person_id, episode, Draw.DISCHARGE_HOUR)
-        hour = np.searchsorted(self.discharge_hour_cdf, u, side="right").clip(0, 23)
+        if self.hour_levers:
+            # Faster discharge processes: the same draw falls on an earlier (or later)
+            # hour of the lever's profile, in proportion to its effect on the day.
+            cdf = np.broadcast_to(self.discharge_hour_cdf, (u.size, 24))
+            for c, target in self.hour_levers:
+                cdf = cdf + (target - cdf) * c.effect(fit_day)[:, None]
+            hour = (cdf <= u[:, None]).sum(axis=1).clip(0, 23)
+        else:
+            hour = np.searchsorted(self.discharge_hour_cdf, u, side="right").clip(0, 23)
         weekday = (fit_day.astype(np.int64) + self.start_weekday) % 7
-        waits = (weekday >= 5) & (k.uniform(person_id, episode, Draw.WEEKEND) >= a.weekend_discharge_factor)
+        weekend_factor: float | np.ndarray = a.weekend_discharge_factor
+        for c in self.seven_day:
+            if c.weekend_discharge_factor is not None:
+                weekend_factor = weekend_factor + (c.weekend_discharge_factor - weekend_factor) * c.effect(
+                    fit_day
+                )
+        waits = (weekday >= 5) & (k.uniform(person_id, episode, Draw.WEEKEND) >= weekend_factor)
         fit_day = fit_day + np.where(waits, 7 - weekday, 0)
         fit_h = np.maximum(fit_day * 24.0 + hour + 0.5, start_h + 24.0)
         return np.where(short, short_h, fit_h - start_h)
 
-    def _pathway(self, person_id, episode, band, frailty, residence, elective) -> np.ndarray:
+    def _pathway(self, person_id, episode, band, frailty, residence, elective, day) -> np.ndarray:
         shares = self.shares[band]
+        for c in self.d2a:
+            # Discharge to assess: each band's P1-P3 shares move toward the D2A goals.
+            goal = np.array([c.goal_shares["P1"], c.goal_shares["P2"], c.goal_shares["P3"]])
+            shift = c.pathway_shift * c.effect(day) * (band >= AGE_BANDS.index(c.min_age_band))
+            shares = shares + (goal - shares) * shift[:, None]
         total = shares.sum(axis=1, keepdims=True)
         m = self.frailty_odds[frailty][:, None]
         shares = shares * m / (1.0 - total + total * m)
@@ -179,7 +206,8 @@ class RouteBuilder:
             & (k.uniform(person_id, episode, Draw.DEATH) < self.death[band])
             & ~elective
         )
-        pathway = self._pathway(person_id, episode, band, frailty_out, residence, elective)
+        day = request_h // 24.0
+        pathway = self._pathway(person_id, episode, band, frailty_out, residence, elective, day)
         pathway = np.where(dies, P0, pathway).astype(np.int8)
 
         routes = Routes(
@@ -196,7 +224,28 @@ class RouteBuilder:
         routes.stays[:, 0] = stay0
         routes.lags[:, 0] = ward_lag
         self._onward(routes, person_id, episode, residence)
+        if self.d2a or self.seven_day:
+            self._discharge_levers(routes, day)
         return routes
+
+    def _discharge_levers(self, r: Routes, day: np.ndarray) -> None:
+        """Shorter waits once fit, from the levers in effect on the day the bed is requested.
+
+        Faster discharge processes cut the wait for assessment and the transfer lag; discharge
+        to assess moves part of the assessment out of the acute bed into the service the
+        patient goes to (its first stay grows by as much), so the assessment is still done.
+        """
+        onward = (r.n_legs > 1) & (r.readies[:, 1] > 0.0) & (r.pools[:, 1] != self.pool["home"])
+        ready, lag = r.readies[:, 1], r.lags[:, 1]
+        for c in self.seven_day:
+            share = c.effect(day)
+            ready = np.where(onward, ready * (1.0 + c.assessment_hours_change * share), ready)
+            lag = np.where(onward, lag * (1.0 + c.transfer_lag_change * share), lag)
+        for d2a in self.d2a:
+            moved = np.where(onward, ready * d2a.assessment_moved_share * d2a.effect(day), 0.0)
+            ready = ready - moved
+            r.stays[:, 1] += moved
+        r.readies[:, 1], r.lags[:, 1] = ready, lag
 
     # -- onward legs --------------------------------------------------------------------
     def _onward(self, r: Routes, person_id, episode, residence) -> None:

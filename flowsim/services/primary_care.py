@@ -7,16 +7,17 @@ few are sent to A&E and a few are admitted directly (to an assessment unit).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import PrimaryCareConfig
+from flowsim.config.schema import CareHomeSupport, PrimaryCareConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
 from flowsim.population import Population
 from flowsim.rng import KeyedUniforms
-from flowsim.vocabulary import Arrival
+from flowsim.vocabulary import Arrival, Residence
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,18 @@ class Referrals:
 
 
 class PrimaryCare:
-    def __init__(self, cfg: PrimaryCareConfig, dates: Dates, population: Population, practices: int):
+    def __init__(
+        self,
+        cfg: PrimaryCareConfig,
+        dates: Dates,
+        population: Population,
+        practices: int,
+        levers: Sequence[ProactiveCare | CareHomeSupport] = (),
+    ):
         self.cfg = cfg
+        # Proactive care adds appointments; care-home support admits fewer residents.
+        self.more_capacity = [c for c in levers if isinstance(c, ProactiveCare)]
+        self.care_home_support = [c for c in levers if isinstance(c, CareHomeSupport)]
         self.dates = dates
         self.population = population
         list_size = np.bincount(population.practice, minlength=practices)
@@ -59,13 +70,17 @@ class PrimaryCare:
         self.deferred = np.empty(0, dtype=np.int64)
         if self.dates.weekday(day) < 5:
             # Within a practice, first come first served: the deferred and today's in order.
+            capacity = self.capacity
+            if self.more_capacity:
+                factor = np.prod([1.0 + c.gp_capacity_change * c.effect(day) for c in self.more_capacity])
+                capacity = np.floor(capacity * factor).astype(np.int64)
             practice = pop.practice[wanting]
             order = np.argsort(practice, kind="stable")
             rank = np.empty(wanting.size, dtype=np.int64)
             counts = np.bincount(practice, minlength=self.capacity.size)
             starts = np.cumsum(counts) - counts
             rank[order] = np.arange(wanting.size) - np.repeat(starts, counts)
-            seen_mask = rank < self.capacity[practice]
+            seen_mask = rank < capacity[practice]
         else:
             seen_mask = np.ones(wanting.size, dtype=bool)  # out-of-hours cover at weekends
         seen, overflow = wanting[seen_mask], wanting[~seen_mask]
@@ -82,9 +97,14 @@ class PrimaryCare:
 
         u = keyed.uniform(pop.person_id[wanting], days, DailyDraw.GP_REFERRAL)[seen_mask]
         to_ae = seen[u < cfg.referral_to_ae_share]
-        direct = seen[
-            (u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + cfg.direct_admission_share)
-        ]
+        direct_share = np.full(seen.size, cfg.direct_admission_share)
+        if self.care_home_support:
+            factor = np.prod([1.0 + c.admission_change * c.effect(day) for c in self.care_home_support])
+            resident = pop.residence[seen] == Residence.CARE_HOME
+            direct_share[resident] = np.minimum(
+                direct_share[resident] * factor, 1.0 - cfg.referral_to_ae_share
+            )
+        direct = seen[(u >= cfg.referral_to_ae_share) & (u < cfg.referral_to_ae_share + direct_share)]
         ae_people = np.concatenate([to_ae, overflow_ae])
         ae_arrival = np.concatenate(
             [
