@@ -215,7 +215,7 @@ class Population:
         """Demographic change: each age band grows by its yearly rate (a projection's).
 
         Every band above the youngest gets its growth from extra people ageing into it from
-        the band below (a larger cohort reaching that age), so the band below must grow
+        the band below (a larger cohort reaching that age, with this band's frailty mix), so the band below must grow
         by its own rate plus what it passes up; the youngest band's total comes from
         newcomers (births and net migration), who join the footprint in new slots. A band
         shrinking faster than what it passes up is held at its natural change (deaths and
@@ -233,6 +233,8 @@ class Population:
                 rng, lambda i, b=b: (self.age_band[i] == b - 1) & ~self.is_busy(i), k, counts[b - 1]
             )
             self.age_band[idx] = b
+            # They stand for the larger cohort now at this age: its frailty, not the band below's.
+            self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
             changed.append(idx)
         self.refresh(np.concatenate(changed))
         newcomers = rng.poisson(max(0.0, wanted[0] + up[1]))
