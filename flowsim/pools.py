@@ -206,7 +206,7 @@ class Pools:
                 kept = round(beds * change.beds_kept_share)
                 split = split_beds(kept, [share for _, share in receivers])
                 for (site, _), moved in zip(receivers, split, strict=True):
-                    moves.setdefault(self.acute(site, g), []).append((start, moved))  # type: ignore[arg-type]
+                    moves.setdefault(int(self.acute(site, g)), []).append((start, moved))
             if end > start and change.transition_beds_unavailable_share > 0:
                 for site, _ in receivers:
                     for pool in self.group_pools(site):

@@ -62,6 +62,11 @@ class Clinicians:
         self.busy -= 1
         self._call_next()
 
+    def reinforce(self, extra_by_hour: list[int]) -> None:
+        """More clinicians on duty each hour from now (staff moved from a closed site)."""
+        self.by_hour = [a + b for a, b in zip(self.by_hour, extra_by_hour, strict=True)]
+        self._call_next()
+
     def _call_next(self) -> None:
         on_duty = self.on_duty()
         while self.waiting and self.busy < on_duty:
@@ -259,9 +264,7 @@ class Emergency:
         proportion to their shares (the patients already in its A&E are still seen)."""
         rota = self.clinicians[closing].by_hour
         for site, share in receivers:
-            clinicians = self.clinicians[site]
-            clinicians.by_hour = [a + round(b * share) for a, b in zip(clinicians.by_hour, rota, strict=True)]
-            clinicians._call_next()
+            self.clinicians[site].reinforce([round(c * share) for c in rota])
 
     def left_by(self, t_hours: float) -> None:
         """Let people who have left A&E by now start new episodes of care."""
