@@ -77,6 +77,7 @@ class Population:
         )
         self._frailty_step = np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
         self._newcomer_bands = self._stationary_inflow(band_shares)
+        self._buffers: dict[str, np.ndarray] = {}  # room for newcomers (see _add_newcomers)
 
     # -- set-up -------------------------------------------------------------------------
     def _initial_frailty(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -247,8 +248,15 @@ class Population:
         n = self.size
         idx = np.arange(n, n + k)
         for name in PERSON_COLUMNS:
+            # Each column is a view of a buffer with room to spare (1% more people at a
+            # time), so a day's few newcomers cost no copy of millions of rows.
             column = getattr(self, name)
-            setattr(self, name, np.concatenate([column, np.zeros(k, dtype=column.dtype)]))
+            buffer = self._buffers.get(name)
+            if buffer is None or column.base is not buffer or buffer.size < n + k:
+                buffer = np.zeros(n + k + n // 100, dtype=column.dtype)
+                buffer[:n] = column
+                self._buffers[name] = buffer
+            setattr(self, name, buffer[: n + k])
         self.size = n + k
         self.age_band[idx] = 0
         self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
