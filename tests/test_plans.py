@@ -342,3 +342,31 @@ def test_several_configs_run_with_the_same_seeds_into_one_folder(tmp_path):
     ):
         result = runner.invoke(app, ["run", *args])
         assert result.exit_code == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_plan_with_every_new_lever_repeats_bit_for_bit():
+    from tests.golden.outputs import table_digests
+
+    growth = {band: 0.1 for band in AGE_BANDS}
+    levers = [
+        {
+            **SOUTH_INTO_CENTRAL,
+            "start_day": 4,
+            "transition_days": 3,
+            "transition_beds_unavailable_share": 0.1,
+        },
+        {
+            "kind": "social_care_budget",
+            "name": "cut",
+            "relative_change": -0.1,
+            "start_day": 2,
+            "ramp_days": 4,
+        },
+        {"kind": "demography", "name": "growth", "growth_per_year": growth},
+        UNSURE_CUT,
+    ]
+    config = small({"run.warmup_days": 2, "run.horizon_days": 8}, levers)
+    first, again = (table_digests(simulate(config, 1).tables) for _ in range(2))
+    assert first == again
