@@ -314,6 +314,7 @@ def test_a_ten_percent_budget_cut_shrinks_care_and_lengthens_p3_delays():
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_several_configs_run_with_the_same_seeds_into_one_folder(tmp_path):
     runner = CliRunner()
     plan = tmp_path / "plan.yaml"
