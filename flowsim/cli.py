@@ -210,6 +210,9 @@ def _run_each(
     """Run each config's replications in turn; True if any run failed."""
     from flowsim.experiment import RunsInterrupted, run_replications_detailed
 
+    def which(cfg: FlowsimConfig) -> str:
+        return f"{cfg.name}: " if len(loaded) > 1 else ""  # one config: as before
+
     failed = False
     for cfg in loaded:
         try:
@@ -219,7 +222,7 @@ def _run_each(
         except RunsInterrupted as exc:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
             typer.echo(
-                f"interrupted: {out_dir}: {cfg.name}: {exc.summary()}; run the same command again to do the rest",
+                f"interrupted: {out_dir}: {which(cfg)}{exc.summary()}; run the same command again to do the rest",
                 err=True,
             )
             raise typer.Exit(130) from None
