@@ -6,6 +6,7 @@ flowsim's) is one line on stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -100,13 +101,20 @@ SetOption = Annotated[
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="The config (YAML) to run.", show_default=False)],
+    configs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The config (YAML) to run, or several (configs/scenarios/*.yaml) to run with the same seeds "
+            "into one results folder.",
+            show_default=False,
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
-            help="Results folder.  [default: results/NAME, NAME being the config's name]",
+            help="Results folder (needed for several configs).  [default: results/NAME, NAME being the config's name]",
             show_default=False,
         ),
     ] = None,
@@ -151,11 +159,16 @@ def run(
     refused unless --overwrite. Ctrl-C keeps the runs finished so far. The command ends
     with a table of the headline KPIs after warm-up (mean over replications).
 
+    Several configs run one after another with the same replication seeds (they must
+    share run.seed, or take --seed), into one folder that `flowsim compare` reads; all are
+    loaded, and checked against what the folder holds, before any runs.
+
     **Examples**
 
         flowsim run configs/footprint.yaml
         flowsim run configs/footprint.yaml --replications 10 --workers 4 --out results/base
         flowsim run configs/footprint.yaml --horizon-days 30 --set acute.beds_scale=0.9
+        flowsim run configs/footprint.yaml configs/scenarios/*.yaml --replications 10 --out results/plans
     """
     overrides = _overrides(set_ or [])
     for key, value in (
@@ -168,11 +181,40 @@ def run(
         if value is not None:
             overrides[key] = value
     with _user_errors():
-        cfg = _load(config, overrides)
-        out_dir = out if out is not None else Path("results") / cfg.name
-        from flowsim.experiment import RunsInterrupted, run_replications_detailed
+        loaded = [_load(config, overrides) for config in configs]
+        out_dir = out if out is not None else Path("results") / loaded[0].name
+        from flowsim.results import lock_results_folder, settle_scenario
 
         show_progress = not quiet and sys.stdout.isatty()
+        failed = False
+        with contextlib.ExitStack() as held:
+            if len(loaded) > 1:  # one command writes the folder from the check to the last run
+                _check_together(loaded, configs, out)
+                root = held.enter_context(lock_results_folder(out_dir))
+                if not overwrite:
+                    for cfg in loaded:
+                        settle_scenario(root, cfg.name, cfg)  # refuses another config under a name it holds
+            failed = _run_each(loaded, out_dir, show_progress, workers, overwrite, quiet)
+        if failed:
+            raise typer.Exit(1)
+
+
+def _run_each(
+    loaded: list[FlowsimConfig],
+    out_dir: Path,
+    show_progress: bool,
+    workers: int,
+    overwrite: bool,
+    quiet: bool,
+) -> bool:
+    """Run each config's replications in turn; True if any run failed."""
+    from flowsim.experiment import RunsInterrupted, run_replications_detailed
+
+    def which(cfg: FlowsimConfig) -> str:
+        return f"{cfg.name}: " if len(loaded) > 1 else ""  # one config: as before
+
+    failed = False
+    for cfg in loaded:
         try:
             records = run_replications_detailed(
                 cfg, None, out_dir, progress=show_progress, workers=workers, overwrite=overwrite
@@ -180,11 +222,36 @@ def run(
         except RunsInterrupted as exc:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
             typer.echo(
-                f"interrupted: {out_dir}: {exc.summary()}; run the same command again to do the rest",
+                f"interrupted: {out_dir}: {which(cfg)}{exc.summary()}; run the same command again to do the rest",
                 err=True,
             )
             raise typer.Exit(130) from None
-        _report_run(cfg, out_dir, records, quiet)
+        try:
+            _report_run(cfg, out_dir, records, quiet)
+        except typer.Exit:  # some runs failed (logged): the other configs still run
+            failed = True
+    return failed
+
+
+def _check_together(loaded: list[FlowsimConfig], paths: Sequence[Path], out: Path | None) -> None:
+    """Several configs go into one folder with the same seeds, or not at all."""
+    from flowsim.config.loader import ConfigError
+
+    if out is None:
+        _fail("several configs need --out DIR: the one results folder that holds them all")
+    names: dict[str, Path] = {}
+    for cfg, path in zip(loaded, paths, strict=True):
+        if cfg.name in names:
+            raise ConfigError(
+                f"{path}: name {cfg.name!r} is also the name of {names[cfg.name]}; each scenario needs its own name"
+            )
+        names[cfg.name] = path
+    seeds = {cfg.run.seed for cfg in loaded}
+    if len(seeds) > 1:
+        listed = ", ".join(f"{path} {cfg.run.seed}" for cfg, path in zip(loaded, paths, strict=True))
+        raise ConfigError(
+            f"the configs have different run.seed ({listed}); give --seed to run them with the same seeds"
+        )
 
 
 def _report_run(cfg: FlowsimConfig, out_dir: Path, records: list[RunRecord], quiet: bool) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import FlowsimConfig, Lever, RunningCost
+from flowsim.config.schema import Consolidation, FlowsimConfig, Lever, RunningCost
 from flowsim.vocabulary import ORGANISATIONS
 
 # Cost item -> the daily activity it multiplies.
@@ -63,6 +63,11 @@ def spend_items(config: FlowsimConfig, activity: dict[str, np.ndarray], days: in
             end = lever.end_day if lever.end_day is not None else days
             active = (day >= lever.start_day) & (day < end)
             pounds = np.where(active, lever.annual_cost / 365.0, 0.0)
+            items.append(SpendItem(lever.payer, RUNNING_COST, pounds, lever.name))
+        elif isinstance(lever, Consolidation) and lever.annual_saving > 0:
+            # The closed site's fixed cost stops once the transition is over: a negative cost.
+            active = day >= lever.start_day + lever.transition_days
+            pounds = np.where(active, -lever.annual_saving / 365.0, 0.0)
             items.append(SpendItem(lever.payer, RUNNING_COST, pounds, lever.name))
     return items
 

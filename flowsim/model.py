@@ -19,7 +19,14 @@ from flowsim._core import Board
 from flowsim.agents import Patient
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock, DayEnvironment
-from flowsim.config.schema import AdmissionAvoidance, CareHomeSupport, FlowsimConfig, ProactiveCare
+from flowsim.config.schema import (
+    AdmissionAvoidance,
+    CareHomeSupport,
+    Demography,
+    FlowsimConfig,
+    ProactiveCare,
+)
+from flowsim.consolidation import SiteClosures
 from flowsim.dates import Dates
 from flowsim.demand import Demand
 from flowsim.ledger import Ledger
@@ -34,12 +41,15 @@ from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
 from flowsim.services.virtual_ward import VirtualWard
-from flowsim.vocabulary import Arrival, Need, Origin
+from flowsim.uncertainty import resolve, with_draws
+from flowsim.vocabulary import AGE_BANDS, Arrival, Need, Origin
 from flowsim.winter import WinterWave, outbreak_closures, with_closures
 
 
 class WholeSystemModel(mesa.Model):
     def __init__(self, config: FlowsimConfig, replication: int = 0):
+        # A plan's uncertain levers take this replication's values (none: the config as is).
+        config, self.draws = resolve(config, replication)
         streams = Streams(config.run.seed, replication)
         super().__init__(rng=streams.generator("mesa"))
         self.config = config
@@ -63,7 +73,7 @@ class WholeSystemModel(mesa.Model):
         self.clock = clock = CoreClock(self.env, board)
         self.ledger = ledger = Ledger(clock, pop)
         catchment = Catchment(
-            [s.catchment_share for s in config.acute.sites], config.population.practices, pop.practice
+            [s.catchment_share for s in config.acute.sites], config.population.practices, pop
         )
         routes = RouteBuilder(config, pools, keyed, wave)
         self._deaths: list[np.ndarray] = []
@@ -126,6 +136,10 @@ class WholeSystemModel(mesa.Model):
             keyed=keyed,
             report_deaths=self._deaths.append,
         )
+        self.closures = SiteClosures(
+            config, pools=pools, clock=clock, catchment=catchment, emergency=self.emergency
+        )
+        self.demography = next((c for c in config.interventions if isinstance(c, Demography)), None)
         self.hospital.start_escalation()
         self.recorder = Recorder(
             config,
@@ -156,8 +170,12 @@ class WholeSystemModel(mesa.Model):
     def step(self) -> None:
         """One day of the whole system."""
         day, pop = self.day, self.population
+        self.closures.start_of_day(day)
         rng = self.streams.generator("population", day)
         pop.age_and_frailty(rng)
+        if self.demography is not None and day >= self.demography.start_day:
+            growth = np.array([self.demography.growth_per_year[b] for b in AGE_BANDS], dtype=np.float64)
+            pop.grow(self.streams.generator("demography", day), growth)
         dead = pop.deaths(rng)
         self._bury(dead, rng)
         self.recorder.population_deaths += dead.size
@@ -229,12 +247,15 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
     model = WholeSystemModel(config, replication)
     model.run(progress)
     tables = run_tables(model.recorder.logs(), episodes=record_episodes or config.outputs.episodes)
-    meta = {
+    meta: dict[str, object] = {
         "seed": config.run.seed,
         "spawn_key": list(model.streams.spawn_key),
         "replication": replication,
         "scenario": config.name,
     }
+    if model.draws:
+        tables["kpis"] = with_draws(tables["kpis"], model.draws)
+        meta["draws"] = dict(model.draws)
     return RunOutput(tables=tables, meta=meta)
 
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import AdmissionAvoidance, CapacityChange, FlowsimConfig
+from flowsim.budget import care_capacity_factors
+from flowsim.config.schema import (
+    AdmissionAvoidance,
+    CapacityChange,
+    Consolidation,
+    FlowsimConfig,
+    SocialCareBudget,
+)
 from flowsim.vocabulary import DOWNSTREAM_POOLS
 
 # A pool that never fills: "home", where a restart of support only takes time.
@@ -148,32 +155,79 @@ class Pools:
         """(time in hours, pool, capacity) steps of the capacity interventions, ramped daily.
 
         Changes to the same pool compound: a 10% rise for every site and a 20% cut at one
-        site leave that site at 1.1 x 0.8 of its beds once both have ramped in.
+        site leave that site at 1.1 x 0.8 of its beds once both have ramped in. A social-care
+        budget change is a change of the home-care and care-home pools (budget.py); a site
+        consolidation moves beds from the closing site's ward groups into the receiving
+        sites' (so the changes above scale the merged pool) and takes a share of the
+        receiving beds out for its transition.
         """
-        changes: dict[int, list[CapacityChange]] = {}
+        changes: dict[int, list[tuple[float, int, int]]] = {}  # (relative change, start, ramp days)
         for change in config.interventions:
             if isinstance(change, CapacityChange):
                 for pool in self.targets(change):
-                    changes.setdefault(pool, []).append(change)
+                    changes.setdefault(pool, []).append(
+                        (change.relative_change, change.start_day, change.ramp_days)
+                    )
+            elif isinstance(change, SocialCareBudget):
+                for name, factor in care_capacity_factors(config, change).items():
+                    changes.setdefault(self.index(name), []).append(
+                        (factor - 1.0, change.start_day, change.ramp_days)
+                    )
         # Admission avoidance adds whole slots to the virtual ward, ramped in, until it ends.
         slots = [c for c in config.interventions if isinstance(c, AdmissionAvoidance) and c.extra_slots]
         virtual_ward = self.index("virtual_ward")
         if slots:
             changes.setdefault(virtual_ward, [])
+        moves, outages = self._consolidation_steps(config)
         steps: list[tuple[float, int, int]] = []
-        for pool, pool_changes in sorted(changes.items()):
-            days = {c.start_day + d for c in pool_changes for d in range(max(c.ramp_days, 1))}
+        for pool in sorted(set(changes) | set(moves) | set(outages)):
+            pool_changes = changes.get(pool, [])
+            days = {start + d for _, start, ramp in pool_changes for d in range(max(ramp, 1))}
+            days |= {day for day, _ in moves.get(pool, [])}
+            days |= {day for start, end, _ in outages.get(pool, []) for day in (start, end)}
             if pool == virtual_ward:
                 days |= {c.start_day + d for c in slots for d in range(max(c.ramp_days, 1))}
                 days |= {c.end_day for c in slots if c.end_day is not None}
             for day in sorted(days):
                 factor = 1.0
-                for c in pool_changes:
-                    ramp = max(c.ramp_days, 1)
-                    done = min(max(day - c.start_day + 1, 0), ramp) / ramp
-                    factor *= 1.0 + c.relative_change * done
-                capacity = self.capacities[pool] * factor
+                for relative, start, ramp in pool_changes:
+                    ramp = max(ramp, 1)
+                    done = min(max(day - start + 1, 0), ramp) / ramp
+                    factor *= 1.0 + relative * done
+                for start, end, share in outages.get(pool, []):
+                    if start <= day < end:
+                        factor *= 1.0 - share
+                base = self.capacities[pool] + sum(beds for when, beds in moves.get(pool, []) if when <= day)
+                capacity = base * factor
                 if pool == virtual_ward:
                     capacity += sum(c.extra_slots * c.effect(day) for c in slots)
                 steps.append((day * 24.0, pool, max(0, round(capacity))))
         return sorted(steps)
+
+    def _consolidation_steps(
+        self, config: FlowsimConfig
+    ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int, float]]]]:
+        """Beds moved by site consolidations, as (day, beds added) by pool, and the
+        transitions' unavailable shares, as (first day, day after, share) by pool."""
+        moves: dict[int, list[tuple[int, int]]] = {}
+        outages: dict[int, list[tuple[int, int, float]]] = {}
+        for change in config.interventions:
+            if not isinstance(change, Consolidation):
+                continue
+            closing = self.sites.index(change.closing_site)
+            receivers = [(self.sites.index(name), share) for name, share in change.receiving_sites.items()]
+            start, end = change.start_day, change.start_day + change.transition_days
+            for g, pool in enumerate(self.group_pools(closing)):
+                beds = self.capacities[pool]
+                moves.setdefault(pool, []).append((start, -beds))
+                kept = round(beds * change.beds_kept_share)
+                split = split_beds(kept, [share for _, share in receivers])
+                for (site, _), moved in zip(receivers, split, strict=True):
+                    moves.setdefault(int(self.acute(site, g)), []).append((start, moved))
+            if end > start and change.transition_beds_unavailable_share > 0:
+                for site, _ in receivers:
+                    for pool in self.group_pools(site):
+                        outages.setdefault(pool, []).append(
+                            (start, end, change.transition_beds_unavailable_share)
+                        )
+        return moves, outages

@@ -16,6 +16,21 @@ from flowsim.config.schema import PopulationConfig
 from flowsim.vocabulary import AGE_BANDS, OLDER_BANDS, Residence
 
 N_BANDS = len(AGE_BANDS)
+# One array per person, each indexed by slot: all grow together (Population.grow).
+PERSON_COLUMNS = (
+    "age_band",
+    "sex",
+    "frailty",
+    "residence",
+    "practice",
+    "locality",
+    "person_id",
+    "episodes",
+    "in_hospital",
+    "in_ae",
+    "recent_until_h",
+    "code",
+)
 N_CODES = N_BANDS * 4 * 3  # age band x frailty x residence
 BAND_YEARS = np.array([16.0, 29.0, 20.0, 10.0, 10.0, np.inf])  # width of each age band, years
 
@@ -62,6 +77,7 @@ class Population:
         )
         self._frailty_step = np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
         self._newcomer_bands = self._stationary_inflow(band_shares)
+        self._buffers: dict[str, np.ndarray] = {}  # room for newcomers (see _add_newcomers)
 
     # -- set-up -------------------------------------------------------------------------
     def _initial_frailty(self, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -195,6 +211,64 @@ class Population:
         self.in_ae[idx] = False
         self.recent_until_h[idx] = -np.inf
         self.refresh(idx)
+
+    def grow(self, rng: np.random.Generator, growth_per_year: np.ndarray, days: float = 1.0) -> np.ndarray:
+        """Demographic change: each age band grows by its yearly rate (a projection's).
+
+        Every band above the youngest gets its growth from extra people ageing into it from
+        the band below (a larger cohort reaching that age, with this band's frailty mix), so the band below must grow
+        by its own rate plus what it passes up; the youngest band's total comes from
+        newcomers (births and net migration), who join the footprint in new slots. A band
+        shrinking faster than what it passes up is held at its natural change (deaths and
+        ageing), as the model never removes people. Returns the newcomers' slots.
+        """
+        counts = np.bincount(self.age_band, minlength=N_BANDS).astype(np.float64)
+        wanted = counts * np.asarray(growth_per_year, dtype=np.float64) * days / 365.0
+        up = np.zeros(N_BANDS + 1)  # up[b]: extra people ageing from band b - 1 into b
+        for b in range(N_BANDS - 1, 0, -1):
+            up[b] = max(0.0, wanted[b] + up[b + 1])
+        changed = []
+        for b in range(N_BANDS - 1, 0, -1):
+            k = rng.poisson(up[b])
+            idx = self.pick(
+                rng, lambda i, b=b: (self.age_band[i] == b - 1) & ~self.is_busy(i), k, counts[b - 1]
+            )
+            self.age_band[idx] = b
+            # They stand for the larger cohort now at this age: its frailty, not the band below's.
+            self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
+            changed.append(idx)
+        self.refresh(np.concatenate(changed))
+        newcomers = rng.poisson(max(0.0, wanted[0] + up[1]))
+        return self._add_newcomers(newcomers, rng)
+
+    def _add_newcomers(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """k people born or moved in, in new slots at the end of every column (aged 0-15)."""
+        if k == 0:
+            return np.empty(0, dtype=np.int64)
+        n = self.size
+        idx = np.arange(n, n + k)
+        for name in PERSON_COLUMNS:
+            # Each column is a view of a buffer with room to spare (1% more people at a
+            # time), so a day's few newcomers cost no copy of millions of rows.
+            column = getattr(self, name)
+            buffer = self._buffers.get(name)
+            if buffer is None or column.base is not buffer or buffer.size < n + k:
+                buffer = np.zeros(n + k + n // 100, dtype=column.dtype)
+                buffer[:n] = column
+                self._buffers[name] = buffer
+            setattr(self, name, buffer[: n + k])
+        self.size = n + k
+        self.age_band[idx] = 0
+        self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
+        self.sex[idx] = (rng.random(k) < self.config.male_share).astype(np.int8)
+        self.residence[idx] = Residence.HOME
+        self.practice[idx] = rng.integers(0, self.config.practices, size=k)
+        self.locality[idx] = self.practice[idx] % self.config.localities
+        self.person_id[idx] = np.arange(self.next_person_id, self.next_person_id + k)
+        self.next_person_id += k
+        self.recent_until_h[idx] = -np.inf
+        self.refresh(idx)
+        return idx
 
     @property
     def busy(self) -> np.ndarray:

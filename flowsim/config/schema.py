@@ -9,9 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from flowsim.vocabulary import (
@@ -558,6 +569,167 @@ class CostsConfig(Strict):
     escalation_bed_day: CostItem | None = None  # a patient-day in an escalation bed
 
 
+# --------------------------------------------------------------------------------------
+# Plans: uncertain effect sizes, and the interventions of a five-year plan that act on
+# the shape of the system (site consolidation, demographic change, the social-care
+# budget). One block, so that it merges apart from the levers added after DemandChange.
+
+
+class Draw(Strict):
+    """A value a plan is unsure of: each replication draws its own (see flowsim/uncertainty.py).
+
+    Every distribution is bounded by `low` and `high`, which must themselves be valid values
+    of the field: uniform on [low, high]; triangular with its `mode`; normal with its `mean`
+    and `sd`, truncated to [low, high]. A whole-number field (a day) rounds the value drawn.
+    """
+
+    distribution: Literal["uniform", "triangular", "normal"]
+    low: int | float
+    high: int | float
+    mode: int | float | None = None
+    mean: int | float | None = None
+    sd: Annotated[float, Field(gt=0.0)] | None = None
+    _integer: bool = PrivateAttr(False)  # set by the field it fills: round what is drawn
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Draw:
+        if not self.low < self.high:
+            raise _error(
+                ("high",), f"must be above low ({self.low}); for a fixed value give the number itself"
+            )
+        wanted = {"uniform": set(), "triangular": {"mode"}, "normal": {"mean", "sd"}}[self.distribution]
+        for key in ("mode", "mean", "sd"):
+            given = getattr(self, key) is not None
+            if given and key not in wanted:
+                raise _error((key,), f"is not a parameter of a {self.distribution} distribution")
+            if not given and key in wanted:
+                raise _error(
+                    (key,), f"a {self.distribution} distribution needs {' and '.join(sorted(wanted))}"
+                )
+        for key in ("mode", "mean"):
+            value = getattr(self, key)
+            if value is not None and not self.low <= value <= self.high:
+                raise _error((key,), f"{value} is outside [low, high] = [{self.low}, {self.high}]")
+        return self
+
+
+def _number_or_draw(value: Any, handler: Any) -> Any:
+    """A plain value as the field's own type; a distribution whose bounds are such values."""
+    if not isinstance(value, dict | Draw):
+        return handler(value)
+    draw = Draw.model_validate(value)
+    bounds = []
+    for key in ("low", "high"):
+        try:
+            bounds.append(handler(getattr(draw, key)))
+        except ValidationError as exc:
+            raise ValueError(
+                f"{key} ({getattr(draw, key)}) is not a valid value here: {exc.errors()[0]['msg']}"
+            ) from None
+    draw._integer = isinstance(bounds[0], int)
+    return draw
+
+
+def _dump_draw(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, Draw) else value
+
+
+_T = TypeVar("_T")
+# `Uncertain[Change]`: a Change, or a Draw of Changes. To let a field of any intervention
+# take a distribution, wrap its type in Uncertain[...] and read it, in a validator that
+# runs before the replication's draw, through `highest()`/`lowest()`; the model itself
+# only ever sees the value drawn (uncertainty.resolve). Nothing else is needed.
+Uncertain = Annotated[_T, WrapValidator(_number_or_draw), PlainSerializer(_dump_draw)]
+
+
+def highest(value: Any) -> Any:
+    """The largest value an uncertain field can take (the value itself if it is certain)."""
+    return value.high if isinstance(value, Draw) else value
+
+
+def lowest(value: Any) -> Any:
+    """The smallest value an uncertain field can take (the value itself if it is certain)."""
+    return value.low if isinstance(value, Draw) else value
+
+
+MAX_TRAVEL_MINUTES = 600.0  # ten hours more to A&E: beyond any journey inside England
+MAX_GROWTH = 0.2  # a band growing or shrinking by a fifth a year (England's 85+: +3-4%)
+
+
+class Consolidation(Strict):
+    """Close an acute site: its beds, A&E staff and practices move to the receiving sites.
+
+    From `start_day` the closing site admits nobody new (its patients finish their stays);
+    its beds reopen in the receiving sites' ward groups, so each receiving site runs one
+    bigger pool, and its practices join their catchments. For `transition_days` a share of
+    the receiving sites' beds is unavailable (wards being rebuilt, staff moving). Ambulance
+    journeys of the closing site's practices take `extra_travel_minutes` longer.
+    """
+
+    kind: Literal["consolidation"] = "consolidation"
+    name: Label
+    closing_site: Name
+    # Share of the closing site's beds, A&E staff and practices each receiving site takes.
+    receiving_sites: Annotated[
+        dict[Name, Annotated[float, Field(gt=0.0, le=1.0)]], Field(min_length=1, max_length=MAX_SITES)
+    ]
+    beds_kept_share: Uncertain[Fraction] = 1.0  # of the closing site's beds reopened (1: same total)
+    start_day: Uncertain[RunDay]
+    transition_days: Uncertain[RunDay] = 0
+    transition_beds_unavailable_share: Uncertain[Fraction] = 0.0  # of the receiving sites' beds
+    extra_travel_minutes: Uncertain[Annotated[float, Field(ge=0.0, le=MAX_TRAVEL_MINUTES)]] = 0.0
+    # Fixed cost of the closed site saved a year, from the end of the transition.
+    annual_saving: Uncertain[Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]] = 0.0
+    payer: Organisation = "acute_trust"
+
+    @model_validator(mode="after")
+    def _receivers(self) -> Consolidation:
+        if self.closing_site in self.receiving_sites:
+            raise _error(
+                ("receiving_sites",), f"the closing site {self.closing_site!r} cannot receive its own beds"
+            )
+        total = sum(self.receiving_sites.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-3):
+            raise _error(("receiving_sites",), f"shares must sum to 1, not {total:.4f}")
+        return self
+
+
+class Demography(Strict):
+    """Population growth and ageing: each age band grows by its yearly rate from start_day.
+
+    Newcomers (births and net migration) join the youngest band; each older band gets its
+    growth by more people ageing into it from the band below, so an ageing projection moves
+    people up the bands (see Population.grow).
+    """
+
+    kind: Literal["demography"] = "demography"
+    name: Label
+    growth_per_year: Annotated[
+        dict[AgeBand, Uncertain[Annotated[float, Field(ge=-MAX_GROWTH, le=MAX_GROWTH)]]],
+        AfterValidator(_every_band),
+    ]
+    start_day: Uncertain[RunDay] = 0
+
+
+class SocialCareBudget(Strict):
+    """Change the local authority's budget for home care and care homes: places follow money.
+
+    The budget is what the pools' places cost at the unit prices of `costs` (home_care_day,
+    care_home_day) over a year; a change of it, or of a price, changes each pool's capacity
+    by (its budget + its part of the change) / (its price x (1 + price change)), ramped in.
+    """
+
+    kind: Literal["social_care_budget"] = "social_care_budget"
+    name: Label
+    relative_change: Uncertain[Change]  # of the home-care and care-home budget together
+    # Share of the pounds changed that falls on home care; none: in proportion to spend.
+    home_care_share_of_change: Fraction | None = None
+    home_care_price_change: Uncertain[Change] = 0.0
+    care_home_price_change: Uncertain[Change] = 0.0
+    start_day: Uncertain[RunDay]
+    ramp_days: Uncertain[RunDay] = 0
+
+
 PoolName = Literal["acute", "community_beds", "reablement", "home_care", "care_home", "virtual_ward"]
 
 
@@ -568,9 +740,9 @@ class CapacityChange(Strict):
     name: Label
     pool: PoolName
     site: Name | None = None
-    relative_change: Change
-    start_day: RunDay
-    ramp_days: RunDay = 0
+    relative_change: Uncertain[Change]
+    start_day: Uncertain[RunDay]
+    ramp_days: Uncertain[RunDay] = 0
 
     @model_validator(mode="after")
     def _site_is_acute(self) -> CapacityChange:
@@ -585,14 +757,14 @@ class RunningCost(Strict):
     kind: Literal["running_cost"] = "running_cost"
     name: Label
     payer: Organisation
-    annual_cost: Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]
-    start_day: RunDay
+    annual_cost: Uncertain[Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]]
+    start_day: Uncertain[RunDay]
     end_day: RunDay | None = None
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> RunningCost:
-        if self.end_day is not None and self.end_day <= self.start_day:
-            raise _error(("end_day",), f"must be after start_day ({self.start_day})")
+        if self.end_day is not None and self.end_day <= highest(self.start_day):
+            raise _error(("end_day",), f"must be after start_day ({highest(self.start_day)})")
         return self
 
 
@@ -601,11 +773,11 @@ class DemandChange(Strict):
 
     kind: Literal["demand"] = "demand"
     name: Label
-    relative_change: Change
+    relative_change: Uncertain[Change]
     residence: ResidenceName | None = None
     min_age_band: AgeBand = "0-15"
-    start_day: RunDay
-    ramp_days: RunDay = 0
+    start_day: Uncertain[RunDay]
+    ramp_days: Uncertain[RunDay] = 0
 
 
 # --- Service levers: interventions that change a mechanism on a timeline ----------------
@@ -750,6 +922,9 @@ Intervention = Annotated[
     CapacityChange
     | RunningCost
     | DemandChange
+    | Consolidation
+    | Demography
+    | SocialCareBudget
     | ProactiveCare
     | CareHomeSupport
     | AdmissionAvoidance
@@ -826,6 +1001,7 @@ class FlowsimConfig(Strict):
                     ("interventions", i, "site"),
                     f"unknown site {change.site!r}; the sites are {', '.join(sites)}",
                 )
+        self._plans_fit(sites)
         electives = self.acute.elective_admissions_per_weekday
         for band in AGE_BANDS:
             wanted = electives * self.acute.elective_age_shares[band]
@@ -859,6 +1035,60 @@ class FlowsimConfig(Strict):
                     )
         return self
 
+    def _plans_fit(self, sites: list[str]) -> None:
+        """Consolidations name sites that exist and close each once; one demography; growth fits."""
+        closed: set[str] = set()
+        receiving: set[str] = set()
+        for i, change in enumerate(self.interventions):
+            if isinstance(change, Consolidation):
+                for at, name in (
+                    ("closing_site", change.closing_site),
+                    *(("receiving_sites", r) for r in change.receiving_sites),
+                ):
+                    if name not in sites:
+                        raise _error(
+                            ("interventions", i, at),
+                            f"unknown site {name!r}; the sites are {', '.join(sites)}",
+                        )
+                if change.closing_site in closed | receiving:
+                    raise _error(
+                        ("interventions", i, "closing_site"),
+                        f"site {change.closing_site!r} already closes or receives another site's beds in an earlier consolidation",
+                    )
+                if closed & set(change.receiving_sites):
+                    raise _error(
+                        ("interventions", i, "receiving_sites"),
+                        f"a closed site cannot receive beds ({', '.join(sorted(closed & set(change.receiving_sites)))})",
+                    )
+                closed.add(change.closing_site)
+                receiving |= set(change.receiving_sites)
+            if isinstance(change, SocialCareBudget):
+                from flowsim.budget import care_capacity_factors  # noqa: PLC0415 (a cycle)
+
+                for pool, factor in care_capacity_factors(self, change, lowest).items():
+                    if factor < 0:
+                        raise _error(
+                            ("interventions", i, "home_care_share_of_change"),
+                            f"the cut would take more than the whole {pool} budget",
+                        )
+        demography = [i for i, c in enumerate(self.interventions) if isinstance(c, Demography)]
+        if len(demography) > 1:
+            raise _error(
+                ("interventions", demography[1]),
+                "one demography intervention at most (it sets every band's growth)",
+            )
+        for i in demography:
+            change = self.interventions[i]
+            assert isinstance(change, Demography)
+            fastest = max(highest(g) for g in change.growth_per_year.values())
+            years = (self.total_days - lowest(change.start_day)) / 365.0
+            people = self.population.size * (1.0 + max(fastest, 0.0)) ** max(years, 0.0)
+            if people > MAX_PEOPLE:
+                raise _error(
+                    ("interventions", i, "growth_per_year"),
+                    f"the population could grow to {people:,.0f} by the end of the run; at most {MAX_PEOPLE:,}",
+                )
+
     def _largest_capacities(self, changes: bool) -> dict[str, float]:
         """Each pool's capacity, with every rise of the interventions if `changes` (no cut)."""
         largest = {f"acute site {s.name}": s.beds * self.acute.beds_scale for s in self.acute.sites}
@@ -873,7 +1103,19 @@ class FlowsimConfig(Strict):
             if isinstance(change, AdmissionAvoidance):
                 largest["virtual_ward"] += change.extra_slots
                 continue
-            if not isinstance(change, CapacityChange) or change.relative_change <= 0:
+            if isinstance(change, Consolidation):
+                closing = next(s for s in self.acute.sites if s.name == change.closing_site)
+                moved = closing.beds * self.acute.beds_scale * highest(change.beds_kept_share)
+                for name, share in change.receiving_sites.items():
+                    largest[f"acute site {name}"] += moved * share
+                continue
+            if isinstance(change, SocialCareBudget):
+                from flowsim.budget import care_capacity_factors  # noqa: PLC0415 (a cycle)
+
+                for pool, factor in care_capacity_factors(self, change, highest).items():
+                    largest[pool] *= max(factor, 1.0)
+                continue
+            if not isinstance(change, CapacityChange) or highest(change.relative_change) <= 0:
                 continue
             targets: list[str]
             if change.pool != "acute":
@@ -882,7 +1124,7 @@ class FlowsimConfig(Strict):
                 names = [change.site] if change.site is not None else [s.name for s in self.acute.sites]
                 targets = [f"acute site {name}" for name in names]
             for pool in targets:
-                largest[pool] *= 1.0 + change.relative_change
+                largest[pool] *= 1.0 + highest(change.relative_change)
         return largest
 
     def _demand_draws(self, changes: bool) -> list[tuple[float, float, str]]:
@@ -902,8 +1144,8 @@ class FlowsimConfig(Strict):
         if self.winter is not None:  # the wave's multiplier is at most 1 + its rise
             emergency *= 1.0 + self.winter.ambulance_rise
         for change in self.interventions if changes else []:
-            if isinstance(change, DemandChange) and change.relative_change > 0:
-                emergency *= 1.0 + change.relative_change
+            if isinstance(change, DemandChange) and highest(change.relative_change) > 0:
+                emergency *= 1.0 + highest(change.relative_change)
             rises = []
             if isinstance(change, ProactiveCare):
                 rises = [change.walk_in_change, change.ambulance_change]

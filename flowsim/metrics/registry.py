@@ -600,7 +600,7 @@ SPEND: tuple[Measure, ...] = (
         "item",
         "key",
         "A unit cost of costs (ae_attendance, non_elective_episode, ...) times its activity, or running_cost "
-        "for an intervention's fixed yearly cost.",
+        "for an intervention's fixed yearly cost (negative for a saving: a closed site's fixed cost).",
     ),
     _m(
         "intervention",

@@ -64,6 +64,11 @@ class Clinicians:
         self.busy -= 1
         self._call_next()
 
+    def reinforce(self, extra_by_hour: list[int]) -> None:
+        """More clinicians on duty each hour from now (staff moved from a closed site)."""
+        self.by_hour = [a + b for a, b in zip(self.by_hour, extra_by_hour, strict=True)]
+        self._call_next()
+
     def _call_next(self) -> None:
         on_duty = self.on_duty()
         while self.waiting and self.busy < on_duty:
@@ -126,6 +131,7 @@ class Emergency:
             arrival=np.int8,  # an Arrival
             site=np.int16,
             arrival_h=np.float64,
+            travel_h=np.float64,  # extra ambulance journey after a site closed (in arrival_h)
             decision_h=np.float64,
             departure_h=np.float64,
             admitted=np.bool_,
@@ -139,8 +145,16 @@ class Emergency:
         if people.size == 0:
             return
         pop.in_ae[people] = True
+        # An ambulance from a practice whose site has closed drives further (0 otherwise).
+        travel_h = np.where(arrival == Arrival.AMBULANCE, self.catchment.travel_hours(people), 0.0)
+        arrival_h = arrival_h + travel_h
         order = np.argsort(arrival_h, kind="stable")
-        people, arrival, arrival_h = people[order], arrival[order], arrival_h[order]
+        people, arrival, arrival_h, travel_h = (
+            people[order],
+            arrival[order],
+            arrival_h[order],
+            travel_h[order],
+        )
         pid, episode = pop.person_id[people], pop.episodes[people]
         band, frailty, residence = pop.age_band[people], pop.frailty[people], pop.residence[people]
         site = self.catchment.site_of(people)
@@ -180,6 +194,7 @@ class Emergency:
             arrival=arrival,
             site=site,
             arrival_h=arrival_h,
+            travel_h=travel_h,
             decision_h=np.full(people.size, np.nan),
             departure_h=np.full(people.size, np.nan),
             admitted=np.zeros(people.size, bool),
@@ -251,6 +266,13 @@ class Emergency:
             yield clock.wait_for_bed(handle)
         log.departure_h[row] = env.now
         patient.remove()
+
+    def merge_site(self, closing: int, receivers: list[tuple[int, float]]) -> None:
+        """A consolidation: the closing site's A&E rota joins the receiving sites' in
+        proportion to their shares (the patients already in its A&E are still seen)."""
+        rota = self.clinicians[closing].by_hour
+        for site, share in receivers:
+            self.clinicians[site].reinforce([round(c * share) for c in rota])
 
     def left_by(self, t_hours: float) -> None:
         """Let people who have left A&E by now start new episodes of care."""
