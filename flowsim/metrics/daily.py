@@ -134,10 +134,27 @@ def exit_block_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
 
 
 def activity(logs: RunLogs, daily: dict[str, np.ndarray], pools: PoolDays) -> dict[str, np.ndarray]:
-    """The daily activity that unit costs multiply: the daily table plus place-days of each pool."""
+    """What costs and payments count (flowsim.costs, flowsim.payments): the daily table,
+    place-days open (`<service>_places`) and in use (`<service>_bed_days`) of each service,
+    and the capacity behind A&E, ambulances and general practice."""
     out = dict(daily)
+    p, days = logs.pools, logs.days
     for name in POOL_NAMES:
-        out[f"{name}_bed_days"] = pools.occupied_hours[:, logs.pools.index(name)] / 24.0
+        i = p.index(name)
+        out[f"{name}_places"] = pools.capacity_hours[:, i] / 24.0
+        out[f"{name}_bed_days"] = pools.occupied_hours[:, i] / 24.0
+    wards = [pool for s in range(p.n_sites) for pool in p.group_pools(s)]
+    escalation = p.escalation_pools()
+    out["acute_ward_places"] = pools.capacity_hours[:, wards].sum(axis=1) / 24.0
+    out["acute_ward_bed_days"] = pools.occupied_hours[:, wards].sum(axis=1) / 24.0
+    out["escalation_places"] = pools.capacity_hours[:, escalation].sum(axis=1) / 24.0
+    cfg = logs.config
+    out["clinician_hours"] = np.full(days, float(sum(cfg.emergency.clinicians_by_hour)))
+    out["thousand_people"] = np.full(days, cfg.population.size / 1000.0)
+    # Appointments are offered on weekdays (general practice rations them then).
+    weekday = (logs.dates().astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    offered = cfg.population.size * cfg.primary_care.appointments_per_1000_weekday / 1000.0
+    out["gp_appointments_offered"] = np.where(weekday < 5, offered, 0.0)
     return out
 
 
