@@ -580,7 +580,6 @@ class CostsConfig(Strict):
     fixed for the capacity it keeps open, variable for the activity (flowsim.costs)."""
 
     price_base: Label
-    excess_trim_days: Annotated[float, Field(ge=0.0, le=MAX_MEAN_STAY)]  # the tariff's trim point
     ae_attendance: AeCost
     ambulance_conveyance: AmbulanceCost
     non_elective_episode: SpellCost  # beyond its bed-days: diagnostics, theatres, drugs
@@ -623,7 +622,8 @@ class TariffPrices(Strict):
     ambulance_conveyance: Pounds
     non_elective_spell: Pounds
     elective_spell: Pounds
-    excess_bed_day: Pounds  # clinical days beyond costs.excess_trim_days; delayed days are unpaid
+    excess_bed_day: Pounds  # a clinical day beyond excess_trim_days; delayed days are unpaid
+    excess_trim_days: Annotated[float, Field(ge=0.0, le=MAX_MEAN_STAY)]  # the trim point of a spell
 
 
 class PurchasePrices(Strict):
@@ -793,11 +793,7 @@ class FlowsimConfig(Strict):
     def _contracts_fit(self) -> None:
         """Every provider is paid under a contract it can be paid by (flowsim.payments)."""
         c, contracts = self.costs, self.payments.contracts
-        items = {
-            name: getattr(c, name)
-            for name in type(c).model_fields
-            if name not in ("price_base", "excess_trim_days")
-        }
+        items = {name: getattr(c, name) for name in type(c).model_fields if name != "price_base"}
         providers = {item.provider for item in items.values() if item is not None}
         unpaid = sorted(providers - set(COMMISSIONERS) - set(contracts))
         for org in unpaid[:1]:

@@ -78,7 +78,7 @@ def acute_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
     # Excess bed days are paid on the clinical stay (to medically fit); the days a fit
     # patient waits are not paid for, and fall to the trust as delayed bed days.
     clinical_days = (np.fmin(r["fit_h"], r["bed_end_h"]) - r["bed_start_h"]) / 24.0
-    excess = np.clip(clinical_days - logs.config.costs.excess_trim_days, 0.0, None)
+    excess = np.clip(clinical_days - logs.config.payments.tariff.excess_trim_days, 0.0, None)
     paid = ended & (r["origin"] != Origin.ELECTIVE)
     col["excess_bed_days"] = count_by_day(r["bed_end_h"][paid], days, excess[paid])
     alive = ended & ~r["dies"]

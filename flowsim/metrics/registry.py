@@ -353,7 +353,7 @@ DAILY: tuple[Measure, ...] = (
         "Excess bed-days paid",
         "bed-days",
         "quantity",
-        "Days of clinical stay (bed start to medically fit) beyond costs.excess_trim_days, of non-elective stays "
+        "Days of clinical stay (bed start to medically fit) beyond payments.tariff.excess_trim_days, of non-elective stays "
         "ending on the day: the excess bed-days a tariff pays for.",
         decimals=1,
     ),
