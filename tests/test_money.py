@@ -308,3 +308,21 @@ def test_fewer_admissions_cut_the_acute_trusts_tariff_income_faster_than_its_cos
     assert fewer["surplus_ccg"] > base["surplus_ccg"]
     # The system as a whole saves only the variable cost: less than the trust's lost income.
     assert 0 < base["spend_total"] - fewer["spend_total"] < income_fall
+
+
+@pytest.mark.unit
+def test_the_one_system_budget_scenario_changes_only_who_pays():
+    pooled = load_config(CONFIGS / "scenarios" / "one_system_budget.yaml")
+    footprint = load_config(CONFIGS / "footprint.yaml")
+    assert pooled.payments.budget == "pooled"
+    assert pooled.model_copy(
+        update={"name": footprint.name, "description": footprint.description}
+    ).model_dump(exclude={"payments"}) == footprint.model_dump(exclude={"payments"})
+
+
+@pytest.mark.unit
+def test_a_deficit_reads_as_minus_pounds():
+    from flowsim.metrics.registry import kpi
+
+    surplus = kpi("surplus_acute_trust")
+    assert [surplus.format(v) for v in (-239_417.2, -0.2, 1_234.5)] == ["-£239,417", "£0", "£1,234"]

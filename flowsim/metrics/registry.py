@@ -80,8 +80,8 @@ class Measure:
             shown = 100.0 * value if self.scale == FRACTION else value
             return f"{shown:.{1 if self.decimals is None else self.decimals}f}%"
         if self.kind == "money":  # '-£1,234' for a deficit; never '-£0'
-            shown = f"£{abs(value):,.{self.decimals or 0}f}"
-            return f"-{shown}" if value < 0 and shown.strip("£0.,") else shown
+            pounds = f"£{abs(value):,.{self.decimals or 0}f}"
+            return f"-{pounds}" if value < 0 and pounds.strip("£0.,") else pounds
         return f"{value:,.{self.decimals or 0}f}"
 
     def metadata(self) -> dict[bytes, bytes]:
