@@ -84,12 +84,9 @@ def running_costs(config: FlowsimConfig, days: int) -> list[SpendItem]:
             end = lever.end_day if lever.end_day is not None else days
             active = (day >= lever.start_day) & (day < end)
             pounds = np.where(active, lever.annual_cost / 365.0, 0.0)
-            items.append(SpendItem(provider_of(lever), RUNNING_COST, FIXED, pounds, lever.name))
+            provider = lever.provider if lever.provider is not None else lever.payer
+            items.append(SpendItem(provider, RUNNING_COST, FIXED, pounds, lever.name))
     return items
-
-
-def provider_of(lever: RunningCost) -> str:
-    return lever.provider if lever.provider is not None else lever.payer
 
 
 def _column(activity: dict[str, np.ndarray], name: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowsim.config.schema import FlowsimConfig, RunningCost
-from flowsim.costs import SpendItem, provider_of
+from flowsim.costs import SpendItem, running_costs
 from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, SYSTEM_BUDGET
 
 # Tariff item -> (the cost item whose provider is paid, the activity it counts).
@@ -86,20 +86,13 @@ def payment_flows(
                 continue
             pounds = price * np.asarray(activity[units], dtype=np.float64)
             flows.append(Flow(contract.payer, org, contract.rule, name, pounds))
-    for item in items:
-        lever = _lever(config, item)
-        if lever is not None and provider_of(lever) != lever.payer:
+    levers = [lever for lever in config.interventions if isinstance(lever, RunningCost)]
+    for lever, item in zip(levers, running_costs(config, days), strict=True):
+        if item.organisation != lever.payer:
             flows.append(
-                Flow(lever.payer, provider_of(lever), "commission", item.item, item.pounds, lever.name)
+                Flow(lever.payer, item.organisation, "commission", item.item, item.pounds, lever.name)
             )
     return flows
-
-
-def _lever(config: FlowsimConfig, item: SpendItem) -> RunningCost | None:
-    for lever in config.interventions:
-        if isinstance(lever, RunningCost) and lever.name == item.intervention:
-            return lever
-    return None
 
 
 def _pooled(items: list[SpendItem], days: int) -> list[Flow]:
