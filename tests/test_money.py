@@ -127,6 +127,21 @@ def test_a_place_costs_its_fixed_part_while_open_and_its_variable_part_while_in_
 
 
 @pytest.mark.unit
+def test_a_bed_closed_under_a_patient_costs_until_the_patient_leaves():
+    """A cut evicts no one: beds in use above the new capacity stay open, and cost."""
+    costs = load_config(CONFIGS / "small.yaml").costs
+    t = _tables(
+        3,
+        capacity={"acute_north": [90, 60, 60]},
+        occupied_hours={"acute_north": [80 * 24.0, 70 * 24.0, 50 * 24.0]},
+    )
+    beds = t["spend"][(t["spend"].item == "acute_bed_day") & (t["spend"].part == "fixed")]
+    assert beds.pounds.tolist() == pytest.approx(
+        [n * costs.acute_bed_day.fixed_per_place_day for n in (90, 70, 60)]
+    )
+
+
+@pytest.mark.unit
 def test_a_new_service_costs_its_provider_from_its_start_and_its_payer_pays_for_it():
     lever = {
         "kind": "running_cost",

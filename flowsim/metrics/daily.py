@@ -139,15 +139,18 @@ def activity(logs: RunLogs, daily: dict[str, np.ndarray], pools: PoolDays) -> di
     and the capacity behind A&E, ambulances and general practice."""
     out = dict(daily)
     p, days = logs.pools, logs.days
+    # A place costs while it is open or still in use: a cut evicts no one, so a bed closes
+    # (and its fixed cost stops) only when its patient has left.
+    held = np.maximum(pools.capacity_hours, pools.occupied_hours) / 24.0
     for name in POOL_NAMES:
         i = p.index(name)
-        out[f"{name}_places"] = pools.capacity_hours[:, i] / 24.0
+        out[f"{name}_places"] = held[:, i]
         out[f"{name}_bed_days"] = pools.occupied_hours[:, i] / 24.0
     wards = [pool for s in range(p.n_sites) for pool in p.group_pools(s)]
     escalation = p.escalation_pools()
-    out["acute_ward_places"] = pools.capacity_hours[:, wards].sum(axis=1) / 24.0
+    out["acute_ward_places"] = held[:, wards].sum(axis=1)
     out["acute_ward_bed_days"] = pools.occupied_hours[:, wards].sum(axis=1) / 24.0
-    out["escalation_places"] = pools.capacity_hours[:, escalation].sum(axis=1) / 24.0
+    out["escalation_places"] = held[:, escalation].sum(axis=1)
     cfg = logs.config
     out["clinician_hours"] = np.full(days, float(sum(cfg.emergency.clinicians_by_hour)))
     out["thousand_people"] = np.full(days, cfg.population.size / 1000.0)

@@ -608,7 +608,7 @@ SPEND: tuple[Measure, ...] = (
         "Fixed or variable",
         "part",
         "key",
-        "fixed: the capacity kept open that day (places open x fixed_per_place_day, clinician hours on the "
+        "fixed: the capacity kept open that day (places open, or still in use after a cut, x fixed_per_place_day, clinician hours on the "
         "A&E rota, appointments offered, an ambulance service per 1,000 people, a running cost), saved only "
         "from the day it closes; variable: unit_cost x the day's activity (place-days in use, attendances, "
         "spells, conveyances, consultations).",
