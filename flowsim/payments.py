@@ -21,24 +21,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.config.schema import FlowsimConfig, RunningCost
+from flowsim.config.schema import PURCHASE_PAYS_FOR, TARIFF_PAYS_FOR, FlowsimConfig, RunningCost
 from flowsim.costs import SpendItem, running_costs
 from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, SYSTEM_BUDGET
 
-# Tariff item -> (the cost item whose provider is paid, the activity it counts).
-TARIFF_ITEMS = {
-    "ae_attendance": ("ae_attendance", "ae_attendances"),
-    "ambulance_conveyance": ("ambulance_conveyance", "ae_ambulance_arrivals"),
-    "non_elective_spell": ("non_elective_episode", "emergency_admissions"),
-    "elective_spell": ("elective_episode", "elective_admissions"),
-    "excess_bed_day": ("acute_bed_day", "excess_bed_days"),
+# The activity each price counts: units for the tariff, place-days in use for purchase.
+UNITS = {
+    "ae_attendance": "ae_attendances",
+    "ambulance_conveyance": "ae_ambulance_arrivals",
+    "non_elective_spell": "emergency_admissions",
+    "elective_spell": "elective_admissions",
+    "excess_bed_day": "excess_bed_days",
+    "home_care_day": "home_care_bed_days",
+    "care_home_day": "care_home_bed_days",
+    "reablement_day": "reablement_bed_days",
 }
-# Purchase item -> (the cost item whose provider is paid, the place-days in use it counts).
-PURCHASE_ITEMS = {
-    "home_care_day": ("home_care_day", "home_care_bed_days"),
-    "care_home_day": ("care_home_day", "care_home_bed_days"),
-    "reablement_day": ("reablement_day", "reablement_bed_days"),
-}
+# Price -> (the cost item whose provider it pays, the activity it counts).
+TARIFF_ITEMS = {name: (cost, UNITS[name]) for name, cost in TARIFF_PAYS_FOR.items()}
+PURCHASE_ITEMS = {name: (cost, UNITS[name]) for name, cost in PURCHASE_PAYS_FOR.items()}
 ALLOCATION = "allocation"
 ACCOUNTS = ("allocation", "income", "payments", "cost", "surplus")
 

@@ -615,6 +615,21 @@ class Contract(Strict):
         return self
 
 
+# The cost item whose provider each price pays (flowsim.payments counts its activity).
+TARIFF_PAYS_FOR = {
+    "ae_attendance": "ae_attendance",
+    "ambulance_conveyance": "ambulance_conveyance",
+    "non_elective_spell": "non_elective_episode",
+    "elective_spell": "elective_episode",
+    "excess_bed_day": "acute_bed_day",
+}
+PURCHASE_PAYS_FOR = {
+    "home_care_day": "home_care_day",
+    "care_home_day": "care_home_day",
+    "reablement_day": "reablement_day",
+}
+
+
 class TariffPrices(Strict):
     """National tariff prices paid per unit of activity (payment by results)."""
 
@@ -803,19 +818,8 @@ class FlowsimConfig(Strict):
                 + ", ".join(n for n, i in items.items() if i is not None and i.provider == org),
             )
         priced = {
-            "tariff": {
-                name: items[cost].provider
-                for name, cost in (
-                    ("ae_attendance", "ae_attendance"),
-                    ("ambulance_conveyance", "ambulance_conveyance"),
-                    ("non_elective_spell", "non_elective_episode"),
-                    ("elective_spell", "elective_episode"),
-                    ("excess_bed_day", "acute_bed_day"),
-                )
-            },
-            "purchase": {
-                name: items[name].provider for name in ("home_care_day", "care_home_day", "reablement_day")
-            },
+            rule: {name: items[cost].provider for name, cost in pays_for.items()}
+            for rule, pays_for in (("tariff", TARIFF_PAYS_FOR), ("purchase", PURCHASE_PAYS_FOR))
         }
         for org, contract in contracts.items():
             if contract.rule == "block":
