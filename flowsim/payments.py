@@ -23,7 +23,7 @@ import numpy as np
 
 from flowsim.config.schema import PURCHASE_PAYS_FOR, TARIFF_PAYS_FOR, FlowsimConfig, RunningCost
 from flowsim.costs import SpendItem, running_costs
-from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, SYSTEM_BUDGET
+from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, ORGANISATIONS, SYSTEM_BUDGET
 
 # The activity each price counts: units for the tariff, place-days in use for purchase.
 UNITS = {
@@ -71,7 +71,10 @@ def payment_flows(
         flows += [Flow(c, SYSTEM_BUDGET, "pooled", ALLOCATION, budgets[c]) for c in COMMISSIONERS]
         return flows + _pooled(items, days)
     costs = config.costs
-    for org, contract in p.contracts.items():
+    # In the vocabulary's order, not the config's: a config read back from a manifest
+    # (keys sorted) must give the same table.
+    for org in (o for o in ORGANISATIONS if o in p.contracts):
+        contract = p.contracts[org]
         if contract.rule == "block":
             assert contract.per_person_a_year is not None  # the schema checks it
             flows.append(Flow(contract.payer, org, "block", "block", a_day(contract.per_person_a_year)))

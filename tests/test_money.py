@@ -110,6 +110,18 @@ def test_tariff_pays_the_acute_trust_per_attendance_and_spell():
     assert care.pounds.tolist() == pytest.approx([600 * logs.config.payments.purchase.care_home_day] * 4)
 
 
+@pytest.mark.unit
+def test_the_flows_table_does_not_depend_on_the_order_contracts_are_written_in():
+    """A config read back from a manifest has its keys sorted: `reproduce` must match."""
+    logs = _logs_with_activity()
+    contracts = logs.config.payments.contracts
+    backwards = dict(reversed(list(contracts.items())))
+    payments = logs.config.payments.model_copy(update={"contracts": backwards})
+    other = type(logs)(**{**logs.__dict__, "config": logs.config.model_copy(update={"payments": payments})})
+    assert list(other.config.payments.contracts) != list(contracts)
+    assert run_tables(other)["flows"].equals(run_tables(logs)["flows"])
+
+
 # -- the cost view ---------------------------------------------------------------------------
 
 
