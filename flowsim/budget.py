@@ -1,8 +1,8 @@
 """The local authority's care budget: home-care packages and care-home places bought at prices.
 
 A council buys places, not outcomes: its budget for home care and care homes is what the
-places cost at their unit prices (`costs.home_care_day`, `costs.care_home_day`) over a
-year. A change of the budget, or of a price, changes how many places it buys; the pools'
+places cost at the prices it pays (`payments.purchase.home_care_day`, `care_home_day`)
+over a year. A change of the budget, or of a price, changes how many places it buys; the pools'
 capacities follow (see Pools.capacity_schedule).
 """
 
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 def care_budgets(config: FlowsimConfig) -> dict[str, float]:
     """Pounds a year that buy each pool's places at the configured capacity and prices."""
-    costs, care = config.costs, config.social_care
+    prices, care = config.payments.purchase, config.social_care
     return {
-        "home_care": care.home_care_packages * costs.home_care_day.unit_cost * 365.0,
-        "care_home": care.care_home_places * costs.care_home_day.unit_cost * 365.0,
+        "home_care": care.home_care_packages * prices.home_care_day * 365.0,
+        "care_home": care.care_home_places * prices.care_home_day * 365.0,
     }
 
 

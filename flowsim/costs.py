@@ -1,8 +1,11 @@
-"""Money: activity times unit cost, borne by one organisation each, and the system total.
+"""Cost: what each provider spends to deliver the activity, fixed and variable.
 
-"There is only one sum of money": a change that saves acute bed-days may cost social care
-more. Spend is reported by item and organisation (the spend table) and for the whole
-system as one budget.
+"There is only one sum of money." A provider's cost on a day is the fixed cost of the
+capacity it keeps open that day (beds, places and slots open, clinicians on the A&E rota,
+appointments offered) plus a variable cost per unit of activity. A capacity cut therefore
+saves fixed cost only from the day the places actually close, and a new service costs
+from the day it starts. Who pays for the cost is a separate question (flowsim.payments):
+the payment rule moves money between organisations but never changes this total.
 """
 
 from __future__ import annotations
@@ -14,66 +17,96 @@ import numpy as np
 from flowsim.config.schema import Consolidation, FlowsimConfig, Lever, RunningCost
 from flowsim.vocabulary import ORGANISATIONS
 
-# Cost item -> the daily activity it multiplies.
-ACTIVITY_OF_ITEM = {
-    "ae_attendance": "ae_attendances",
-    "ambulance_conveyance": "ae_ambulance_arrivals",
-    "non_elective_episode": "emergency_admissions",
-    "excess_bed_day": "excess_bed_days",
-    "delayed_bed_day": "dtoc_bed_days",
-    "elective_episode": "elective_admissions",
-    "gp_consultation": "gp_consultations",
-    "community_bed_day": "community_beds_bed_days",
-    "reablement_day": "reablement_bed_days",
-    "home_care_day": "home_care_bed_days",
-    "care_home_day": "care_home_bed_days",
-    "virtual_ward_day": "virtual_ward_bed_days",
-    "escalation_bed_day": "escalation_bed_days",
+# Place items: cost item -> the service whose places it costs. The activity holds
+# `<service>_places` (place-days open) and `<service>_bed_days` (place-days in use).
+PLACE_ITEMS = {
+    "acute_bed_day": "acute_ward",
+    "escalation_bed_day": "escalation",
+    "community_bed_day": "community_beds",
+    "reablement_day": "reablement",
+    "home_care_day": "home_care",
+    "care_home_day": "care_home",
+    "virtual_ward_day": "virtual_ward",
+}
+# Unit items: cost item -> (its activity, the capacity its fixed cost is per, that field).
+UNIT_ITEMS: dict[str, tuple[str, str | None, str | None]] = {
+    "ae_attendance": ("ae_attendances", "clinician_hours", "fixed_per_clinician_hour"),
+    "ambulance_conveyance": ("ae_ambulance_arrivals", "thousand_people", "fixed_per_1000_people_a_day"),
+    "non_elective_episode": ("emergency_admissions", None, None),
+    "elective_episode": ("elective_admissions", None, None),
+    "gp_consultation": ("gp_consultations", "gp_appointments_offered", "fixed_per_appointment"),
 }
 RUNNING_COST = "running_cost"
+FIXED, VARIABLE = "fixed", "variable"
 
 
 @dataclass(frozen=True)
 class SpendItem:
-    """Daily spend of one cost item, borne by one organisation."""
+    """Daily cost of one part (fixed or variable) of one item, borne by its provider."""
 
     organisation: str
     item: str
+    part: str  # fixed | variable
     pounds: np.ndarray  # one value a day
     intervention: str | None = None  # the lever whose running cost this is
 
 
 def spend_items(config: FlowsimConfig, activity: dict[str, np.ndarray], days: int) -> list[SpendItem]:
-    """Spend per day of each unit-cost item (in ACTIVITY_OF_ITEM order), then of each
-    intervention's running cost (in the config's order)."""
+    """Cost per day of each item's fixed then variable part (unit items, then place items),
+    then of each intervention's running cost (in the config's order)."""
     costs = config.costs
     items = []
-    for item, column in ACTIVITY_OF_ITEM.items():
+    for item, (units, capacity, field) in UNIT_ITEMS.items():
         cost = getattr(costs, item)
-        if cost is None:  # an optional item not configured
+        if capacity is not None and field is not None:
+            fixed = getattr(cost, field) * _column(activity, capacity)
+            items.append(SpendItem(cost.provider, item, FIXED, fixed))
+        items.append(SpendItem(cost.provider, item, VARIABLE, cost.unit_cost * _column(activity, units)))
+    for item, service in PLACE_ITEMS.items():
+        place = getattr(costs, item)
+        if place is None:  # an optional item not configured
             continue
-        items.append(
-            SpendItem(cost.payer, item, cost.unit_cost * np.asarray(activity[column], dtype=np.float64))
-        )
+        open_days = _column(activity, f"{service}_places")
+        items.append(SpendItem(place.provider, item, FIXED, place.fixed_per_place_day * open_days))
+        used = _column(activity, f"{service}_bed_days")
+        items.append(SpendItem(place.provider, item, VARIABLE, place.unit_cost * used))
+    items.extend(running_costs(config, days))
+    return items
+
+
+def running_costs(config: FlowsimConfig, days: int) -> list[SpendItem]:
+    """Each intervention's yearly cost, a 365th a day from start_day to end_day, borne by
+    its provider (its payer if no provider is named)."""
+    return [item for _, item in paid_running_costs(config, days)]
+
+
+def paid_running_costs(config: FlowsimConfig, days: int) -> list[tuple[str, SpendItem]]:
+    """Each intervention's running cost with the organisation that pays for it."""
     day = np.arange(days)
+    items = []
     for lever in config.interventions:
         # A service lever's running cost is spent like a RunningCost, from its start day
-        # (through any lag before its effect) to its end.
+        # (through any lag before its effect) to its end, by its payer.
         if isinstance(lever, RunningCost | Lever):
             end = lever.end_day if lever.end_day is not None else days
             active = (day >= lever.start_day) & (day < end)
             pounds = np.where(active, lever.annual_cost / 365.0, 0.0)
-            items.append(SpendItem(lever.payer, RUNNING_COST, pounds, lever.name))
+            provider = getattr(lever, "provider", None) or lever.payer
+            items.append((lever.payer, SpendItem(provider, RUNNING_COST, FIXED, pounds, lever.name)))
         elif isinstance(lever, Consolidation) and lever.annual_saving > 0:
             # The closed site's fixed cost stops once the transition is over: a negative cost.
             active = day >= lever.start_day + lever.transition_days
             pounds = np.where(active, -lever.annual_saving / 365.0, 0.0)
-            items.append(SpendItem(lever.payer, RUNNING_COST, pounds, lever.name))
+            items.append((lever.payer, SpendItem(lever.payer, RUNNING_COST, FIXED, pounds, lever.name)))
     return items
 
 
+def _column(activity: dict[str, np.ndarray], name: str) -> np.ndarray:
+    return np.asarray(activity[name], dtype=np.float64)
+
+
 def spend_by_organisation(items: list[SpendItem], days: int) -> dict[str, np.ndarray]:
-    """Spend per day: `spend_<organisation>` for each organisation and `spend_total`."""
+    """Cost per day: `spend_<organisation>` for each organisation and `spend_total`."""
     spend = {f"spend_{org}": np.zeros(days) for org in ORGANISATIONS}
     for item in items:
         spend[f"spend_{item.organisation}"] += item.pounds
@@ -85,13 +118,18 @@ def spend_by_organisation(items: list[SpendItem], days: int) -> dict[str, np.nda
 
 
 def spend_rows(items: list[SpendItem], dates: np.ndarray) -> dict[str, np.ndarray]:
-    """The spend table's columns: one row per day and item."""
+    """The spend table's columns: one row per day, item and part."""
     n = len(items)
     pounds = np.stack([i.pounds for i in items], axis=1) if n else np.zeros((dates.size, 0))
+
+    def each(values: list[str | None]) -> np.ndarray:
+        return np.tile(np.array(values, dtype=object), dates.size)
+
     return {
         "date": np.repeat(dates, n),
-        "organisation": np.tile(np.array([i.organisation for i in items], dtype=object), dates.size),
-        "item": np.tile(np.array([i.item for i in items], dtype=object), dates.size),
-        "intervention": np.tile(np.array([i.intervention for i in items], dtype=object), dates.size),
+        "organisation": each([i.organisation for i in items]),
+        "item": each([i.item for i in items]),
+        "part": each([i.part for i in items]),
+        "intervention": each([i.intervention for i in items]),
         "pounds": pounds.ravel(),
     }

@@ -72,8 +72,29 @@ class Pathway(IntEnum):
 
 NO_PATHWAY = -1
 
-Organisation = Literal["acute_trust", "community_provider", "ccg", "local_authority", "general_practice"]
+# Organisations inside the footprint. Providers spend (the cost view); commissioners pay
+# providers from budgets that come from outside (the payment view, flowsim.payments).
+# care_providers are the independent home-care agencies and care homes the council buys from.
+Organisation = Literal[
+    "acute_trust",
+    "community_provider",
+    "ccg",
+    "local_authority",
+    "general_practice",
+    "ambulance_trust",
+    "care_providers",
+]
 ORGANISATIONS: tuple[Organisation, ...] = get_args(Organisation)
+Commissioner = Literal["ccg", "local_authority"]
+COMMISSIONERS: tuple[Commissioner, ...] = get_args(Commissioner)
+# "One system, one budget": the commissioners pool their budgets into one, which pays
+# every provider its cost. It holds money, so it has a line of accounts, but provides nothing.
+SYSTEM_BUDGET = "system_budget"
+ACCOUNT_HOLDERS: tuple[str, ...] = (*ORGANISATIONS, SYSTEM_BUDGET)
+# Where each commissioner's budget comes from: outside the footprint.
+FUNDER_OF: dict[str, str] = {"ccg": "nhs_england", "local_authority": "government"}
+PaymentRule = Literal["tariff", "block", "purchase"]
+PAYMENT_RULES: tuple[PaymentRule, ...] = get_args(PaymentRule)
 
 DtocResponsibility = Literal["nhs", "social_care", "both"]
 DTOC_RESPONSIBILITY: tuple[DtocResponsibility, ...] = get_args(DtocResponsibility)
@@ -98,8 +119,13 @@ ORIGIN_NAMES = tuple(origin.name.lower() for origin in Origin)
 DOWNSTREAM_POOLS = ("community_beds", "reablement", "home_care", "care_home", "virtual_ward", "home")
 
 __all__ = [
+    "ACCOUNT_HOLDERS",
     "AGE_BANDS",
     "ARRIVAL_NAMES",
+    "COMMISSIONERS",
+    "FUNDER_OF",
+    "PAYMENT_RULES",
+    "SYSTEM_BUDGET",
     "DOWNSTREAM_POOLS",
     "DTOC_RESPONSIBILITY",
     "FRAILTY_LEVELS",
@@ -113,6 +139,7 @@ __all__ = [
     "AgeBand",
     "CoreEvent",
     "Arrival",
+    "Commissioner",
     "DtocResponsibility",
     "FrailtyLevel",
     "Need",
@@ -120,6 +147,7 @@ __all__ = [
     "Origin",
     "Pathway",
     "PathwayName",
+    "PaymentRule",
     "Residence",
     "ResidenceName",
 ]

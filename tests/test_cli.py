@@ -276,7 +276,7 @@ def test_run_with_episodes_then_reproduce_all_match(tmp_path: Path) -> None:
 
     result = runner.invoke(app, ["reproduce", str(manifest)])
     assert result.exit_code == 0, result.output
-    assert "reproduced: all 6 tables match (on disk and re-run)" in result.stdout
+    assert "reproduced: all 8 tables match (on disk and re-run)" in result.stdout
 
 
 @pytest.mark.e2e
@@ -292,7 +292,7 @@ def test_reproduce_names_a_damaged_file_and_a_mismatch_with_exit_1(tmp_path: Pat
     result = runner.invoke(app, ["reproduce", str(manifest_path)])
     assert result.exit_code == 1
     assert "DAMAGED ON DISK" in result.stdout
-    assert "not reproduced: 1 of 5 tables: daily damaged on disk" in result.stdout
+    assert "not reproduced: 1 of 7 tables: daily damaged on disk" in result.stdout
 
     manifest = json.loads(manifest_path.read_text())
     manifest["outputs"]["kpis"]["sha256"] = "0" * 64  # as if the recorded output differed
@@ -307,7 +307,7 @@ def test_reproduce_names_a_damaged_file_and_a_mismatch_with_exit_1(tmp_path: Pat
     result = runner.invoke(app, ["reproduce", str(copy)])
     assert result.exit_code == 1
     assert "files on disk not checked" in result.stdout
-    assert "not reproduced: 1 of 5 tables: kpis re-run differs" in result.stdout
+    assert "not reproduced: 1 of 7 tables: kpis re-run differs" in result.stdout
 
     manifest["config"]["run"]["seed"] += 1  # an edited config no longer matches its hash
     manifest_path.write_text(json.dumps(manifest))

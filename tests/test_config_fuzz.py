@@ -367,7 +367,7 @@ BAD_FILES = {
         "interventions[0].site: unknown site 'nowhere'",
     ),
     "infinite_cost.yaml": (
-        "extends: {small}\ncosts:\n  care_home_day: {{unit_cost: .inf, payer: local_authority}}\n",
+        "extends: {small}\ncosts:\n  care_home_day: {{unit_cost: .inf}}\n",
         "costs.care_home_day.unit_cost: Input should be a finite number",
     ),
     "true_beds.yaml": (

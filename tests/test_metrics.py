@@ -349,9 +349,11 @@ def test_spend_rows_add_up_to_each_organisation_and_the_system():
     tables = run_tables(logs)
     spend = tables["spend"].to_pandas()
     costs = logs.config.costs
-    per_attendance = costs.ae_attendance.unit_cost + costs.ambulance_conveyance.unit_cost
-    ccg = spend[spend.organisation == "ccg"].groupby("date").pounds.sum().tolist()
-    assert ccg == pytest.approx([2 * per_attendance, per_attendance, 0.0])
+    # The ambulance service: its fixed cost every day, a conveyance's variable cost on top.
+    ambulance = spend[spend.organisation == "ambulance_trust"].groupby("date").pounds.sum().tolist()
+    fixed = costs.ambulance_conveyance.fixed_per_1000_people_a_day * logs.config.population.size / 1000
+    per_conveyance = costs.ambulance_conveyance.unit_cost
+    assert ambulance == pytest.approx([fixed + 2 * per_conveyance, fixed + per_conveyance, fixed])
     team = spend[spend.intervention == "new team"]
     assert team.item.unique().tolist() == ["running_cost"]
     assert team.pounds.tolist() == pytest.approx([0.0, 10.0, 10.0])

@@ -281,7 +281,7 @@ def test_places_follow_the_budget_at_their_prices():
 
     assert factors() == pytest.approx({"home_care": 0.9, "care_home": 0.9})
     assert factors(relative_change=0.0, home_care_price_change=0.05)["home_care"] == pytest.approx(1 / 1.05)
-    home = 680 * 25 * 365  # packages x price a day (costs.home_care_day) x days
+    home = 680 * 25 * 365  # packages x price a day (payments.purchase.home_care_day) x days
     total = home + 630 * 99 * 365
     assert factors(home_care_share_of_change=1.0) == pytest.approx(
         {"home_care": 1 - 0.1 * total / home, "care_home": 1.0}

@@ -27,10 +27,13 @@ from pydantic_core import PydanticCustomError
 
 from flowsim.vocabulary import (
     AGE_BANDS,
+    COMMISSIONERS,
     AgeBand,
+    Commissioner,
     DtocResponsibility,
     FrailtyLevel,
     Organisation,
+    PaymentRule,
     ResidenceName,
 )
 
@@ -544,29 +547,147 @@ class SocialCareConfig(Strict):
         return v
 
 
-class CostItem(Strict):
-    unit_cost: Annotated[float, Field(ge=0.0, le=MAX_UNIT_COST)]
-    payer: Organisation
+Pounds = Annotated[float, Field(ge=0.0, le=MAX_UNIT_COST)]
+
+
+class SpellCost(Strict):
+    """A provider's variable cost of one unit of activity (the capacity behind it is costed
+    with its places)."""
+
+    provider: Organisation
+    unit_cost: Pounds
+
+
+class AeCost(SpellCost):
+    """A&E: a variable cost per attendance, and the department's fixed cost per clinician
+    hour on the rota (emergency.clinicians_by_hour), with the nurses and building behind it."""
+
+    fixed_per_clinician_hour: Pounds
+
+
+class AmbulanceCost(SpellCost):
+    """Ambulance conveyance: a variable cost per conveyance, and the service's fixed cost
+    (fleet, crews on shift), which scales with the people it covers."""
+
+    fixed_per_1000_people_a_day: Pounds
+
+
+class GpCost(SpellCost):
+    """General practice: a variable cost per consultation, and a fixed cost per appointment
+    offered on a weekday (primary_care.appointments_per_1000_weekday), used or not."""
+
+    fixed_per_appointment: Pounds
+
+
+class PlaceCost(SpellCost):
+    """A service's places: a fixed cost for each place open a day (staff rostered, the
+    building), saved only from the day a place closes, and `unit_cost`, the variable cost
+    of a place in use a day (drugs, food, consumables, care-worker hours)."""
+
+    fixed_per_place_day: Pounds
 
 
 class CostsConfig(Strict):
-    """Unit costs in pounds at the config's price base, each borne by one organisation."""
+    """What each provider spends to deliver the activity, in pounds at the price base:
+    fixed for the capacity it keeps open, variable for the activity (flowsim.costs)."""
 
     price_base: Label
-    ae_attendance: CostItem
-    ambulance_conveyance: CostItem
-    non_elective_episode: CostItem
-    excess_bed_day: CostItem
-    excess_trim_days: Annotated[float, Field(ge=0.0, le=MAX_MEAN_STAY)]
-    delayed_bed_day: CostItem
-    elective_episode: CostItem
-    gp_consultation: CostItem
-    community_bed_day: CostItem
-    reablement_day: CostItem
-    home_care_day: CostItem
-    care_home_day: CostItem
-    virtual_ward_day: CostItem
-    escalation_bed_day: CostItem | None = None  # a patient-day in an escalation bed
+    ae_attendance: AeCost
+    ambulance_conveyance: AmbulanceCost
+    non_elective_episode: SpellCost  # beyond its bed-days: diagnostics, theatres, drugs
+    elective_episode: SpellCost
+    gp_consultation: GpCost
+    acute_bed_day: PlaceCost  # ward-group beds
+    escalation_bed_day: PlaceCost | None = None  # escalation beds, while a site has them open
+    community_bed_day: PlaceCost
+    reablement_day: PlaceCost
+    home_care_day: PlaceCost
+    care_home_day: PlaceCost
+    virtual_ward_day: PlaceCost
+
+
+class Contract(Strict):
+    """How one provider is paid: by which commissioner, under which rule.
+
+    tariff: a national price per unit of activity (payments.tariff); block: a fixed sum a
+    day whatever the activity, `per_person_a_year` of the footprint's people; purchase:
+    the council's price per place-day in use (payments.purchase).
+    """
+
+    payer: Commissioner
+    rule: PaymentRule
+    per_person_a_year: Pounds | None = None
+
+    @model_validator(mode="after")
+    def _block_has_a_sum(self) -> Contract:
+        if self.rule == "block" and self.per_person_a_year is None:
+            raise _error(("per_person_a_year",), "a block contract needs per_person_a_year (pounds)")
+        if self.rule != "block" and self.per_person_a_year is not None:
+            raise _error(("per_person_a_year",), f"only a block contract has one, not {self.rule}")
+        return self
+
+
+# The cost item whose provider each price pays (flowsim.payments counts its activity).
+TARIFF_PAYS_FOR = {
+    "ae_attendance": "ae_attendance",
+    "ambulance_conveyance": "ambulance_conveyance",
+    "non_elective_spell": "non_elective_episode",
+    "elective_spell": "elective_episode",
+    "excess_bed_day": "acute_bed_day",
+}
+PURCHASE_PAYS_FOR = {
+    "home_care_day": "home_care_day",
+    "care_home_day": "care_home_day",
+    "reablement_day": "reablement_day",
+}
+
+
+class TariffPrices(Strict):
+    """National tariff prices paid per unit of activity (payment by results)."""
+
+    ae_attendance: Pounds
+    ambulance_conveyance: Pounds
+    non_elective_spell: Pounds
+    elective_spell: Pounds
+    excess_bed_day: Pounds  # a clinical day beyond excess_trim_days; delayed days are unpaid
+    excess_trim_days: Annotated[float, Field(ge=0.0, le=MAX_MEAN_STAY)]  # the trim point of a spell
+
+
+class PurchasePrices(Strict):
+    """The council's prices per place-day in use of the care it buys."""
+
+    home_care_day: Pounds
+    care_home_day: Pounds
+    reablement_day: Pounds | None = None  # only if reablement is bought, not provided in-house
+
+
+class PaymentsConfig(Strict):
+    """Who pays whom (flowsim.payments). `contracts`: each provider is paid under its
+    contract; `pooled`: "one system, one budget", the commissioners pool their budgets and
+    the pool pays every provider its cost. The rule moves money; it never changes the cost."""
+
+    budget: Literal["contracts", "pooled"]
+    # The commissioners' budgets for the services modelled: income from outside the footprint.
+    allocation_per_person_a_year: dict[Commissioner, Pounds]
+    contracts: dict[Organisation, Contract]
+    tariff: TariffPrices
+    purchase: PurchasePrices
+
+    @field_validator("allocation_per_person_a_year")
+    @classmethod
+    def _every_commissioner(cls, v: dict[str, float]) -> dict[str, float]:
+        missing = [c for c in COMMISSIONERS if c not in v]
+        if missing:
+            raise ValueError(f"needs a value for every commissioner; missing {', '.join(missing)}")
+        return v
+
+    @field_validator("contracts")
+    @classmethod
+    def _no_commissioner_contracts(cls, v: dict[str, Contract]) -> dict[str, Contract]:
+        for org in v:
+            if org in COMMISSIONERS:
+                raise ValueError(f"{org} is a commissioner: what it provides it pays for itself, no contract")
+        return v
 
 
 # --------------------------------------------------------------------------------------
@@ -752,11 +873,13 @@ class CapacityChange(Strict):
 
 
 class RunningCost(Strict):
-    """A fixed yearly cost of a new service (double running while the old one still runs)."""
+    """A fixed yearly cost of a new service (double running while the old one still runs):
+    the provider's cost, paid to it by the payer (the provider is the payer if not given)."""
 
     kind: Literal["running_cost"] = "running_cost"
     name: Label
     payer: Organisation
+    provider: Organisation | None = None
     annual_cost: Uncertain[Annotated[float, Field(ge=0.0, le=MAX_ANNUAL_COST)]]
     start_day: Uncertain[RunDay]
     end_day: RunDay | None = None
@@ -981,6 +1104,7 @@ class FlowsimConfig(Strict):
     social_care: SocialCareConfig
     costs: CostsConfig
     winter: WinterConfig | None = None
+    payments: PaymentsConfig
     interventions: Annotated[list[Intervention], Field(max_length=MAX_INTERVENTIONS)] = []
     outputs: OutputsConfig = OutputsConfig()
 
@@ -993,7 +1117,8 @@ class FlowsimConfig(Strict):
 
     @model_validator(mode="after")
     def _fits_the_model(self) -> FlowsimConfig:
-        """Rules across sections: intervention sites, electives, capacities, demand draws."""
+        """Rules across sections: contracts, intervention sites, electives, capacities, demand draws."""
+        self._contracts_fit()
         sites = [s.name for s in self.acute.sites]
         for i, change in enumerate(self.interventions):
             if isinstance(change, CapacityChange) and change.site is not None and change.site not in sites:
@@ -1087,6 +1212,37 @@ class FlowsimConfig(Strict):
                 raise _error(
                     ("interventions", i, "growth_per_year"),
                     f"the population could grow to {people:,.0f} by the end of the run; at most {MAX_PEOPLE:,}",
+                )
+
+    def _contracts_fit(self) -> None:
+        """Every provider is paid under a contract it can be paid by (flowsim.payments)."""
+        c, contracts = self.costs, self.payments.contracts
+        items = {name: getattr(c, name) for name in type(c).model_fields if name != "price_base"}
+        providers = {item.provider for item in items.values() if item is not None}
+        unpaid = sorted(providers - set(COMMISSIONERS) - set(contracts))
+        for org in unpaid[:1]:
+            raise _error(
+                ("payments", "contracts"),
+                f"no contract for {org}, which provides "
+                + ", ".join(n for n, i in items.items() if i is not None and i.provider == org),
+            )
+        priced = {
+            rule: {name: items[cost].provider for name, cost in pays_for.items()}
+            for rule, pays_for in (("tariff", TARIFF_PAYS_FOR), ("purchase", PURCHASE_PAYS_FOR))
+        }
+        for org, contract in contracts.items():
+            if contract.rule == "block":
+                continue
+            mine = [name for name, provider in priced[contract.rule].items() if provider == org]
+            if not mine:
+                raise _error(
+                    ("payments", "contracts", org, "rule"),
+                    f"{org} provides nothing that payments.{contract.rule} prices",
+                )
+            if "reablement_day" in mine and self.payments.purchase.reablement_day is None:
+                raise _error(
+                    ("payments", "purchase"),
+                    f"{org} provides reablement under purchase: needs reablement_day (pounds)",
                 )
 
     def _largest_capacities(self, changes: bool) -> dict[str, float]:

@@ -80,7 +80,7 @@ def acute_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
     # Excess bed days are paid on the clinical stay (to medically fit); the days a fit
     # patient waits are not paid for, and fall to the trust as delayed bed days.
     clinical_days = (np.fmin(r["fit_h"], r["bed_end_h"]) - r["bed_start_h"]) / 24.0
-    excess = np.clip(clinical_days - logs.config.costs.excess_trim_days, 0.0, None)
+    excess = np.clip(clinical_days - logs.config.payments.tariff.excess_trim_days, 0.0, None)
     paid = ended & (r["origin"] != Origin.ELECTIVE)
     col["excess_bed_days"] = count_by_day(r["bed_end_h"][paid], days, excess[paid])
     alive = ended & ~r["dies"]
@@ -136,10 +136,30 @@ def exit_block_by_day(logs: RunLogs, pools: PoolDays) -> dict[str, np.ndarray]:
 
 
 def activity(logs: RunLogs, daily: dict[str, np.ndarray], pools: PoolDays) -> dict[str, np.ndarray]:
-    """The daily activity that unit costs multiply: the daily table plus place-days of each pool."""
+    """What costs and payments count (flowsim.costs, flowsim.payments): the daily table,
+    place-days open (`<service>_places`) and in use (`<service>_bed_days`) of each service,
+    and the capacity behind A&E, ambulances and general practice."""
     out = dict(daily)
+    p, days = logs.pools, logs.days
+    # A place costs while it is open or still in use: a cut evicts no one, so a bed closes
+    # (and its fixed cost stops) only when its patient has left.
+    held = np.maximum(pools.capacity_hours, pools.occupied_hours) / 24.0
     for name in POOL_NAMES:
-        out[f"{name}_bed_days"] = pools.occupied_hours[:, logs.pools.index(name)] / 24.0
+        i = p.index(name)
+        out[f"{name}_places"] = held[:, i]
+        out[f"{name}_bed_days"] = pools.occupied_hours[:, i] / 24.0
+    wards = [pool for s in range(p.n_sites) for pool in p.group_pools(s)]
+    escalation = p.escalation_pools()
+    out["acute_ward_places"] = held[:, wards].sum(axis=1)
+    out["acute_ward_bed_days"] = pools.occupied_hours[:, wards].sum(axis=1) / 24.0
+    out["escalation_places"] = held[:, escalation].sum(axis=1)
+    cfg = logs.config
+    out["clinician_hours"] = np.full(days, float(sum(cfg.emergency.clinicians_by_hour)))
+    out["thousand_people"] = np.full(days, cfg.population.size / 1000.0)
+    # Appointments are offered on weekdays (general practice rations them then).
+    weekday = (logs.dates().astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    offered = cfg.population.size * cfg.primary_care.appointments_per_1000_weekday / 1000.0
+    out["gp_appointments_offered"] = np.where(weekday < 5, offered, 0.0)
     return out
 
 

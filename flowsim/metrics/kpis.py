@@ -15,6 +15,7 @@ from flowsim.metrics.logs import RunLogs
 from flowsim.metrics.occupancy import PoolDays, pool_days
 from flowsim.metrics.readmissions import emergency_admissions, live_discharges, readmitted
 from flowsim.metrics.registry import HIGH_OCCUPANCY, POOL_NAMES, READMISSION_DAYS
+from flowsim.payments import accounts, payment_flows
 from flowsim.vocabulary import DTOC_RESPONSIBILITY, OLDER_BANDS, ORGANISATIONS, PATHWAYS
 
 NAN = float("nan")
@@ -86,10 +87,17 @@ def kpis(logs: RunLogs, day_figures: dict[str, np.ndarray] | None = None) -> dic
     k.update(_pools(logs, pools, win))
     k.update(person_level(logs, w0 * 24.0, (w0 + days) * 24.0))
     k["gp_consultations"] = count("gp_consultations")
-    spend = spend_by_organisation(spend_items(logs.config, activity(logs, d, pools), logs.days), logs.days)
+    act = activity(logs, d, pools)
+    items = spend_items(logs.config, act, logs.days)
+    spend = spend_by_organisation(items, logs.days)
     for organisation in ORGANISATIONS:
         k[f"spend_{organisation}"] = total(spend[f"spend_{organisation}"])
     k["spend_total"] = total(d["spend_total"])
+    books = accounts(payment_flows(logs.config, act, items, logs.days), items, logs.days)
+    for holder, b in books.items():
+        k[f"income_{holder}"] = total(b["allocation"] + b["income"])
+        k[f"payments_{holder}"] = total(b["payments"])
+        k[f"surplus_{holder}"] = total(b["surplus"])
     k["conservation_ok"] = not logs.conservation_failures
     return k
 

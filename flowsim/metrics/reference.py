@@ -35,7 +35,10 @@ _TABLE_INTROS = {
     "occupancy": "One row per day and pool; acute beds one row per site.",
     "delays": "One row per day, pathway awaited and responsible organisation: acute beds held by "
     "medically fit patients.",
-    "spend": "One row per day and cost item.",
+    "spend": "One row per day, cost item and part (fixed or variable): what each provider spends (the cost "
+    "view, `docs/money.md`).",
+    "flows": "One row per day and payment: who pays whom under which rule (the payment view, `docs/money.md`).",
+    "finance": "One row per day and organisation: its budget, income, payments, cost and surplus.",
     "episodes": "Optional (`--episodes`): one row per A&E attendance, GP direct admission or elective "
     "admission.",
 }
@@ -53,7 +56,7 @@ def _row(m: Measure) -> str:
 def reference_markdown() -> str:
     """The whole of docs/kpis.md."""
     parts = [_INTRO]
-    for table in ("kpis", "daily", "occupancy", "delays", "spend", "episodes"):
+    for table in ("kpis", "daily", "occupancy", "delays", "spend", "flows", "finance", "episodes"):
         parts.append(f"\n## `{table}`\n\n{_TABLE_INTROS[table]}\n\n")
         parts.append("| column | label | unit | scale | better | definition | null when |\n")
         parts.append("| --- | --- | --- | --- | --- | --- | --- |\n")

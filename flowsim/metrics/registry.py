@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flowsim.vocabulary import DTOC_RESPONSIBILITY, ORGANISATIONS, PATHWAYS
+from flowsim.vocabulary import ACCOUNT_HOLDERS, DTOC_RESPONSIBILITY, FUNDER_OF, ORGANISATIONS, PATHWAYS
 
 # -- definitions of the era's national measures ------------------------------------------
 # Stranded and super-stranded patients: in hospital 7+ and 21+ days (NHS Improvement,
@@ -79,8 +79,9 @@ class Measure:
         if self.kind == "proportion":
             shown = 100.0 * value if self.scale == FRACTION else value
             return f"{shown:.{1 if self.decimals is None else self.decimals}f}%"
-        if self.kind == "money":
-            return f"£{value:,.{self.decimals or 0}f}"
+        if self.kind == "money":  # '-£1,234' for a deficit; never '-£0'
+            pounds = f"£{abs(value):,.{self.decimals or 0}f}"
+            return f"-{pounds}" if value < 0 and pounds.strip("£0.,") else pounds
         return f"{value:,.{self.decimals or 0}f}"
 
     def metadata(self) -> dict[bytes, bytes]:
@@ -353,7 +354,7 @@ DAILY: tuple[Measure, ...] = (
         "Excess bed-days paid",
         "bed-days",
         "quantity",
-        "Days of clinical stay (bed start to medically fit) beyond costs.excess_trim_days, of non-elective stays "
+        "Days of clinical stay (bed start to medically fit) beyond payments.tariff.excess_trim_days, of non-elective stays "
         "ending on the day: the excess bed-days a tariff pays for.",
         decimals=1,
     ),
@@ -471,7 +472,7 @@ DAILY: tuple[Measure, ...] = (
         "System spend",
         "£",
         "money",
-        "Spend of every organisation on the day, at the config's costs.price_base (see the spend table).",
+        "Cost of every provider on the day, at the config's costs.price_base (see the spend table).",
         better="lower",
     ),
 )
@@ -584,23 +585,33 @@ DELAYS: tuple[Measure, ...] = (
     ),
 )
 
-# -- the spend table: one row per day and cost item --------------------------------------
+# -- the spend table: one row per day, cost item and part (the cost view) ----------------
 SPEND: tuple[Measure, ...] = (
     DATE,
     _m(
         "organisation",
-        "Organisation",
+        "Provider",
         "organisation",
         "key",
-        "Who bears the cost: " + ", ".join(ORGANISATIONS) + ".",
+        "Who bears the cost, the organisation that provides the service: " + ", ".join(ORGANISATIONS) + ".",
     ),
     _m(
         "item",
         "Cost item",
         "item",
         "key",
-        "A unit cost of costs (ae_attendance, non_elective_episode, ...) times its activity, or running_cost "
-        "for an intervention's fixed yearly cost (negative for a saving: a closed site's fixed cost).",
+        "A service of costs (acute_bed_day, ae_attendance, care_home_day, ...), or running_cost for an "
+        "intervention's yearly cost (negative for a saving: a closed site's fixed cost).",
+    ),
+    _m(
+        "part",
+        "Fixed or variable",
+        "part",
+        "key",
+        "fixed: the capacity kept open that day (places open, or still in use after a cut, x fixed_per_place_day, clinician hours on the "
+        "A&E rota, appointments offered, an ambulance service per 1,000 people, a running cost), saved only "
+        "from the day it closes; variable: unit_cost x the day's activity (place-days in use, attendances, "
+        "spells, conveyances, consultations).",
     ),
     _m(
         "intervention",
@@ -608,10 +619,89 @@ SPEND: tuple[Measure, ...] = (
         "name",
         "attribute",
         "The intervention whose running cost this is.",
-        null_when="the item is a unit cost, not a running cost",
+        null_when="the item is a service's cost, not a running cost",
     ),
     _m(
-        "pounds", "Spend", "£", "money", "Spend on the day, at the config's costs.price_base.", better="lower"
+        "pounds",
+        "Cost",
+        "£",
+        "money",
+        "The provider's cost on the day, at the config's costs.price_base.",
+        better="lower",
+    ),
+)
+
+# -- the flows table: one row per day and payment (the payment view) ---------------------
+FLOWS: tuple[Measure, ...] = (
+    DATE,
+    _m(
+        "payer",
+        "Payer",
+        "organisation",
+        "key",
+        "Who pays: a commissioner, the pooled system_budget, an intervention's payer, or a funder outside "
+        "the footprint (" + ", ".join(sorted(set(FUNDER_OF.values()))) + ") for a commissioner's budget.",
+    ),
+    _m("payee", "Payee", "organisation", "key", "Who is paid: " + ", ".join(ACCOUNT_HOLDERS) + "."),
+    _m(
+        "rule",
+        "Payment rule",
+        "rule",
+        "key",
+        "allocation (a commissioner's budget from outside), tariff (a national price per unit of activity), "
+        "block (a fixed sum a day), purchase (the council's price per place-day in use), commission (an "
+        "intervention's running cost, paid by its payer to its provider), pooled (one system, one budget: "
+        "the commissioners' budgets into the pool, the pool paying each provider its cost).",
+    ),
+    _m(
+        "item",
+        "What is paid for",
+        "item",
+        "key",
+        "A tariff item (ae_attendance, non_elective_spell, elective_spell, excess_bed_day, "
+        "ambulance_conveyance), a purchase item (home_care_day, care_home_day, reablement_day), block, "
+        "allocation, or a cost item paid from the pool.",
+    ),
+    _m(
+        "intervention",
+        "Intervention",
+        "name",
+        "attribute",
+        "The intervention whose running cost this pays.",
+        null_when="the payment is not for an intervention's running cost",
+    ),
+    _m("pounds", "Paid", "£", "money", "Paid on the day, at the config's costs.price_base."),
+)
+
+# -- the finance table: one row per day and organisation ---------------------------------
+FINANCE: tuple[Measure, ...] = (
+    DATE,
+    _m("organisation", "Organisation", "organisation", "key", ", ".join(ACCOUNT_HOLDERS) + "."),
+    _m(
+        "allocation",
+        "Budget from outside",
+        "£",
+        "money",
+        "A commissioner's budget for the services modelled (payments.allocation_per_person_a_year), from "
+        "outside the footprint.",
+    ),
+    _m(
+        "income",
+        "Income",
+        "£",
+        "money",
+        "Paid to it by other organisations of the footprint (the flows table).",
+    ),
+    _m("payments", "Payments", "£", "money", "Paid by it to other organisations of the footprint."),
+    _m("cost", "Cost", "£", "money", "Its own cost of providing services (the spend table).", better="lower"),
+    _m(
+        "surplus",
+        "Surplus (deficit if negative)",
+        "£",
+        "money",
+        "allocation + income - payments - cost. Summed over organisations: the budgets less the system's cost, "
+        "whatever the payment rule.",
+        better="higher",
     ),
 )
 
@@ -1001,20 +1091,49 @@ KPIS: tuple[Measure, ...] = (
     *(
         _m(
             f"spend_{org}",
-            f"Spend: {org.replace('_', ' ')}",
+            f"Cost: {org.replace('_', ' ')}",
             "£",
             "money",
-            f"Spend of {org} {_WINDOW}, at the config's costs.price_base (the spend table by organisation).",
+            f"Cost of {org} providing its services {_WINDOW}, at the config's costs.price_base "
+            "(the spend table by organisation).",
             better="lower",
         )
         for org in ORGANISATIONS
+    ),
+    *(
+        measure
+        for org in ACCOUNT_HOLDERS
+        for measure in (
+            _m(
+                f"income_{org}",
+                f"Income: {org.replace('_', ' ')}",
+                "£",
+                "money",
+                f"Budget from outside and income from other organisations of {org} {_WINDOW} (the finance table).",
+            ),
+            _m(
+                f"payments_{org}",
+                f"Payments: {org.replace('_', ' ')}",
+                "£",
+                "money",
+                f"Paid by {org} to other organisations {_WINDOW} (the finance table).",
+            ),
+            _m(
+                f"surplus_{org}",
+                f"Surplus: {org.replace('_', ' ')}",
+                "£",
+                "money",
+                f"income - payments - cost of {org} {_WINDOW}; negative: a deficit (the finance table).",
+                better="higher",
+            ),
+        )
     ),
     _m(
         "spend_total",
         "System spend",
         "£",
         "money",
-        "Spend of every organisation: the system as one budget. No bed-day is paid twice.",
+        "Cost of every provider: the system as one budget, the same under every payment rule.",
         better="lower",
     ),
     _m(
@@ -1155,6 +1274,8 @@ TABLES: dict[str, tuple[Measure, ...]] = {
     "occupancy": OCCUPANCY,
     "delays": DELAYS,
     "spend": SPEND,
+    "flows": FLOWS,
+    "finance": FINANCE,
     "episodes": EPISODES,
 }
 

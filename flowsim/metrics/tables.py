@@ -19,6 +19,7 @@ from flowsim.metrics.kpis import kpis
 from flowsim.metrics.logs import RunLogs
 from flowsim.metrics.occupancy import occupancy_rows, pool_days
 from flowsim.metrics.registry import TABLES, Measure
+from flowsim.payments import accounts, finance_rows, flow_rows, payment_flows
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -69,19 +70,23 @@ def to_table(name: str, columns: dict[str, np.ndarray]) -> pa.Table:
 
 
 def run_tables(logs: RunLogs, episodes: bool = False) -> dict[str, pa.Table]:
-    """daily, kpis, occupancy, delays and spend (and episodes if asked) of a run."""
+    """daily, kpis, occupancy, delays, spend, flows and finance (and episodes if asked) of a run."""
     pools = pool_days(logs)
     day = daily(logs, pools)
     dates = logs.dates()
     stamped = {"date": dates, "warmup": day["day"] < logs.warmup_days, **day}
     kpi_row = {k: np.array([v]) for k, v in kpis(logs, day).items()}
-    items = spend_items(logs.config, activity(logs, day, pools), logs.days)
+    act = activity(logs, day, pools)
+    items = spend_items(logs.config, act, logs.days)
+    flows = payment_flows(logs.config, act, items, logs.days)
     out = {
         "daily": to_table("daily", stamped),
         "kpis": to_table("kpis", kpi_row),
         "occupancy": to_table("occupancy", occupancy_rows(logs, pools)),
         "delays": to_table("delays", delay_rows(logs)),
         "spend": to_table("spend", spend_rows(items, dates)),
+        "flows": to_table("flows", flow_rows(flows, dates)),
+        "finance": to_table("finance", finance_rows(accounts(flows, items, logs.days), dates)),
     }
     if episodes:
         out["episodes"] = to_table("episodes", episode_rows(logs))
