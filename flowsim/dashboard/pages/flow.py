@@ -1,0 +1,84 @@
+"""Patient flow: a Sankey diagram of where people went, and how each flow differs from the
+baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, callback, dcc, html
+
+from flowsim.dashboard import figures as fig
+from flowsim.dashboard import summaries as sm
+from flowsim.dashboard.components import (
+    chart,
+    current_results,
+    message,
+    no_results,
+    page_header,
+    problems_box,
+    scenario_pickers,
+)
+
+
+def layout(**_: Any) -> html.Div:
+    results, error = current_results()
+    header = page_header(
+        "Patient flow",
+        "Where people went over the measured window (after warm-up): general practice, A&E, an "
+        "acute bed, the discharge pathways P0–P3, and back again.",
+    )
+    if results is None or not results.scenarios:
+        return html.Div([header, problems_box(results, error), no_results("flow", error)])
+    return html.Div(
+        [
+            header,
+            problems_box(results, None),
+            scenario_pickers("flow", results.scenarios),
+            dcc.Loading(html.Div(id="flow-content"), type="dot"),
+        ]
+    )
+
+
+@callback(
+    Output("flow-content", "children"),
+    Input("flow-scenario", "value"),
+    Input("flow-baseline", "value"),
+)
+def update(scenario: str | None, baseline: str | None) -> Any:
+    results, error = current_results()
+    kpis = None if results is None else results.table("kpis")
+    if results is None or kpis is None or scenario is None or baseline is None:
+        return message(error or "No KPIs to show.", "error")
+    flows = sm.patient_flows(kpis, results.table("daily"))
+    links = sm.flow_links(flows, scenario)
+    changes = sm.flow_differences(flows, scenario, baseline)
+    out = [
+        chart(
+            "patient-flow",
+            fig.sankey_figure(links, f"Where people went, {scenario} (mean over replications)"),
+            "Each band's width is the number of people, averaged over replications. Live discharges split by "
+            "pathway; 30-day readmissions are drawn from each pathway in proportion to its discharges (the "
+            "results hold the readmission rate for all discharges, not by pathway). Readmissions need 30 days "
+            "of follow-up, so a short run shows none.",
+            links,
+        )
+    ]
+    if scenario == baseline:
+        out.append(message("The scenario is the baseline: choose another scenario to see the differences."))
+    else:
+        out.append(
+            chart(
+                "patient-flow-change",
+                fig.bar_change_figure(
+                    changes,
+                    "link",
+                    f"Change in each flow, {scenario} minus {baseline}",
+                    "people",
+                    better=None,
+                ),
+                "Scenario minus baseline, paired replication by replication, with the 95% interval (the whisker). "
+                "A whisker that crosses zero: no clear change.",
+                changes,
+            )
+        )
+    return html.Div(out, className="charts")
