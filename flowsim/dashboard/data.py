@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowsim.metrics.registry import measures
-from flowsim.results import ERROR_FILE, MANIFEST, MARKER, RUNS, ResultsError, read_manifest, read_table
+from flowsim.results import (
+    ERROR_FILE,
+    MANIFEST,
+    MARKER,
+    RUNS,
+    ResultsError,
+    read_manifest,
+    read_table,
+    verify_run,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,7 +64,8 @@ class Run:
 
     @property
     def complete(self) -> bool:
-        return self.manifest is not None
+        """A manifest in place and every file it lists present at its recorded size."""
+        return self.manifest is not None and self.problem is None
 
     @property
     def reproduce_command(self) -> str:
@@ -137,7 +147,10 @@ def list_runs(root: Path) -> list[Run]:
             replication, path = int(number), folder / MANIFEST
             if path.is_file():
                 try:
-                    runs.append(Run(scenario, replication, path, read_manifest(path)))
+                    manifest = read_manifest(path)
+                    missing = verify_run(root, manifest, hashes=False)
+                    problem = f"incomplete ({'; '.join(missing)})" if missing else None
+                    runs.append(Run(scenario, replication, path, manifest, problem))
                 except ResultsError as exc:
                     runs.append(Run(scenario, replication, path, None, f"unreadable manifest: {exc}"))
             elif (folder / ERROR_FILE).is_file():
@@ -219,7 +232,7 @@ def read_results(root: str | os.PathLike[str]) -> Results:
     results.problems.extend(
         f"scenario {r.scenario!r} replication {r.replication}: {r.problem}" for r in runs if r.problem
     )
-    if not any(r.complete for r in runs):
+    if not any(r.manifest is not None for r in runs):
         results.problems.append(f"{root}: no complete run yet (run `flowsim run CONFIG --out {root}`)")
     for name in _table_names(root, runs):
         table = _read_one_table(root, name, runs, results.problems)

@@ -56,7 +56,7 @@ def layout(**_: Any) -> html.Div:
         return html.Div(
             [header, problems_box(results, error), message(error or "No run in these results yet.", "error")]
         )
-    complete = [r for r in results.runs if r.complete]
+    complete = [r for r in results.runs if r.manifest is not None]
     options = [
         {"label": f"{r.scenario}, replication {r.replication}", "value": f"{r.scenario}|{r.replication}"}
         for r in complete
