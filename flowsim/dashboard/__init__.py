@@ -60,4 +60,19 @@ def create_app(results: str | os.PathLike[str], targets: Sequence[str] = ()) -> 
         ],
         className="app",
     )
+    _warm_up(results)
     return app
+
+
+def _warm_up(results: str | os.PathLike[str]) -> None:
+    """Read the results and load the statistics' libraries now, at start-up, so that the
+    first page a reader opens does not wait for them (scipy.stats alone takes seconds)."""
+    import scipy.stats  # noqa: F401  (t quantiles of every interval)
+
+    from flowsim.dashboard.data import load_results
+    from flowsim.results import ResultsError
+
+    try:
+        load_results(results)
+    except (ResultsError, OSError):
+        pass  # the pages say what is wrong

@@ -15,7 +15,6 @@ from flowsim.results import ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd
-    import plotly.graph_objects as go
 
 __all__ = ["chart", "current_results", "message", "problems_box", "scenario_pickers", "settings"]
 
@@ -78,7 +77,7 @@ def csv_href(frame: pd.DataFrame) -> str:
     return "data:text/csv;charset=utf-8," + urllib.parse.quote(frame.to_csv(index=False))
 
 
-def chart(name: str, figure: go.Figure, explanation: str, data: pd.DataFrame) -> html.Div:
+def chart(name: str, figure: dict[str, Any], explanation: str, data: pd.DataFrame) -> html.Div:
     """A chart, the short explanation under it and a link to its data as CSV; the chart's
     toolbar downloads it as PNG."""
     config: Any = {

@@ -7,14 +7,14 @@ without colour. Labels and units come from the KPI registry.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowsim.metrics.registry import FRACTION, HIGH_OCCUPANCY, Measure
 
 if TYPE_CHECKING:
     import pandas as pd
-    import plotly.graph_objects as go
 
 __all__ = [
     "BASELINE_COLOUR",
@@ -36,26 +36,49 @@ SAFE_OCCUPANCY = 0.85
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, height: int = 300) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 15}},
-        yaxis_title=y_title,
-        height=height,
-        margin={"l": 60, "r": 20, "t": 40, "b": 40},
-        font={"family": FONT, "size": 12},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        legend={"orientation": "h", "y": -0.18, "x": 0},
-        hovermode="x unified",
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#E5E5E5")
-    fig.update_yaxes(showgrid=True, gridcolor="#E5E5E5", zeroline=False)
-    return fig
+Figure = dict[str, Any]
+
+
+def _layout(title: str, y_title: str, height: int = 300, **extra: Any) -> dict[str, Any]:
+    """The common layout. Figures are plain dicts, which Dash sends as they are: building
+    them as plotly graph objects validates every property and costs seconds per page."""
+    axis = {"showgrid": True, "gridcolor": "#E5E5E5", "zeroline": False}
+    layout: dict[str, Any] = {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "yaxis": {**axis, "title": {"text": y_title}},
+        "xaxis": dict(axis),
+        "height": height,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+        "font": {"family": FONT, "size": 12},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "hovermode": "x unified",
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def _listed(values: Any) -> list[Any]:
+    """A column as a JSON-ready list (dates as ISO strings)."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return [d.strftime("%Y-%m-%d") for d in values]
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in values.tolist()]
+
+
+def _ordered(names: list[Any], baseline: str | None) -> list[Any]:
+    return [baseline, *(n for n in names if n != baseline)] if baseline in names else names
 
 
 def band_figure(
@@ -67,51 +90,67 @@ def band_figure(
     baseline: str | None = None,
     percent: bool = False,
     lines: Sequence[tuple[float, str]] = (),
-) -> go.Figure:
+) -> Figure:
     """Lines with bands: one per value of `series` (a `band` frame: date, mean, low, high).
     `percent` shows fractions as percentages; `lines` adds labelled horizontal lines."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     scale = 100.0 if percent else 1.0
-    names = list(dict.fromkeys(bands[series].tolist()))
-    if baseline in names:
-        names = [baseline, *(n for n in names if n != baseline)]
     colours = iter(PALETTE)
-    for name in names:
+    for name in _ordered(list(dict.fromkeys(bands[series].tolist())), baseline):
         rows = bands[bands[series] == name]
         is_base = name == baseline
         colour = BASELINE_COLOUR if is_base else next(colours, "#000000")
         label = f"{name} (baseline)" if is_base else str(name)
-        fig.add_trace(
-            go.Scatter(
-                x=list(rows["date"]) + list(rows["date"])[::-1],
-                y=list(rows["high"] * scale) + list(rows["low"] * scale)[::-1],
-                fill="toself",
-                fillcolor=_rgba(colour, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name=f"{label}: range",
-            )
+        x = _listed(rows["date"])
+        data.append(
+            {
+                "type": "scatter",
+                "x": x + x[::-1],
+                "y": _listed(rows["high"] * scale) + _listed(rows["low"] * scale)[::-1],
+                "fill": "toself",
+                "fillcolor": _rgba(colour, 0.18),
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "name": f"{label}: range",
+            }
         )
-        fig.add_trace(
-            go.Scatter(
-                x=rows["date"],
-                y=rows["mean"] * scale,
-                mode="lines",
-                name=label,
-                line={"color": colour, "width": 2, "dash": "dash" if is_base else "solid"},
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": _listed(rows["mean"] * scale),
+                "name": label,
+                "line": {"color": colour, "width": 2, "dash": "dash" if is_base else "solid"},
+            }
         )
-    for value, text in lines:
-        fig.add_hline(
-            y=value * scale,
-            line={"color": "#333333", "width": 1, "dash": "dot"},
-            annotation_text=text,
-            annotation_position="top left",
-        )
-    return _layout(fig, title, y_title)
+    shapes = [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": value * scale,
+            "y1": value * scale,
+            "line": {"color": "#333333", "width": 1, "dash": "dot"},
+        }
+        for value, _ in lines
+    ]
+    notes = [
+        {
+            "xref": "paper",
+            "x": 0,
+            "y": value * scale,
+            "text": text,
+            "showarrow": False,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "font": {"size": 11},
+        }
+        for value, text in lines
+    ]
+    return {"data": data, "layout": _layout(title, y_title, shapes=shapes, annotations=notes)}
 
 
 def occupancy_lines() -> list[tuple[float, str]]:
@@ -121,41 +160,33 @@ def occupancy_lines() -> list[tuple[float, str]]:
 
 def grouped_bars_figure(
     frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title: str, baseline: str | None = None
-) -> go.Figure:
+) -> Figure:
     """Bars of `y` by `x`, one colour per `series` (the baseline grey, hatched)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
+    data = []
     colours = iter(PALETTE)
-    names = list(dict.fromkeys(frame[series].tolist()))
-    if baseline in names:
-        names = [baseline, *(n for n in names if n != baseline)]
-    for name in names:
+    for name in _ordered(list(dict.fromkeys(frame[series].tolist())), baseline):
         rows = frame[frame[series] == name]
         is_base = name == baseline
-        fig.add_trace(
-            go.Bar(
-                x=rows[x],
-                y=rows[y],
-                name=f"{name} (baseline)" if is_base else str(name),
-                marker={
+        data.append(
+            {
+                "type": "bar",
+                "x": _listed(rows[x]),
+                "y": _listed(rows[y]),
+                "name": f"{name} (baseline)" if is_base else str(name),
+                "marker": {
                     "color": BASELINE_COLOUR if is_base else next(colours, "#000000"),
                     "pattern": {"shape": "/" if is_base else ""},
                 },
-            )
+            }
         )
-    fig.update_layout(barmode="group")
-    fig = _layout(fig, title, y_title)
-    fig.update_layout(hovermode="closest")
-    return fig
+    return {"data": data, "layout": _layout(title, y_title, barmode="group", hovermode="closest")}
 
 
 def bar_change_figure(
     changes: pd.DataFrame, category: str, title: str, x_title: str, better: str | None = "lower"
-) -> go.Figure:
+) -> Figure:
     """Horizontal bars of scenario − baseline with 95% intervals; blue where the change is an
     improvement, orange where it is not (by `better`), grey where neither is."""
-    import plotly.graph_objects as go
 
     def colour(value: float) -> str:
         if better is None or value == 0:
@@ -163,93 +194,108 @@ def bar_change_figure(
         good = value < 0 if better == "lower" else value > 0
         return PALETTE[0] if good else PALETTE[4]
 
-    fig = go.Figure(
-        go.Bar(
-            y=changes[category],
-            x=changes["difference"],
-            orientation="h",
-            marker={"color": [colour(v) for v in changes["difference"]]},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": (changes["upper"] - changes["difference"]).fillna(0),
-                "arrayminus": (changes["difference"] - changes["lower"]).fillna(0),
-                "color": "#333333",
-            },
-            name="change",
-        )
+    bar = {
+        "type": "bar",
+        "orientation": "h",
+        "y": _listed(changes[category]),
+        "x": _listed(changes["difference"]),
+        "marker": {"color": [colour(v) for v in changes["difference"]]},
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": _listed((changes["upper"] - changes["difference"]).fillna(0)),
+            "arrayminus": _listed((changes["difference"] - changes["lower"]).fillna(0)),
+            "color": "#333333",
+        },
+        "name": "change",
+    }
+    zero = {
+        "type": "line",
+        "yref": "paper",
+        "x0": 0,
+        "x1": 0,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#333333", "width": 1},
+    }
+    layout = _layout(
+        title,
+        "",
+        height=max(260, 60 + 28 * len(changes)),
+        xaxis={"title": {"text": x_title}},
+        yaxis={"autorange": "reversed", "automargin": True},
+        hovermode="closest",
+        showlegend=False,
+        shapes=[zero],
     )
-    fig.add_vline(x=0, line={"color": "#333333", "width": 1})
-    fig = _layout(fig, title, "", height=max(260, 60 + 28 * len(changes)))
-    fig.update_layout(xaxis_title=x_title, hovermode="closest", showlegend=False)
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    return {"data": [bar], "layout": layout}
 
 
-def sankey_figure(links: pd.DataFrame, title: str) -> go.Figure:
+def sankey_figure(links: pd.DataFrame, title: str) -> Figure:
     """A Sankey diagram of links (source, target, people); links of no one are left out."""
-    import plotly.graph_objects as go
-
     links = links[links["people"] > 0]
     nodes = list(dict.fromkeys([*links["source"], *links["target"]]))
     index = {n: i for i, n in enumerate(nodes)}
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(nodes))]
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            valueformat=",.0f",
-            valuesuffix=" people",
-            node={"label": nodes, "pad": 14, "thickness": 14, "color": colours},
-            link={
-                "source": [index[s] for s in links["source"]],
-                "target": [index[t] for t in links["target"]],
-                "value": links["people"],
-                "color": [_rgba(colours[index[s]], 0.35) for s in links["source"]],
-            },
-        )
-    )
-    fig = _layout(fig, title, "", height=430)
-    fig.update_layout(hovermode="closest")
-    return fig
+    sankey = {
+        "type": "sankey",
+        "arrangement": "snap",
+        "valueformat": ",.0f",
+        "valuesuffix": " people",
+        "node": {"label": nodes, "pad": 14, "thickness": 14, "color": colours},
+        "link": {
+            "source": [index[s] for s in links["source"]],
+            "target": [index[t] for t in links["target"]],
+            "value": _listed(links["people"]),
+            "color": [_rgba(colours[index[s]], 0.35) for s in links["source"]],
+        },
+    }
+    return {"data": [sankey], "layout": _layout(title, "", height=430, hovermode="closest")}
 
 
-def heatmap_figure(
-    pivot: pd.DataFrame, title: str, x_title: str, y_title: str, colour_title: str
-) -> go.Figure:
+def heatmap_figure(pivot: pd.DataFrame, title: str, x_title: str, y_title: str, colour_title: str) -> Figure:
     """A heatmap of a KPI's mean over two swept parameters (cividis: colour-blind safe)."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure(
-        go.Heatmap(
-            z=pivot.to_numpy(),
-            x=[f"{v:.4g}" for v in pivot.columns],
-            y=[f"{v:.4g}" for v in pivot.index],
-            colorscale="Cividis",
-            colorbar={"title": {"text": colour_title}},
-        )
-    )
-    fig = _layout(fig, title, y_title, height=360)
-    fig.update_layout(xaxis_title=x_title, hovermode="closest")
-    return fig
+    heatmap = {
+        "type": "heatmap",
+        "z": [[None if math.isnan(v) else float(v) for v in row] for row in pivot.to_numpy(float)],
+        "x": [f"{v:.4g}" for v in pivot.columns],
+        "y": [f"{v:.4g}" for v in pivot.index],
+        "colorscale": "Cividis",
+        "colorbar": {"title": {"text": colour_title}},
+    }
+    layout = _layout(title, y_title, height=360, xaxis={"title": {"text": x_title}}, hovermode="closest")
+    return {"data": [heatmap], "layout": layout}
 
 
-def sensitivity_figure(ranking: pd.DataFrame, title: str) -> go.Figure:
+def sensitivity_figure(ranking: pd.DataFrame, title: str) -> Figure:
     """The sensitivity ranking as horizontal bars of standardised coefficients."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure(
-        go.Bar(
-            y=ranking["parameter"],
-            x=ranking["coefficient"],
-            orientation="h",
-            marker={"color": [PALETTE[0] if c >= 0 else PALETTE[1] for c in ranking["coefficient"]]},
-        )
+    bar = {
+        "type": "bar",
+        "orientation": "h",
+        "y": _listed(ranking["parameter"]),
+        "x": _listed(ranking["coefficient"]),
+        "marker": {"color": [PALETTE[0] if c >= 0 else PALETTE[1] for c in ranking["coefficient"]]},
+    }
+    zero = {
+        "type": "line",
+        "yref": "paper",
+        "x0": 0,
+        "x1": 0,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#333333", "width": 1},
+    }
+    layout = _layout(
+        title,
+        "",
+        height=max(240, 60 + 30 * len(ranking)),
+        xaxis={"title": {"text": "standardised coefficient"}},
+        yaxis={"autorange": "reversed", "automargin": True},
+        hovermode="closest",
+        showlegend=False,
+        shapes=[zero],
     )
-    fig.add_vline(x=0, line={"color": "#333333", "width": 1})
-    fig = _layout(fig, title, "", height=max(240, 60 + 30 * len(ranking)))
-    fig.update_layout(xaxis_title="standardised coefficient", hovermode="closest", showlegend=False)
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    return {"data": [bar], "layout": layout}
 
 
 def axis_title(measure: Measure) -> str:

@@ -102,7 +102,8 @@ def update(name: str | None, x: str | None, y: str | None) -> Any:
         curve = sm.sweep_curve(shown, name, x)
         bands = curve.rename(columns={x: "date"}).assign(scenario=measure.label)
         figure = fig.band_figure(bands, f"{measure.label} against {x}", unit)
-        figure.update_layout(xaxis_title=x, hovermode="closest")
+        figure["layout"].update(hovermode="closest")
+        figure["layout"]["xaxis"]["title"] = {"text": x}
         out.append(
             chart(
                 "sweep-line",
