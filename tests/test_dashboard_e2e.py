@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 pytest.importorskip("dash")
@@ -114,12 +115,36 @@ def test_the_board_paper_downloads_with_the_comparison_table(
     assert "data:image/png;base64," in text
 
 
+def _add_sweep(root: Path) -> None:
+    """Six hand-made runs of a sweep over acute.beds_scale: the parameter rides beside the
+    KPIs, as a sweep writes it."""
+    from pydantic import BaseModel, ConfigDict
+
+    from flowsim.results import RunOutput, write_run
+
+    class Config(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+        name: str
+
+    for sample in range(6):
+        scale = 0.8 + 0.05 * sample
+        kpis = pa.table(
+            {"acute_occupancy_mean": [1.1 - 0.3 * scale + 0.001 * sample**2], "acute.beds_scale": [scale]}
+        )
+        name = f"sweep-{sample}"
+        meta = {"seed": 1, "spawn_key": [0], "replication": 0, "scenario": name}
+        write_run(root, RunOutput({"kpis": kpis}, meta), Config(name=name), 0.0)
+
+
 def test_damaged_results_are_named_and_the_rest_served(
     dashboard_results: Path, browser: Any, tmp_path: Path
 ) -> None:
+    """A damaged file is named on every page and the rest is shown; runs of a sweep in the
+    same folder fill the sweeps page."""
     root = Path(shutil.copytree(dashboard_results, tmp_path / "results"))
     part = root / "occupancy/scenario=small/replication=1/part-0.parquet"
     part.write_bytes(part.read_bytes()[:-10] + b"0123456789")  # same size, other bytes
+    _add_sweep(root)
     context = browser.new_context(viewport=VIEWPORT)
     p = context.new_page()
     console = Console(p)
@@ -129,6 +154,10 @@ def test_damaged_results_are_named_and_the_rest_served(
         assert "occupancy/scenario=small/replication=1/part-0.parquet" in problems
         assert p.locator(".js-plotly-plot").count() == 6
         p.screenshot(path=str(tmp_path / "damaged-capacity.png"), full_page=True)
+        wait_for_page(p, url + "/sweeps", PAGES[4][1])
+        assert p.locator("#chart-sweep-line .main-svg").count() > 0
+        assert p.locator("#chart-sweep-sensitivity .main-svg").count() > 0
+        p.screenshot(path=str(tmp_path / "sweeps.png"), full_page=True)
     context.close()
     assert console.errors == []
 

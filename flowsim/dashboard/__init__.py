@@ -60,19 +60,26 @@ def create_app(results: str | os.PathLike[str], targets: Sequence[str] = ()) -> 
         ],
         className="app",
     )
-    _warm_up(results)
+    _warm_up(results, targets)
     return app
 
 
-def _warm_up(results: str | os.PathLike[str]) -> None:
-    """Read the results and load the statistics' libraries now, at start-up, so that the
-    first page a reader opens does not wait for them (scipy.stats alone takes seconds)."""
+def _warm_up(results: str | os.PathLike[str], targets: Sequence[str]) -> None:
+    """Read the results and load the statistics' libraries now, then compute each page's
+    first view in the background, so that the first reader does not wait for them
+    (scipy.stats alone takes seconds to import; a page's charts, a second)."""
+    import threading
+
     import scipy.stats  # noqa: F401  (t quantiles of every interval)
 
     from flowsim.dashboard.data import load_results
+    from flowsim.dashboard.pages import first_views
     from flowsim.results import ResultsError
 
     try:
-        load_results(results)
+        loaded = load_results(results)
     except (ResultsError, OSError):
-        pass  # the pages say what is wrong
+        return  # the pages say what is wrong
+    threading.Thread(
+        target=first_views, args=(loaded, list(targets)), name="flowsim-dashboard-warm-up", daemon=True
+    ).start()

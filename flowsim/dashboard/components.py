@@ -82,6 +82,7 @@ def chart(name: str, figure: dict[str, Any], explanation: str, data: pd.DataFram
     toolbar downloads it as PNG."""
     config: Any = {
         "displaylogo": False,
+        "responsive": False,
         "toImageButtonOptions": {"format": "png", "filename": f"flowsim-{name}", "scale": 2},
         "modeBarButtonsToRemove": ["lasso2d", "select2d"],
     }

@@ -17,9 +17,10 @@ import json
 import os
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flowsim.metrics.registry import measures
 from flowsim.results import (
@@ -44,6 +45,8 @@ __all__ = [
     "load_results",
     "swept_parameters",
 ]
+
+T = TypeVar("T")
 
 # The partition keys every table read carries.
 KEYS = ("scenario", "replication")
@@ -83,6 +86,14 @@ class Results:
     runs: list[Run] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     experiment: dict[str, Any] | None = None
+    # What pages computed from these results, by key; dropped with them when a run changes.
+    _computed: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def computed(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()`, once per key for these results (a page's charts for a scenario)."""
+        if key not in self._computed:
+            self._computed[key] = compute()
+        return cast(T, self._computed[key])
 
     def table(self, name: str) -> pd.DataFrame | None:
         """A table, or None if no complete run has it."""

@@ -3,10 +3,11 @@ callbacks, so this package is imported once, by `create_app`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowsim.dashboard.data import Results
 from flowsim.dashboard.pages import capacity, flow, money, overview, provenance, sweeps
 
 __all__ = ["PAGES", "Page"]
@@ -32,3 +33,20 @@ PAGES: tuple[Page, ...] = (
     Page("sweeps", "Sweeps", "/sweeps", sweeps.layout),
     Page("provenance", "Provenance", "/provenance", provenance.layout),
 )
+
+
+def first_views(results: Results, targets: Sequence[str] = ()) -> None:
+    """Compute what each page shows first (the default scenario and baseline), so that it
+    is cached before anyone asks. A failure here is left for the page to report."""
+    from flowsim.dashboard.components import default_pair
+
+    scenario, baseline = default_pair(results.scenarios)
+    if scenario is None:
+        return
+    try:
+        overview.content(results, scenario, baseline, "\n".join(targets))
+        capacity.content(results, scenario, baseline, capacity.ALL_SITES)
+        flow.content(results, scenario, baseline)
+        money.content(results, scenario, baseline)
+    except Exception:  # noqa: BLE001  (the page computes it again and shows what went wrong)
+        return

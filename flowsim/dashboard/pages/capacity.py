@@ -13,6 +13,7 @@ from flowsim.dashboard import summaries as sm
 from flowsim.dashboard.components import (
     chart,
     current_results,
+    default_pair,
     message,
     no_results,
     page_header,
@@ -58,7 +59,12 @@ def layout(**_: Any) -> html.Div:
             header,
             problems_box(results, None),
             scenario_pickers("capacity", results.scenarios, [site_picker]),
-            dcc.Loading(html.Div(id="capacity-content"), type="dot"),
+            dcc.Loading(
+                html.Div(
+                    content(results, *default_pair(results.scenarios), ALL_SITES), id="capacity-content"
+                ),
+                type="dot",
+            ),
         ]
     )
 
@@ -184,11 +190,21 @@ def charts(results: Results, scenario: str, baseline: str, site: str | None) -> 
     Input("capacity-scenario", "value"),
     Input("capacity-baseline", "value"),
     Input("capacity-site", "value"),
+    prevent_initial_call=True,
 )
 def update(scenario: str | None, baseline: str | None, site: str | None) -> Any:
     results, error = current_results()
-    if results is None or scenario is None or baseline is None:
+    if results is None:
         return message(error or "Choose a scenario.", "error")
-    return html.Div(
-        charts(results, scenario, baseline, None if site in (None, ALL_SITES) else site), className="charts"
+    return content(results, scenario, baseline, site)
+
+
+def content(results: Results, scenario: str | None, baseline: str | None, site: str | None) -> Any:
+    """The page's charts (computed once per choice)."""
+    if scenario is None or baseline is None:
+        return message("Choose a scenario.", "error")
+    where = None if site in (None, ALL_SITES) else site
+    return results.computed(
+        ("capacity", scenario, baseline, where),
+        lambda: html.Div(charts(results, scenario, baseline, where), className="charts"),
     )

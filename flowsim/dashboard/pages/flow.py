@@ -12,12 +12,14 @@ from flowsim.dashboard import summaries as sm
 from flowsim.dashboard.components import (
     chart,
     current_results,
+    default_pair,
     message,
     no_results,
     page_header,
     problems_box,
     scenario_pickers,
 )
+from flowsim.dashboard.data import Results
 
 
 def layout(**_: Any) -> html.Div:
@@ -34,7 +36,9 @@ def layout(**_: Any) -> html.Div:
             header,
             problems_box(results, None),
             scenario_pickers("flow", results.scenarios),
-            dcc.Loading(html.Div(id="flow-content"), type="dot"),
+            dcc.Loading(
+                html.Div(content(results, *default_pair(results.scenarios)), id="flow-content"), type="dot"
+            ),
         ]
     )
 
@@ -43,15 +47,34 @@ def layout(**_: Any) -> html.Div:
     Output("flow-content", "children"),
     Input("flow-scenario", "value"),
     Input("flow-baseline", "value"),
+    prevent_initial_call=True,
 )
 def update(scenario: str | None, baseline: str | None) -> Any:
     results, error = current_results()
-    kpis = None if results is None else results.table("kpis")
-    if results is None or kpis is None or scenario is None or baseline is None:
+    if results is None:
         return message(error or "No KPIs to show.", "error")
+    return content(results, scenario, baseline)
+
+
+def content(results: Results, scenario: str | None, baseline: str | None) -> Any:
+    """The Sankey and the changes (computed once per choice)."""
+    return results.computed(("flow", scenario, baseline), lambda: _content(results, scenario, baseline))
+
+
+def _content(results: Results, scenario: str | None, baseline: str | None) -> Any:
+    kpis = results.table("kpis")
+    if kpis is None or scenario is None or baseline is None:
+        return message("No KPIs to show.", "error")
     flows = sm.patient_flows(kpis, results.table("daily"))
     links = sm.flow_links(flows, scenario)
     changes = sm.flow_differences(flows, scenario, baseline)
+    if not (links["people"] > 0).any():
+        return message(
+            "These results hold none of the counts the flow diagram needs (GP consultations, A&E attendances, "
+            "admissions, discharges by pathway): their kpis table has only "
+            f"{', '.join(c for c in kpis.columns if c not in ('scenario', 'replication'))}.",
+            "warning",
+        )
     out = [
         chart(
             "patient-flow",

@@ -12,6 +12,7 @@ from flowsim.dashboard import summaries as sm
 from flowsim.dashboard.components import (
     chart,
     current_results,
+    default_pair,
     message,
     no_results,
     page_header,
@@ -38,7 +39,9 @@ def layout(**_: Any) -> html.Div:
             header,
             problems_box(results, None),
             scenario_pickers("money", results.scenarios),
-            dcc.Loading(html.Div(id="money-content"), type="dot"),
+            dcc.Loading(
+                html.Div(content(results, *default_pair(results.scenarios)), id="money-content"), type="dot"
+            ),
         ]
     )
 
@@ -63,6 +66,7 @@ def charts(results: Results, scenario: str, baseline: str) -> list[Any]:
             .sum()
             .reset_index()
         )
+        daily["organisation"] = daily["organisation"].map(_label)
         bands = sm.band(daily, "pounds", ["organisation"])
         out.append(
             chart(
@@ -180,9 +184,20 @@ def charts(results: Results, scenario: str, baseline: str) -> list[Any]:
     Output("money-content", "children"),
     Input("money-scenario", "value"),
     Input("money-baseline", "value"),
+    prevent_initial_call=True,
 )
 def update(scenario: str | None, baseline: str | None) -> Any:
     results, error = current_results()
-    if results is None or scenario is None or baseline is None:
+    if results is None:
         return message(error or "Choose a scenario.", "error")
-    return html.Div(charts(results, scenario, baseline), className="charts")
+    return content(results, scenario, baseline)
+
+
+def content(results: Results, scenario: str | None, baseline: str | None) -> Any:
+    """The page's charts (computed once per choice)."""
+    if scenario is None or baseline is None:
+        return message("Choose a scenario.", "error")
+    return results.computed(
+        ("money", scenario, baseline),
+        lambda: html.Div(charts(results, scenario, baseline), className="charts"),
+    )

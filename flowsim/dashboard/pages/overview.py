@@ -11,6 +11,7 @@ from flowsim.compare import CompareError
 from flowsim.dashboard.components import (
     TARGETS_KEY,
     current_results,
+    default_pair,
     message,
     no_results,
     page_header,
@@ -19,6 +20,7 @@ from flowsim.dashboard.components import (
     settings,
     table,
 )
+from flowsim.dashboard.data import Results
 from flowsim.dashboard.headline import Tile, comparison_for, comparison_rows, ranking, split_targets, tiles
 
 _MARK = {"better": "▲ better", "worse": "▼ worse", "neutral": "◆ changed", "none": "● no clear change"}
@@ -53,7 +55,10 @@ def layout(**_: Any) -> html.Div:
             header,
             problems_box(results, None),
             scenario_pickers("overview", results.scenarios, [target_box, download]),
-            dcc.Loading(html.Div(id="overview-content"), type="dot"),
+            dcc.Loading(
+                html.Div(content(results, *default_pair(results.scenarios), targets), id="overview-content"),
+                type="dot",
+            ),
         ]
     )
 
@@ -81,12 +86,25 @@ def _tile(tile: Tile) -> html.Div:
     Input("overview-scenario", "value"),
     Input("overview-baseline", "value"),
     Input("overview-targets", "value"),
+    prevent_initial_call=True,
 )
-def update(scenario: str | None, baseline: str | None, targets_text: str | None) -> html.Div:
+def update(scenario: str | None, baseline: str | None, targets_text: str | None) -> Any:
     results, error = current_results()
-    if results is None or results.table("kpis") is None or scenario is None:
+    if results is None or scenario is None:
         return message(error or "No KPIs to show.", "error")
+    return content(results, scenario, baseline, targets_text)
+
+
+def content(results: Results, scenario: str | None, baseline: str | None, targets_text: str | None) -> Any:
+    """The tiles, ranking and comparison table (computed once per choice)."""
+    key = ("overview", scenario, baseline, targets_text or "")
+    return results.computed(key, lambda: _content(results, scenario, baseline, targets_text))
+
+
+def _content(results: Results, scenario: str | None, baseline: str | None, targets_text: str | None) -> Any:
     kpis = results.table("kpis")
+    if kpis is None or scenario is None:
+        return message("No KPIs to show.", "error")
     notes = []
     try:
         c = comparison_for(kpis, baseline, split_targets(targets_text))

@@ -75,16 +75,25 @@ def layout(**_: Any) -> html.Div:
                 ],
                 className="picker picker-wide",
             ),
-            html.Div(id="provenance-content"),
+            html.Div(content(results, options[0]["value"] if options else None), id="provenance-content"),
         ]
     )
 
 
-@callback(Output("provenance-content", "children"), Input("provenance-run", "value"))
+@callback(
+    Output("provenance-content", "children"), Input("provenance-run", "value"), prevent_initial_call=True
+)
 def update(choice: str | None) -> Any:
     results, error = current_results()
-    if results is None or not choice:
+    if results is None:
         return message(error or "No complete run to show.", "warning")
+    return content(results, choice)
+
+
+def content(results: Results, choice: str | None) -> Any:
+    """One run's provenance: the command, the facts, the config and the manifest."""
+    if not choice:
+        return message("No run with a manifest to show.", "warning")
     scenario, _, replication = choice.rpartition("|")
     run = next(
         (r for r in results.runs if r.scenario == scenario and str(r.replication) == replication), None

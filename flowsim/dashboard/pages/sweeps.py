@@ -10,7 +10,7 @@ from dash import Input, Output, callback, dcc, html
 from flowsim.dashboard import figures as fig
 from flowsim.dashboard import summaries as sm
 from flowsim.dashboard.components import chart, current_results, message, page_header, problems_box
-from flowsim.dashboard.data import swept_parameters
+from flowsim.dashboard.data import Results, swept_parameters
 from flowsim.metrics.registry import HEADLINE_KPIS, KPIS, kpi
 
 NONE = "__none__"
@@ -78,7 +78,7 @@ def layout(**_: Any) -> html.Div:
                 ],
                 className="pickers",
             ),
-            dcc.Loading(html.Div(id="sweeps-content"), type="dot"),
+            dcc.Loading(html.Div(content(results, first, params[0], NONE), id="sweeps-content"), type="dot"),
         ]
     )
 
@@ -88,12 +88,24 @@ def layout(**_: Any) -> html.Div:
     Input("sweeps-kpi", "value"),
     Input("sweeps-x", "value"),
     Input("sweeps-y", "value"),
+    prevent_initial_call=True,
 )
 def update(name: str | None, x: str | None, y: str | None) -> Any:
     results, error = current_results()
-    frame, params = (None, []) if results is None else swept_parameters(results)
-    if frame is None or name is None or x is None:
+    if results is None:
         return message(error or "Not a sweep folder.", "error")
+    return content(results, name, x, y)
+
+
+def content(results: Results, name: str | None, x: str | None, y: str | None) -> Any:
+    """The sweep's charts for a KPI and one or two parameters (computed once per choice)."""
+    return results.computed(("sweeps", name, x, y), lambda: _content(results, name, x, y))
+
+
+def _content(results: Results, name: str | None, x: str | None, y: str | None) -> Any:
+    frame, params = swept_parameters(results)
+    if frame is None or name is None or x is None:
+        return message("Not a sweep folder.", "error")
     measure = kpi(name)
     shown = frame.assign(**{name: fig.to_shown(measure, frame[name])})
     unit = fig.axis_title(measure)
