@@ -260,6 +260,7 @@ def test_the_board_paper_is_one_self_contained_file(dashboard_results: Path) -> 
     text = board_paper_html(results, c, "small_beds_cut", today=dt.date(2026, 12, 3))
     assert text.startswith("<!DOCTYPE html>") and "03 December 2026" in text
     assert '<table class="comparison">' in text and "Acute bed occupancy, average" in text
+    assert "Chance of meeting the targets" in text and "Acute bed occupancy, average ≤ 92.0%: met in" in text
     assert text.count("data:image/png;base64,") == 3
     assert "flowsim reproduce " in text and "Assumptions" in text
     # Self-contained: nothing fetched from elsewhere.

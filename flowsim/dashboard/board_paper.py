@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from flowsim.compare import Comparison
 from flowsim.dashboard import summaries as sm
 from flowsim.dashboard.figures import BASELINE_COLOUR, PALETTE, SAFE_OCCUPANCY
-from flowsim.dashboard.headline import comparison_rows, ranking, tiles
+from flowsim.dashboard.headline import comparison_rows, ranking, target_lines, tiles
 from flowsim.metrics.registry import HIGH_OCCUPANCY
 
 if TYPE_CHECKING:
@@ -274,6 +274,11 @@ def board_paper_html(
             f'<div class="small"><b>{html.escape(_WORDS[t.tone])}</b>: {html.escape(t.verdict)}</div>{targets}</div>'
         )
     parts.append("</div>")
+    chances = target_lines(c, scenario)
+    if chances:
+        parts.append("<h2>Chance of meeting the targets</h2><ul>")
+        parts.extend(f"<li>{html.escape(line)}</li>" for line in chances)
+        parts.append("</ul>")
     parts.append("<h2>Key charts</h2>")
     for title, png, caption in _charts(results, scenario, baseline):
         parts.append(

@@ -24,7 +24,16 @@ from flowsim.metrics.registry import HEADLINE_KPIS
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TILE_KPIS", "Tile", "comparison_for", "comparison_rows", "ranking", "split_targets", "tiles"]
+__all__ = [
+    "TILE_KPIS",
+    "Tile",
+    "comparison_for",
+    "comparison_rows",
+    "ranking",
+    "split_targets",
+    "target_lines",
+    "tiles",
+]
 
 # The six figures on the overview's tiles, in reading order.
 TILE_KPIS: tuple[str, ...] = (
@@ -91,10 +100,12 @@ def _tone(verdict: str) -> str:
     return {"better": "better", "worse": "worse"}.get(word, "neutral")
 
 
-def _share_text(c: Comparison, scenario: str, kpi: str) -> tuple[str, ...]:
+def target_lines(c: Comparison, scenario: str, kpi: str | None = None) -> tuple[str, ...]:
+    """Each target's share of the scenario's replications that meet it, in words (only the
+    targets of `kpi` if given): the chance that the plan works."""
     out = []
     for share in c.target_shares:
-        if share.scenario != scenario or share.target.kpi != kpi:
+        if share.scenario != scenario or (kpi is not None and share.target.kpi != kpi):
             continue
         if share.met is None:
             chance = "undefined in some replications"
@@ -123,7 +134,7 @@ def tiles(c: Comparison, scenario: str) -> list[Tile]:
                 difference=_difference_text(row),
                 verdict=verdict,
                 tone=_tone(verdict),
-                targets=_share_text(c, scenario, kpi),
+                targets=target_lines(c, scenario, kpi),
             )
         )
     return out

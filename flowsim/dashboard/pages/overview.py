@@ -21,7 +21,15 @@ from flowsim.dashboard.components import (
     table,
 )
 from flowsim.dashboard.data import Results
-from flowsim.dashboard.headline import Tile, comparison_for, comparison_rows, ranking, split_targets, tiles
+from flowsim.dashboard.headline import (
+    Tile,
+    comparison_for,
+    comparison_rows,
+    ranking,
+    split_targets,
+    target_lines,
+    tiles,
+)
 
 _MARK = {"better": "▲ better", "worse": "▼ worse", "neutral": "◆ changed", "none": "● no clear change"}
 
@@ -123,6 +131,24 @@ def _content(results: Results, scenario: str | None, baseline: str | None, targe
                 className="explanation",
             ),
             html.Div([_tile(t) for t in tiles(c, scenario)], className="tiles", id="overview-tiles"),
+            *(
+                [
+                    html.Div(
+                        [
+                            html.H3("Chance of meeting the targets"),
+                            html.Ul([html.Li(line) for line in targets], id="overview-targets-met"),
+                            html.P(
+                                "The share of the scenario's replications that meet each target (against the "
+                                "baseline: replication by replication); as good as the number of replications.",
+                                className="explanation",
+                            ),
+                        ],
+                        className="card",
+                    )
+                ]
+                if (targets := target_lines(c, scenario))
+                else []
+            ),
             html.Div(
                 [
                     html.H3("Ranking of scenarios"),
