@@ -114,7 +114,7 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def wait_for_page(page: Any, url: str, ready: str, timeout_ms: float = 20_000) -> float:
+def wait_for_page(page: Any, url: str, ready: str, timeout_ms: float = 60_000) -> float:
     """Open `url` and wait until `ready` (a CSS selector) is visible and no callback is
     pending; return the seconds it took: the page's render time."""
     start = time.perf_counter()

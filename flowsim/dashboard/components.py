@@ -84,7 +84,8 @@ def chart(name: str, figure: dict[str, Any], explanation: str, data: pd.DataFram
         "displaylogo": False,
         "responsive": False,
         "toImageButtonOptions": {"format": "png", "filename": f"flowsim-{name}", "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        # Nothing leaves the machine: no button that uploads the chart to a cloud service.
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendChartToCloud", "sendDataToCloud"],
     }
     return html.Div(
         [
