@@ -42,7 +42,15 @@ def config_yaml(manifest: dict[str, Any]) -> str:
     """The run's config as YAML, in the schema's order, as a modeller would write it."""
     import yaml
 
-    return str(yaml.safe_dump(manifest.get("config", {}), sort_keys=False, allow_unicode=True, width=100))
+    return str(
+        yaml.safe_dump(
+            manifest.get("config", {}),
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+            default_flow_style=None,
+        )
+    )
 
 
 def layout(**_: Any) -> html.Div:
@@ -70,7 +78,10 @@ def layout(**_: Any) -> html.Div:
                 [
                     "Run",
                     dcc.Dropdown(
-                        id="provenance-run", options=options, value=options[0]["value"] if options else None
+                        id="provenance-run",
+                        options=options,
+                        value=options[0]["value"] if options else None,
+                        clearable=False,
                     ),
                 ],
                 className="picker picker-wide",
