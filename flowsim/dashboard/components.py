@@ -77,7 +77,9 @@ def csv_href(frame: pd.DataFrame) -> str:
     return "data:text/csv;charset=utf-8," + urllib.parse.quote(frame.to_csv(index=False))
 
 
-def chart(name: str, figure: dict[str, Any], explanation: str, data: pd.DataFrame) -> html.Div:
+def chart(
+    name: str, figure: dict[str, Any], explanation: str, data: pd.DataFrame, wide: bool = False
+) -> html.Div:
     """A chart, the short explanation under it and a link to its data as CSV; the chart's
     toolbar downloads it as PNG."""
     config: Any = {
@@ -99,7 +101,7 @@ def chart(name: str, figure: dict[str, Any], explanation: str, data: pd.DataFram
                 id=f"csv-{name}",
             ),
         ],
-        className="card chart-card",
+        className="card chart-card chart-wide" if wide else "card chart-card",
     )
 
 

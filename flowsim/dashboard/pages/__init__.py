@@ -46,7 +46,7 @@ def first_views(results: Results, targets: Sequence[str] = ()) -> None:
     try:
         overview.content(results, scenario, baseline, "\n".join(targets))
         capacity.content(results, scenario, baseline, capacity.ALL_SITES)
-        flow.content(results, scenario, baseline)
+        flow.content(results, scenario, baseline, [])
         money.content(results, scenario, baseline)
     except Exception:  # noqa: BLE001  (the page computes it again and shows what went wrong)
         return

@@ -35,9 +35,10 @@ def layout(**_: Any) -> html.Div:
         [
             header,
             problems_box(results, None),
-            scenario_pickers("flow", results.scenarios),
+            scenario_pickers("flow", results.scenarios, [_gp_toggle()]),
             dcc.Loading(
-                html.Div(content(results, *default_pair(results.scenarios)), id="flow-content"), type="dot"
+                html.Div(content(results, *default_pair(results.scenarios), []), id="flow-content"),
+                type="dot",
             ),
         ]
     )
@@ -47,26 +48,46 @@ def layout(**_: Any) -> html.Div:
     Output("flow-content", "children"),
     Input("flow-scenario", "value"),
     Input("flow-baseline", "value"),
+    Input("flow-gp", "value"),
     prevent_initial_call=True,
 )
-def update(scenario: str | None, baseline: str | None) -> Any:
+def update(scenario: str | None, baseline: str | None, gp: list[str] | None) -> Any:
     results, error = current_results()
     if results is None:
         return message(error or "No KPIs to show.", "error")
-    return content(results, scenario, baseline)
+    return content(results, scenario, baseline, gp or [])
 
 
-def content(results: Results, scenario: str | None, baseline: str | None) -> Any:
+def _gp_toggle() -> dcc.Checklist:
+    """Consultations that stay in general practice outnumber every other flow many times
+    over; drawn, they squeeze the hospital's flows to slivers. Off at first."""
+    return dcc.Checklist(
+        id="flow-gp",
+        options=[{"label": " Show consultations managed in general practice", "value": GP}],
+        value=[],
+        className="picker",
+    )
+
+
+GP = "gp"
+
+
+def content(results: Results, scenario: str | None, baseline: str | None, gp: list[str]) -> Any:
     """The Sankey and the changes (computed once per choice)."""
-    return results.computed(("flow", scenario, baseline), lambda: _content(results, scenario, baseline))
+    show = GP in gp
+    return results.computed(
+        ("flow", scenario, baseline, show), lambda: _content(results, scenario, baseline, show)
+    )
 
 
-def _content(results: Results, scenario: str | None, baseline: str | None) -> Any:
+def _content(results: Results, scenario: str | None, baseline: str | None, show_gp: bool) -> Any:
     kpis = results.table("kpis")
     if kpis is None or scenario is None or baseline is None:
         return message("No KPIs to show.", "error")
     flows = sm.patient_flows(kpis, results.table("daily"))
     links = sm.flow_links(flows, scenario)
+    if not show_gp:
+        links = links[links["target"] != "Managed in general practice"]
     changes = sm.flow_differences(flows, scenario, baseline)
     if not (links["people"] > 0).any():
         return message(
@@ -79,11 +100,13 @@ def _content(results: Results, scenario: str | None, baseline: str | None) -> An
         chart(
             "patient-flow",
             fig.sankey_figure(links, f"Where people went, {scenario} (mean over replications)"),
-            "Each band's width is the number of people, averaged over replications. Live discharges split by "
+            "Each band's width is the number of people, averaged over replications (GP consultations that stay "
+            "in general practice are left out unless ticked above). Live discharges split by "
             "pathway; 30-day readmissions are drawn from each pathway in proportion to its discharges (the "
             "results hold the readmission rate for all discharges, not by pathway). Readmissions need 30 days "
             "of follow-up, so a short run shows none.",
             links,
+            wide=True,
         )
     ]
     if scenario == baseline:
