@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py flowsim/_core/board.pyx flowsim/_core/board.pxd
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	FLOWSIM_REQUIRE_EXT=1 $(PY) -m pip install --quiet -e '.[test,sweep,report]'
+	FLOWSIM_REQUIRE_EXT=1 $(PY) -m pip install --quiet -e '.[test,sweep,report,dashboard]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -854,6 +854,82 @@ def _reproduce_experiment(target: Path, results: Path | None, sample: int | None
     typer.echo(f"reproduced: all {len(checks)} runs of {root} match (on disk and re-run)")
 
 
+# flowsim dashboard
+
+
+@app.command()
+def dashboard(
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="A results folder (the --out of `flowsim run`): one run, several scenarios or a sweep.",
+            show_default=False,
+        ),
+    ],
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to serve on (0: any free port).")] = 8050,
+    host: Annotated[
+        str, typer.Option(help="Address to bind: 127.0.0.1 serves this machine only; 0.0.0.0 every network.")
+    ] = "127.0.0.1",
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            metavar="'KPI<=VALUE'",
+            help="A target for the overview's chance of meeting it, as in `flowsim compare` (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the dashboard of a results folder in the browser: headline tiles against the
+    baseline, capacity over time, patient flow, money, sweeps, provenance and a board paper.
+
+    Binds to 127.0.0.1 (this machine only) unless told otherwise with --host. For a
+    production server, see docs/dashboard.md (`dashboards/wsgi.py`).
+
+    **Examples**
+
+        flowsim dashboard results/beds
+        flowsim dashboard results/beds --port 8060 --target 'acute_occupancy_mean<=92%'
+    """
+    from flowsim.compare import CompareError, parse_target
+
+    with _user_errors():
+        try:
+            from flowsim.dashboard.data import check_results_folder
+
+            check_results_folder(results)
+            for text in target or []:
+                parse_target(text)
+        except CompareError as exc:
+            _fail(str(exc))
+        try:
+            from flowsim.dashboard import create_app
+        except ImportError as exc:
+            _fail(
+                f"the dashboard needs its extra packages ({exc.name} is missing): pip install 'flowsim[dashboard]'"
+            )
+        port = _free_port(host, port)
+        app_ = create_app(results, target or [])
+        typer.echo(f"flowsim dashboard of {results} on http://{host}:{port}/ (Ctrl-C stops it)")
+        app_.run(host=host, port=port, debug=False)
+
+
+def _free_port(host: str, port: int) -> int:
+    """`port` if it can be bound on `host` (any free port for 0); else one line and exit 2
+    (the web server would otherwise print its own advice and exit 1)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, *_, address = infos[0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            return int(probe.getsockname()[1])
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port} ({exc.strerror or exc}); choose another --port or --host")
+
+
 # --------------------------------------------------------------------------------------
 # Entry point
 

@@ -45,3 +45,22 @@ def clock(pools):
 @pytest.fixture
 def ledger(clock, population):
     return Ledger(clock, population)
+
+
+def make_dashboard_results(out: Path) -> Path:
+    """Results of two scenarios, the small footprint and its 10% acute bed cut, two short
+    replications each (a few seconds): what the dashboard tests read."""
+    from flowsim.cli import main
+
+    short = ["--set", "population.size=20000", "--horizon-days", "10", "--warmup-days", "2"]
+    for extra in ([], ["--set", "acute.beds_scale=0.9", "--set", "name=small_beds_cut"]):
+        args = ["run", str(CONFIGS / "small.yaml"), *short, *extra, "--replications", "2", "--quiet"]
+        assert main([*args, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def dashboard_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder of real short runs, shared by the dashboard's tests (do not change it:
+    copy it first)."""
+    return make_dashboard_results(tmp_path_factory.mktemp("dashboard") / "results")
