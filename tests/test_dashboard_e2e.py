@@ -76,15 +76,16 @@ def test_every_page_renders_its_charts(dashboard: str, page: tuple[Any, Console]
         p.screenshot(path=str(tmp_path / f"{path.strip('/') or 'overview'}.png"), full_page=True)
     # Capacity: occupancy, by site, boarders, delays by pathway and by organisation, community.
     assert charts["/capacity"] == 6
-    assert charts["/flow"] == 2 and charts["/money"] == 3
+    # Money: cost over time, by organisation, who pays; with payments, accounts, income, surplus change.
+    assert charts["/flow"] == 2 and charts["/money"] == 6
     assert p.locator("#provenance-command").inner_text().startswith("flowsim reproduce ")
     wait_for_page(p, dashboard + "/sweeps", PAGES[4][1])
     assert "Not a sweep folder" in p.locator("#sweeps-none").inner_text()
     wait_for_page(p, dashboard + "/money", PAGES[3][1])
-    assert "No payments in these results" in p.locator("#money-content").inner_text()
+    assert "Change in surplus" in p.locator("#money-content").inner_text()
     # Every chart downloads: PNG from its toolbar (and nothing uploads it), its data as CSV.
     titles = p.locator(".modebar-btn").evaluate_all("els => els.map(e => e.getAttribute('data-title'))")
-    assert titles.count("Download plot as a PNG") == 3 and "Share chart..." not in titles
+    assert titles.count("Download plot as a PNG") == 6 and "Share chart..." not in titles
     href = unquote(p.locator("#csv-cost-change").get_attribute("href"))
     assert href.startswith("data:text/csv;charset=utf-8,who,difference,lower,upper,n\n")
     assert sorted(f.name for f in tmp_path.glob("*.png")) == sorted(

@@ -177,7 +177,7 @@ def charts(results: Results, scenario: str, baseline: str) -> list[Any]:
                         "£",
                         better="higher",
                     ),
-                    "The change in each organisation's surplus (income minus cost), paired replication by "
+                    "The change in each organisation's surplus (budget + income − payments − cost), paired replication by "
                     "replication, with its 95% interval: blue is better off, orange worse off.",
                     changes,
                 )
