@@ -83,7 +83,7 @@ def running_costs(config: FlowsimConfig, days: int) -> list[SpendItem]:
 def paid_running_costs(config: FlowsimConfig, days: int) -> list[tuple[str, SpendItem]]:
     """Each intervention's running cost with the organisation that pays for it."""
     day = np.arange(days)
-    items = []
+    items: list[tuple[str, SpendItem]] = []
     for lever in config.interventions:
         # A service lever's running cost is spent like a RunningCost, from its start day
         # (through any lag before its effect) to its end, by its payer.
