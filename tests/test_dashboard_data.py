@@ -224,6 +224,15 @@ def test_a_folder_of_scenarios_is_not_a_sweep(dashboard_results: Path) -> None:
     assert swept_parameters(read_results(dashboard_results)) == (None, [])
 
 
+def test_a_plans_values_drawn_per_replication_are_not_swept_parameters(tmp_path: Path) -> None:
+    """An uncertain plan records its draws as draw.* columns of kpis: still not a sweep."""
+    root = tmp_path / "plan"
+    for rep in range(3):
+        kpis = pa.table({"acute_occupancy_mean": [0.9 + rep / 100], "draw.cut.relative_change": [-0.1 * rep]})
+        _write(root, "plan", rep, {"kpis": kpis})
+    assert swept_parameters(read_results(root)) == (None, [])
+
+
 def test_income_and_surplus_from_payments(tmp_path: Path) -> None:
     """A flows table (one row per payment per day): income is what the payee receives,
     surplus income minus the spend the organisation bears."""

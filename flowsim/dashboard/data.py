@@ -33,6 +33,7 @@ from flowsim.results import (
     read_table,
     verify_run,
 )
+from flowsim.uncertainty import DRAW_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -315,7 +316,10 @@ def swept_parameters(results: Results) -> tuple[pd.DataFrame | None, list[str]]:
     if kpis is None:
         return None, []
     known = set(measures("kpis")) | set(KEYS) | {"sample"}
-    params = [c for c in kpis.columns if c not in known and _numeric(kpis[c])]
+    # A plan's values drawn per replication (draw.*) are not a sweep's parameters.
+    params = [
+        c for c in kpis.columns if c not in known and not c.startswith(DRAW_PREFIX) and _numeric(kpis[c])
+    ]
     samples = results.table("samples")
     if samples is not None:
         extra = [c for c in samples.columns if c not in (*KEYS, "sample") and _numeric(samples[c])]
