@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from flowsim.config.schema import FlowsimConfig, SocialCareBudget
 
@@ -60,4 +62,23 @@ def care_capacity_factors(
             continue
         pounds = budget + shares[pool] * float(budget_change) * total
         factors[pool] = pounds / (budget * (1.0 + float(prices[pool])))
+    return factors
+
+
+def purchase_price_factors(config: FlowsimConfig, days: int) -> dict[str, np.ndarray]:
+    """Each day's factor on the council's price of a home-care and a care-home day
+    (payments.purchase): the social-care budgets' price changes, ramped in as the places
+    they buy are (Pools.capacity_schedule), so the council pays the new price for the
+    places it can afford."""
+    from flowsim.config.schema import SocialCareBudget
+
+    day = np.arange(days)
+    factors = {"home_care_day": np.ones(days), "care_home_day": np.ones(days)}
+    for change in config.interventions:
+        if not isinstance(change, SocialCareBudget):
+            continue
+        ramp = max(change.ramp_days, 1)
+        done = np.clip(day - change.start_day + 1, 0, ramp) / ramp
+        factors["home_care_day"] *= 1.0 + float(change.home_care_price_change) * done
+        factors["care_home_day"] *= 1.0 + float(change.care_home_price_change) * done
     return factors

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flowsim.budget import purchase_price_factors
 from flowsim.config.schema import PURCHASE_PAYS_FOR, TARIFF_PAYS_FOR, FlowsimConfig
 from flowsim.costs import SpendItem, paid_running_costs
 from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, ORGANISATIONS, SYSTEM_BUDGET
@@ -71,6 +72,7 @@ def payment_flows(
         flows += [Flow(c, SYSTEM_BUDGET, "pooled", ALLOCATION, budgets[c]) for c in COMMISSIONERS]
         return flows + _pooled(items, days)
     costs = config.costs
+    price_factor = purchase_price_factors(config, days)  # a social-care budget's price changes
     # In the vocabulary's order, not the config's: a config read back from a manifest
     # (keys sorted) must give the same table.
     for org in (o for o in ORGANISATIONS if o in p.contracts):
@@ -88,6 +90,8 @@ def payment_flows(
             if cost is None or cost.provider != org or price is None:
                 continue
             pounds = price * np.asarray(activity[units], dtype=np.float64)
+            if contract.rule == "purchase":
+                pounds = pounds * price_factor.get(name, 1.0)
             flows.append(Flow(contract.payer, org, contract.rule, name, pounds))
     for payer, item in paid_running_costs(config, days):
         if item.organisation != payer:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from flowsim.budget import care_capacity_factors
+from flowsim.budget import care_capacity_factors, purchase_price_factors
 from flowsim.catchment import Catchment
 from flowsim.cli import app
 from flowsim.config import load_config
@@ -171,6 +171,16 @@ def test_the_closing_sites_practices_join_the_receiving_sites_and_travel_further
     assert np.all(catchment.travel_hours(np.arange(20)) == np.where(closing[practice], 0.25, 0.0))
 
 
+def test_the_order_receiving_sites_are_written_in_does_not_change_the_run():
+    """The manifest holds a config as canonical JSON (keys sorted), so a consolidation's
+    receiving sites are taken in name order whatever order the YAML wrote them in."""
+    split = {"kind": "consolidation", "name": "south split", "closing_site": "south", "start_day": 5}
+    one = small(interventions=[{**split, "receiving_sites": {"north": 0.4, "central": 0.6}}])
+    two = small(interventions=[{**split, "receiving_sites": {"central": 0.6, "north": 0.4}}])
+    assert list(one.interventions[0].receiving_sites) == ["central", "north"]
+    assert one.model_dump_json() == two.model_dump_json()
+
+
 @pytest.mark.unit
 def test_a_consolidation_names_sites_that_exist_and_closes_each_once():
     with pytest.raises(ConfigError, match=r"receiving_sites: unknown site 'west'"):
@@ -288,6 +298,22 @@ def test_places_follow_the_budget_at_their_prices():
     )
     with pytest.raises(ConfigError, match="would take more than the whole home_care budget"):
         small(interventions=[{**cut, "relative_change": -0.5, "home_care_share_of_change": 1.0}])
+
+
+@pytest.mark.unit
+def test_the_council_pays_a_price_rise_on_the_places_it_still_buys():
+    """A price rise buys fewer places (capacity / (1 + rise)) and each costs the council the
+    new price, ramped in together: its purchase spend stays at its budget, not below it."""
+    rise = {"kind": "social_care_budget", "name": "fees", "relative_change": 0.0, "start_day": 10}
+    config = small(interventions=[{**rise, "home_care_price_change": 0.05, "ramp_days": 4}])
+    factors = purchase_price_factors(config, 20)
+    assert factors["home_care_day"][:10] == pytest.approx(1.0)
+    assert factors["home_care_day"][10:14] == pytest.approx([1.0125, 1.025, 1.0375, 1.05])
+    assert factors["home_care_day"][14:] == pytest.approx(1.05) and factors["care_home_day"] == pytest.approx(
+        1.0
+    )
+    places = care_capacity_factors(config, config.interventions[0])["home_care"]
+    assert places * factors["home_care_day"][-1] == pytest.approx(1.0)  # the same pounds
 
 
 @pytest.mark.integration

@@ -758,8 +758,9 @@ def _dump_draw(value: Any) -> Any:
 _T = TypeVar("_T")
 # `Uncertain[Change]`: a Change, or a Draw of Changes. To let a field of any intervention
 # take a distribution, wrap its type in Uncertain[...] and read it, in a validator that
-# runs before the replication's draw, through `highest()`/`lowest()`; the model itself
-# only ever sees the value drawn (uncertainty.resolve). Nothing else is needed.
+# runs before the replication's draw, through `highest()`/`lowest()` (every reader of the
+# field in this module, e.g. _largest_capacities, must do so); the model itself only ever
+# sees the value drawn (uncertainty.resolve). The service levers (Lever) are not wrapped yet.
 Uncertain = Annotated[_T, WrapValidator(_number_or_draw), PlainSerializer(_dump_draw)]
 
 
@@ -812,6 +813,9 @@ class Consolidation(Strict):
         total = sum(self.receiving_sites.values())
         if not math.isclose(total, 1.0, abs_tol=1e-3):
             raise _error(("receiving_sites",), f"shares must sum to 1, not {total:.4f}")
+        # In name order, as the manifest's canonical JSON holds them: the order hands out
+        # practices and breaks ties between beds, so a reproduced run must see the same one.
+        object.__setattr__(self, "receiving_sites", dict(sorted(self.receiving_sites.items())))
         return self
 
 
@@ -835,7 +839,7 @@ class Demography(Strict):
 class SocialCareBudget(Strict):
     """Change the local authority's budget for home care and care homes: places follow money.
 
-    The budget is what the pools' places cost at the unit prices of `costs` (home_care_day,
+    The budget is what the pools' places cost at the council's prices (payments.purchase: home_care_day,
     care_home_day) over a year; a change of it, or of a price, changes each pool's capacity
     by (its budget + its part of the change) / (its price x (1 + price change)), ramped in.
     """
