@@ -155,6 +155,21 @@ def test_england_spec_scales_capacity_with_population() -> None:
     assert big.community.community_beds / small.community.community_beds == pytest.approx(ratio, rel=0.02)
 
 
+def test_a_scaled_footprint_scales_its_interventions_absolute_amounts(tmp_path: Path) -> None:
+    """Slots added and pounds a year are per footprint: a quarter of the people, a quarter
+    of the virtual-ward slots and of the running cost (capacity changes are relative)."""
+    scenario = REPO / "configs" / "scenarios" / "virtual_wards_rapid_response.yaml"
+    spec = tmp_path / "quarter.yaml"
+    spec.write_text(
+        f"name: quarter\nbase: {REPO / 'configs' / 'footprint.yaml'}\nreplications: 1\nseed: 1\n"
+        f"scenarios:\n  vw: {{config: {scenario}}}\n  vw_quarter: {{config: {scenario}, population: 300000}}\n"
+    )
+    cells = {c.scenario: c.config for c in load_experiment(spec).cells}
+    full, quarter = cells["vw"].interventions[0], cells["vw_quarter"].interventions[0]
+    assert quarter.extra_slots == round(full.extra_slots / 4)
+    assert quarter.annual_cost == pytest.approx(full.annual_cost / 4)
+
+
 # --------------------------------------------------------------------------------------
 # Sweeps
 

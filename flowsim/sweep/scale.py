@@ -44,5 +44,21 @@ def scaled_capacity(config: FlowsimConfig, population: int) -> dict[str, object]
         out[f"acute.sites[{i}].beds"] = scale(site.beds)
     electives = config.acute.elective_admissions_per_weekday * factor
     out["acute.elective_admissions_per_weekday"] = float(f"{electives:.6g}")
-    # An intervention's capacity change (absolute) is left as it is: see docs/experiments.md.
+    # Capacity changes are relative and follow the scaled capacity by themselves; the
+    # interventions' absolute amounts (slots added, pounds a year) scale with the people.
+    from flowsim.config.schema import AdmissionAvoidance, Consolidation, Draw
+
+    def pounds(value: object) -> object:
+        if isinstance(value, Draw):  # every bound and parameter of the distribution
+            drawn = value.model_dump(exclude_none=True)
+            return {k: v * factor if k != "distribution" else v for k, v in drawn.items()}
+        return float(f"{float(value) * factor:.6g}")  # type: ignore[arg-type]
+
+    for i, change in enumerate(config.interventions):
+        if isinstance(change, AdmissionAvoidance):
+            out[f"interventions[{i}].extra_slots"] = scale(change.extra_slots)
+        if hasattr(change, "annual_cost"):
+            out[f"interventions[{i}].annual_cost"] = pounds(change.annual_cost)
+        if isinstance(change, Consolidation):
+            out[f"interventions[{i}].annual_saving"] = pounds(change.annual_saving)
     return out
