@@ -65,7 +65,7 @@ def make_logs(
         },
     )
     pools = Pools.from_config(config)
-    ae = Columns(**ATTENDANCE_COLUMNS)
+    ae = Columns(fill={"travel_h": 0.0}, **ATTENDANCE_COLUMNS)  # no site closed
     for row in attendances:
         ae.append(**row)
     r = route_registry()

@@ -232,6 +232,12 @@ def test_pooling_three_sites_into_two_at_the_same_beds_fills_the_receiver_and_sh
     assert np.all(log["travel_h"][from_south & ambulance & after] == pytest.approx(20 / 60))
     assert np.all(log["travel_h"][same & (~from_south | ~ambulance)] == 0.0)
     assert np.all(log["site"][after & from_south] != closed)
+    # Reported: the minutes the closure added to the average ambulance journey in the window.
+    window = log["arrival_h"] >= 20 * 24.0
+    expected = 60.0 * log["travel_h"][window & ambulance].sum() / np.count_nonzero(window & ambulance)
+    assert kpis["three"].ambulance_extra_travel_minutes == 0.0
+    assert kpis["two"].ambulance_extra_travel_minutes == pytest.approx(expected)
+    assert 0.2 * 20 < kpis["two"].ambulance_extra_travel_minutes < 0.5 * 20  # the south's share
 
 
 # --- demographic change -----------------------------------------------------------------

@@ -32,6 +32,8 @@ def ae_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
         (Arrival.GP_REFERRAL, "ae_gp_referrals"),
     ):
         col[name] = count_by_day(ae["arrival_h"][ae["arrival"] == code], days)
+    # Hours added to ambulance journeys by a site's closure (consolidation), by day of arrival.
+    col["ae_extra_travel_hours"] = count_by_day(ae["arrival_h"], days, weights=ae["travel_h"])
     # The 4-hour measure by day of arrival: of those who arrived, the share who left
     # within 4 hours (anyone still in A&E at the end counts once 4 hours have passed).
     end_h = days * 24.0

@@ -54,6 +54,9 @@ def kpis(logs: RunLogs, day_figures: dict[str, np.ndarray] | None = None) -> dic
     k["ae_dta_over_4h_share"] = _share(total(d["ae_dta_over_4h"]), total(d["ae_dta_admitted"]))
     k["ae_conversion_pct"] = _share(total(d["ae_admitted"]), attendances, 100.0)
     k["ae_ambulance_share"] = _share(total(d["ae_ambulance_arrivals"]), attendances)
+    k["ambulance_extra_travel_minutes"] = _share(
+        total(d["ae_extra_travel_hours"]), total(d["ae_ambulance_arrivals"]), 60.0
+    )
     k["ae_boarders_mean"] = mean(d["ae_boarders_mean"])
     emergency = total(d["emergency_admissions"])
     k["emergency_admissions"] = count("emergency_admissions")

@@ -27,6 +27,7 @@ ATTENDANCE_COLUMNS: dict[str, type] = {
     "admitted": np.bool_,
     "avoided": np.bool_,  # an admission diverted to the virtual ward
     "handle": np.int64,  # the acute route of an admission (row of `routes`), else -1
+    "travel_h": np.float64,  # extra ambulance journey after a site closed (in arrival_h)
 }
 ROUTE_COLUMNS: tuple[str, ...] = (
     "person_id",

@@ -189,6 +189,16 @@ DAILY: tuple[Measure, ...] = (
         "Arrivals referred to A&E by general practice.",
     ),
     _m(
+        "ae_extra_travel_hours",
+        "Extra ambulance journey hours",
+        "hours",
+        "quantity",
+        "Hours added to the day's ambulance journeys because their site closed (a consolidation's "
+        "extra_travel_minutes for each ambulance arrival from the closed site's practices); 0 otherwise.",
+        better="lower",
+        decimals=1,
+    ),
+    _m(
         "ae_departures",
         "A&E departures",
         "attendances",
@@ -801,6 +811,17 @@ KPIS: tuple[Measure, ...] = (
         "proportion",
         "Ambulance arrivals / all attendances.",
         null_when=_NO_ATTENDANCES,
+    ),
+    _m(
+        "ambulance_extra_travel_minutes",
+        "Extra ambulance journey, average",
+        "minutes",
+        "quantity",
+        "60 x ae_extra_travel_hours / ae_ambulance_arrivals: minutes a site's closure added to the "
+        "average ambulance journey to A&E.",
+        better="lower",
+        decimals=2,
+        null_when="no ambulance arrivals in the window",
     ),
     _m(
         "ae_boarders_mean",
