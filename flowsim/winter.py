@@ -113,18 +113,32 @@ def outbreak_closures(
         / 100
         / YEAR_DAYS
     )
+    # Outbreaks strike the beds planned for each day: a site closed by a consolidation has
+    # none, the sites receiving its beds have more (the interventions' timetable).
+    steps = pools.capacity_schedule(config)
+    cap = np.zeros((days + 1, pools.n_acute), dtype=np.int64)
     for site in range(pools.n_sites):
         pool = int(pools.acute(site, 0))
-        beds = pools.capacities[pool]
-        starts = rng.poisson(per_bed * beds)
+        beds = planned_capacity(steps, pools.capacities, pool, days + 1)
+        starts = rng.poisson(per_bed * beds[:days])
         for day in np.flatnonzero(starts):
             for _ in range(int(starts[day])):
                 lasts = max(1, int(round(rng.exponential(o.closure_days_mean))))
-                size = min(beds, int(round(o.beds_per_closure)))
+                size = min(int(beds[day]), int(round(o.beds_per_closure)))
                 closed[day : min(days + 1, day + lasts), pool] += size
-    # A site never closes more than a stated share of its medical beds at once.
-    cap = np.floor(np.asarray(pools.capacities[: pools.n_acute]) * o.max_closed_share).astype(np.int64)
-    return np.minimum(closed, cap[None, :])
+        # A site never closes more than a stated share of its medical beds at once.
+        cap[:, pool] = np.floor(beds * o.max_closed_share).astype(np.int64)
+    return np.minimum(closed, cap)
+
+
+def planned_capacity(
+    steps: list[tuple[float, int, int]], capacities: Sequence[int], pool: int, days: int
+) -> np.ndarray:
+    """A pool's planned places on each day: its capacity, then the timetable's steps."""
+    planned = np.full(days, capacities[pool], dtype=np.int64)
+    for t, _pool, capacity in sorted(s for s in steps if s[1] == pool):
+        planned[int(t // 24) :] = capacity
+    return planned
 
 
 def with_closures(
@@ -142,9 +156,7 @@ def with_closures(
         return steps
     kept = [s for s in steps if s[1] not in touched]
     for pool in touched:
-        planned = np.full(days, capacities[pool], dtype=np.int64)
-        for t, _pool, capacity in sorted(s for s in steps if s[1] == pool):
-            planned[int(t // 24) :] = capacity
+        planned = planned_capacity(steps, capacities, pool, days)
         open_beds = np.maximum(planned - closed[:, pool], 0)
         previous = capacities[pool]
         for day in range(days):

@@ -66,6 +66,31 @@ def test_outbreaks_close_medical_beds_mostly_in_winter():
     assert np.all(closed[:, medicine] <= np.floor(np.asarray(pools.capacities)[medicine] * share))
 
 
+@pytest.mark.unit
+def test_outbreaks_follow_the_beds_a_consolidation_moves():
+    """A closed site has no beds to close; the site that took its beds has its outbreaks
+    (drawn in proportion to the beds planned each day, so the outbreaks stay with the beds)."""
+    merge = {
+        "kind": "consolidation",
+        "name": "south into central",
+        "closing_site": "south",
+        "receiving_sites": {"central": 1.0},
+        "start_day": 100,
+    }
+    days = {"run.horizon_days": 365 * 3 - 60}
+    config = load_config(CONFIGS / "footprint.yaml", {**days, "interventions": [merge]})
+    before = load_config(CONFIGS / "footprint.yaml", days)
+    pools = Pools.from_config(config)
+    wave = WinterWave(config.winter, Dates(config.run.start_date, config.total_days), config.total_days)
+    closed = {
+        label: outbreak_closures(c, pools, wave, Streams(7, 0).generator("outbreaks"))
+        for label, c in (("merged", config), ("three", before))
+    }
+    south, central = (int(pools.acute(pools.sites.index(name), 0)) for name in ("south", "central"))
+    assert closed["three"][100:, south].sum() > 0 and closed["merged"][100:, south].sum() == 0
+    assert closed["merged"][100:, central].sum() > closed["three"][100:, central].sum()
+
+
 @pytest.mark.integration
 def test_winter_fills_the_hospital_through_older_peoples_needs():
     # Same seed with and without the wave, over a January on a small footprint.
