@@ -89,8 +89,21 @@ def test_proactive_care_lowers_the_cohorts_attendances_and_adds_gp_appointments(
     others = [int(np.count_nonzero(m.emergency.log.frailty[: m.emergency.log.n] < 2)) for m in models]
     assert cohort[1] < 0.8 * cohort[0]
     assert others[1] == pytest.approx(others[0], rel=0.05)  # the rest of the population barely moves
-    gp = [sum(run_tables(m.recorder.logs())["daily"].column("gp_consultations").to_pylist()) for m in models]
+    tables = [run_tables(m.recorder.logs()) for m in models]
+    gp = [sum(t["daily"].column("gp_consultations").to_pylist()) for t in tables]
     assert gp[1] > gp[0]
+    # The appointments added are paid for: general practice's fixed cost rises by half (the
+    # lever's gp_capacity_change) once the lever is in place.
+    fixed = []
+    for t in tables:
+        spend = t["spend"].to_pandas()
+        mine = spend[
+            (spend.item == "gp_consultation")
+            & (spend.part == "fixed")
+            & (spend.date >= spend.date.min() + np.timedelta64(5, "D"))
+        ]
+        fixed.append(mine.pounds.sum())
+    assert fixed[1] == pytest.approx(1.5 * fixed[0])
 
 
 def test_proactive_care_costs_from_its_start_but_acts_only_after_its_lag():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowsim.config.schema import ProactiveCare
 from flowsim.costs import spend_by_organisation, spend_items
 from flowsim.metrics import exit_block
 from flowsim.metrics.logs import RunLogs
@@ -161,7 +162,11 @@ def activity(logs: RunLogs, daily: dict[str, np.ndarray], pools: PoolDays) -> di
     # Appointments are offered on weekdays (general practice rations them then).
     weekday = (logs.dates().astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
     offered = cfg.population.size * cfg.primary_care.appointments_per_1000_weekday / 1000.0
-    out["gp_appointments_offered"] = np.where(weekday < 5, offered, 0.0)
+    more = np.ones(days)  # proactive care's extra appointments, as general practice offers them
+    for lever in cfg.interventions:
+        if isinstance(lever, ProactiveCare):
+            more *= 1.0 + lever.gp_capacity_change * lever.effect(np.arange(days))
+    out["gp_appointments_offered"] = np.where(weekday < 5, offered * more, 0.0)
     return out
 
 
