@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, help="an existing results folder (default: build one)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/flowsim-bench-dashboard"))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", type=Path, default=Path("bench_dashboard.json"))
+    parser.add_argument("--json", type=Path, default=Path("results/bench_dashboard.json"))
     args = parser.parse_args()
 
     results = args.results
@@ -130,6 +130,7 @@ def main() -> None:
         "commit": commit.stdout.strip() or None,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"written: {args.json}")
 
