@@ -199,6 +199,15 @@ class Population:
         if k == 0:
             return
         self.age_band[idx] = rng.choice(N_BANDS, size=k, p=self._newcomer_bands).astype(np.int8)
+        self._start_lives(idx, rng)
+        self.episodes[idx] = 0
+        self.in_hospital[idx] = False
+        self.in_ae[idx] = False
+        self.refresh(idx)
+
+    def _start_lives(self, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """A newcomer's frailty (for their age band), sex, home, practice and new person id."""
+        k = idx.size
         self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
         self.sex[idx] = (rng.random(k) < self.config.male_share).astype(np.int8)
         self.residence[idx] = Residence.HOME
@@ -206,11 +215,7 @@ class Population:
         self.locality[idx] = self.practice[idx] % self.config.localities
         self.person_id[idx] = np.arange(self.next_person_id, self.next_person_id + k)
         self.next_person_id += k
-        self.episodes[idx] = 0
-        self.in_hospital[idx] = False
-        self.in_ae[idx] = False
         self.recent_until_h[idx] = -np.inf
-        self.refresh(idx)
 
     def grow(self, rng: np.random.Generator, growth_per_year: np.ndarray, days: float = 1.0) -> np.ndarray:
         """Demographic change: each age band grows by its yearly rate (a projection's).
@@ -259,14 +264,7 @@ class Population:
             setattr(self, name, buffer[: n + k])
         self.size = n + k
         self.age_band[idx] = 0
-        self.frailty[idx] = self._initial_frailty(self.age_band[idx], rng)
-        self.sex[idx] = (rng.random(k) < self.config.male_share).astype(np.int8)
-        self.residence[idx] = Residence.HOME
-        self.practice[idx] = rng.integers(0, self.config.practices, size=k)
-        self.locality[idx] = self.practice[idx] % self.config.localities
-        self.person_id[idx] = np.arange(self.next_person_id, self.next_person_id + k)
-        self.next_person_id += k
-        self.recent_until_h[idx] = -np.inf
+        self._start_lives(idx, rng)
         self.refresh(idx)
         return idx
 
