@@ -10,7 +10,9 @@ the payment rule moves money between organisations but never changes this total.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,17 +121,17 @@ def spend_by_organisation(items: list[SpendItem], days: int) -> dict[str, np.nda
 
 def spend_rows(items: list[SpendItem], dates: np.ndarray) -> dict[str, np.ndarray]:
     """The spend table's columns: one row per day, item and part."""
-    n = len(items)
-    pounds = np.stack([i.pounds for i in items], axis=1) if n else np.zeros((dates.size, 0))
+    return daily_rows(items, dates, ("organisation", "item", "part", "intervention"))
 
-    def each(values: list[str | None]) -> np.ndarray:
-        return np.tile(np.array(values, dtype=object), dates.size)
 
-    return {
-        "date": np.repeat(dates, n),
-        "organisation": each([i.organisation for i in items]),
-        "item": each([i.item for i in items]),
-        "part": each([i.part for i in items]),
-        "intervention": each([i.intervention for i in items]),
-        "pounds": pounds.ravel(),
-    }
+def daily_rows(records: Sequence[Any], dates: np.ndarray, labels: Sequence[str]) -> dict[str, np.ndarray]:
+    """A long table's columns from records of pounds a day (SpendItem, payments.Flow): one
+    row per day and record, in the records' order within each day, with the date, each
+    record's `labels` (its attributes of those names) and its pounds that day."""
+    n = len(records)
+    pounds = np.stack([r.pounds for r in records], axis=1) if n else np.zeros((dates.size, 0))
+    columns: dict[str, np.ndarray] = {"date": np.repeat(dates, n)}
+    for label in labels:
+        columns[label] = np.tile(np.array([getattr(r, label) for r in records], dtype=object), dates.size)
+    columns["pounds"] = pounds.ravel()
+    return columns

@@ -23,7 +23,7 @@ import numpy as np
 
 from flowsim.budget import purchase_price_factors
 from flowsim.config.schema import PURCHASE_PAYS_FOR, TARIFF_PAYS_FOR, FlowsimConfig
-from flowsim.costs import SpendItem, paid_running_costs
+from flowsim.costs import SpendItem, daily_rows, paid_running_costs
 from flowsim.vocabulary import ACCOUNT_HOLDERS, COMMISSIONERS, FUNDER_OF, ORGANISATIONS, SYSTEM_BUDGET
 
 # The activity each price counts: units for the tariff, place-days in use for purchase.
@@ -133,21 +133,7 @@ def accounts(flows: list[Flow], items: list[SpendItem], days: int) -> dict[str, 
 
 def flow_rows(flows: list[Flow], dates: np.ndarray) -> dict[str, np.ndarray]:
     """The flows table's columns: one row per day and payment."""
-    n = len(flows)
-    pounds = np.stack([f.pounds for f in flows], axis=1) if n else np.zeros((dates.size, 0))
-
-    def each(values: list[str | None]) -> np.ndarray:
-        return np.tile(np.array(values, dtype=object), dates.size)
-
-    return {
-        "date": np.repeat(dates, n),
-        "payer": each([f.payer for f in flows]),
-        "payee": each([f.payee for f in flows]),
-        "rule": each([f.rule for f in flows]),
-        "item": each([f.item for f in flows]),
-        "intervention": each([f.intervention for f in flows]),
-        "pounds": pounds.ravel(),
-    }
+    return daily_rows(flows, dates, ("payer", "payee", "rule", "item", "intervention"))
 
 
 def finance_rows(books: dict[str, dict[str, np.ndarray]], dates: np.ndarray) -> dict[str, np.ndarray]:
