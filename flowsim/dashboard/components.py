@@ -154,6 +154,16 @@ def table(frame: pd.DataFrame, class_name: str = "data-table", table_id: str | N
     return html.Table([head, body], className=class_name)
 
 
+def open_scenario_page(page: str, title: str, lede: str) -> tuple[Results, html.Div] | html.Div:
+    """The results and the header of a page about scenarios; or, when there is no scenario
+    to show, the whole page: its header, what is unreadable and why there is nothing."""
+    results, error = current_results()
+    header = page_header(title, lede)
+    if results is None or not results.scenarios:
+        return html.Div([header, problems_box(results, error), no_results(page, error)])
+    return results, header
+
+
 def no_results(page: str, error: str | None) -> html.Div:
     """A page that has nothing to show, saying why."""
     return html.Div(

@@ -33,6 +33,16 @@ BASELINE_COLOUR = "#5B6770"
 # Above this, occupancy is judged to harm flow (the Royal College of Emergency Medicine and
 # NHS England's 85% rule of thumb); HIGH_OCCUPANCY (92%) is the planning guidance's ceiling.
 SAFE_OCCUPANCY = 0.85
+# The zero line of a horizontal bar chart of changes or coefficients, across the plot.
+ZERO_LINE = {
+    "type": "line",
+    "yref": "paper",
+    "x0": 0,
+    "x1": 0,
+    "y0": 0,
+    "y1": 1,
+    "line": {"color": "#333333", "width": 1},
+}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
 
 
@@ -209,15 +219,6 @@ def bar_change_figure(
         },
         "name": "change",
     }
-    zero = {
-        "type": "line",
-        "yref": "paper",
-        "x0": 0,
-        "x1": 0,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": "#333333", "width": 1},
-    }
     layout = _layout(
         title,
         "",
@@ -226,7 +227,7 @@ def bar_change_figure(
         yaxis={"autorange": "reversed", "automargin": True},
         hovermode="closest",
         showlegend=False,
-        shapes=[zero],
+        shapes=[ZERO_LINE],
     )
     return {"data": [bar], "layout": layout}
 
@@ -276,15 +277,6 @@ def sensitivity_figure(ranking: pd.DataFrame, title: str) -> Figure:
         "x": _listed(ranking["coefficient"]),
         "marker": {"color": [PALETTE[0] if c >= 0 else PALETTE[1] for c in ranking["coefficient"]]},
     }
-    zero = {
-        "type": "line",
-        "yref": "paper",
-        "x0": 0,
-        "x1": 0,
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": "#333333", "width": 1},
-    }
     layout = _layout(
         title,
         "",
@@ -293,7 +285,7 @@ def sensitivity_figure(ranking: pd.DataFrame, title: str) -> Figure:
         yaxis={"autorange": "reversed", "automargin": True},
         hovermode="closest",
         showlegend=False,
-        shapes=[zero],
+        shapes=[ZERO_LINE],
     )
     return {"data": [bar], "layout": layout}
 

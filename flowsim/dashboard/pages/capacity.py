@@ -15,8 +15,7 @@ from flowsim.dashboard.components import (
     current_results,
     default_pair,
     message,
-    no_results,
-    page_header,
+    open_scenario_page,
     problems_box,
     scenario_pickers,
 )
@@ -31,14 +30,15 @@ _BAND = (
 
 
 def layout(**_: Any) -> html.Div:
-    results, error = current_results()
-    header = page_header(
+    opened = open_scenario_page(
+        "capacity",
         "Capacity over time",
         "Day by day, how full the beds are and who is waiting: warm-up days included, so the start "
         "shows the model settling.",
     )
-    if results is None or not results.scenarios:
-        return html.Div([header, problems_box(results, error), no_results("capacity", error)])
+    if isinstance(opened, html.Div):
+        return opened
+    results, header = opened
     sites = results.sites
     site_picker = html.Label(
         [

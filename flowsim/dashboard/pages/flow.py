@@ -14,8 +14,7 @@ from flowsim.dashboard.components import (
     current_results,
     default_pair,
     message,
-    no_results,
-    page_header,
+    open_scenario_page,
     problems_box,
     scenario_pickers,
 )
@@ -23,14 +22,15 @@ from flowsim.dashboard.data import Results
 
 
 def layout(**_: Any) -> html.Div:
-    results, error = current_results()
-    header = page_header(
+    opened = open_scenario_page(
+        "flow",
         "Patient flow",
         "Where people went over the measured window (after warm-up): general practice, A&E, an "
         "acute bed, the discharge pathways P0–P3, and back again.",
     )
-    if results is None or not results.scenarios:
-        return html.Div([header, problems_box(results, error), no_results("flow", error)])
+    if isinstance(opened, html.Div):
+        return opened
+    results, header = opened
     return html.Div(
         [
             header,

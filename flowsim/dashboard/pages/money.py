@@ -14,8 +14,7 @@ from flowsim.dashboard.components import (
     current_results,
     default_pair,
     message,
-    no_results,
-    page_header,
+    open_scenario_page,
     problems_box,
     scenario_pickers,
 )
@@ -26,14 +25,15 @@ _BAND = "The line is the mean over replications; the band runs from the lowest t
 
 
 def layout(**_: Any) -> html.Div:
-    results, error = current_results()
-    header = page_header(
+    opened = open_scenario_page(
+        "money",
         "Money",
         "Who spends what, at the config's price base, over the measured window; the system's total is "
         "every organisation's spend as one budget.",
     )
-    if results is None or not results.scenarios:
-        return html.Div([header, problems_box(results, error), no_results("money", error)])
+    if isinstance(opened, html.Div):
+        return opened
+    results, header = opened
     return html.Div(
         [
             header,

@@ -13,8 +13,7 @@ from flowsim.dashboard.components import (
     current_results,
     default_pair,
     message,
-    no_results,
-    page_header,
+    open_scenario_page,
     problems_box,
     scenario_pickers,
     settings,
@@ -35,14 +34,15 @@ _MARK = {"better": "▲ better", "worse": "▼ worse", "neutral": "◆ changed",
 
 
 def layout(**_: Any) -> html.Div:
-    results, error = current_results()
-    header = page_header(
+    opened = open_scenario_page(
+        "overview",
         "Overview",
         "A scenario beside the baseline: each figure is the mean over replications with its 95% "
         "interval, and the verdict says whether the change is bigger than chance.",
     )
-    if results is None or not results.scenarios:
-        return html.Div([header, problems_box(results, error), no_results("overview", error)])
+    if isinstance(opened, html.Div):
+        return opened
+    results, header = opened
     targets = "\n".join(settings().get(TARGETS_KEY) or [])
     target_box = html.Label(
         [
