@@ -304,18 +304,7 @@ def run_sweep(
             with bar:
                 if executor is None and (workers == 1 or len(todo) <= 1):
                     for cell, replication, record in todo:
-                        settle(
-                            cell,
-                            _stage_one(
-                                cell.config,
-                                replication,
-                                str(root),
-                                cell.config.outputs.episodes,
-                                None,
-                                record,
-                            ),
-                            bar,
-                        )
+                        settle(cell, _stage_one(*_stage_args(cell, replication, root, record)), bar)
                 else:
                     _run_parallel(todo, root, workers, executor, lambda c, o: settle(c, o, bar))
         except KeyboardInterrupt:
@@ -324,6 +313,11 @@ def run_sweep(
             with contextlib.suppress(OSError):
                 _write_record(root, _record(experiment, runs))
         return list(runs.values())
+
+
+def _stage_args(cell: Cell, replication: int, root: Path, record: dict[str, Any]) -> tuple[Any, ...]:
+    """What `_stage_one` needs to run one (cell, replication) into `root`, here or in a worker."""
+    return (cell.config, replication, str(root), cell.config.outputs.episodes, None, record)
 
 
 POOL_RESTARTS = 2  # new local pools after a worker dies, before its runs count as failed
@@ -389,15 +383,7 @@ def _run_on(
         with _ctrl_c_ignored():  # pool workers start now, and inherit the ignoring
             for job in todo:
                 cell, replication, record = job
-                future = executor.submit(
-                    _stage_one,
-                    cell.config,
-                    replication,
-                    str(root),
-                    cell.config.outputs.episodes,
-                    None,
-                    record,
-                )
+                future = executor.submit(_stage_one, *_stage_args(cell, replication, root, record))
                 futures[future] = job
         for future in cf.as_completed(futures):
             cell, replication, record = futures[future]
