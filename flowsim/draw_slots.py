@@ -30,6 +30,7 @@ class EpisodeDraw(IntEnum):
     STAY1 = 10  # normal: stay in the first service after hospital
     STAY2 = 11  # normal: stay in the second
     WARD_GROUP = 12  # uniform: the ward group (specialty) of an acute admission
+    SERVICE_KIND = 13  # uniform: which kind of the onward service (e.g. residential or nursing home)
     # A&E (flowsim.services.emergency).
     AE_ASSESSMENT = 20  # normal: clinician assessment time
     AE_TREATMENT = 21  # normal: treatment and observation time

@@ -8,6 +8,7 @@ care home can end the places a person holds.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ def route_registry() -> Columns:
     """One row per route; a column is filled by the service that knows it."""
     return Columns(
         capacity=4096,
-        fill={"pathway": NO_PATHWAY, "elapsed_h": 0.0, "ward_pool": -1, "bed_pool": -1},
+        fill={"pathway": NO_PATHWAY, "elapsed_h": 0.0, "ward_pool": -1, "bed_pool": -1, "service_kind": -1},
         person=np.int64,
         person_id=np.int64,
         episode=np.int32,
@@ -35,6 +36,7 @@ def route_registry() -> Columns:
         bed_pool=np.int32,  # pool of the bed granted: another group's for an outlier, or -1
         dies=np.bool_,  # dies at the end of the acute stay
         deconditions=np.bool_,
+        service_kind=np.int8,  # kind of the first onward service (pathways.delay_reasons), or -1
         lost=np.bool_,  # a bed request withdrawn before it was granted (an elective cancelled)
         ended_early=np.bool_,  # ended by the model: its holder died or moved to a care home
         last_pool=np.int32,
@@ -104,19 +106,27 @@ class Ledger:
         *,
         origin: Origin = Origin.RESIDENT,
         at_h: np.ndarray | None = None,
+        priority: int = 0,
+        max_wait_h: float = math.inf,
     ) -> None:
         """One-leg routes into a pool (a care-home place, a package, a community bed),
-        now or each at its own hour."""
+        now or each at its own hour. Priority 1 waits behind hospital discharges (0); a
+        request not granted within `max_wait_h` is withdrawn."""
         if at_h is None:
             for person, stay in zip(people.tolist(), stay_h.tolist()):
-                self._start_place(person, pool, stay, origin)
+                self._start_place(person, pool, stay, origin, priority, max_wait_h)
         else:
             self.clock.at_times(
-                at_h, lambda i: self._start_place(int(people[i]), pool, float(stay_h[i]), origin)
+                at_h,
+                lambda i: self._start_place(
+                    int(people[i]), pool, float(stay_h[i]), origin, priority, max_wait_h
+                ),
             )
 
-    def _start_place(self, person: int, pool: int, stay_h: float, origin: Origin) -> None:
-        handle = self.clock.admit([pool], [0], [stay_h], [0.0], [0.0])
+    def _start_place(
+        self, person: int, pool: int, stay_h: float, origin: Origin, priority: int = 0, max_wait_h: float = math.inf
+    ) -> None:
+        handle = self.clock.admit([pool], [priority], [stay_h], [0.0], [0.0], max_wait_h)
         self.register(handle, person, origin)
 
     def close(self, events: dict[str, np.ndarray]) -> None:

@@ -205,6 +205,7 @@ class WholeSystemModel(mesa.Model):
         busy = np.concatenate([ae_people, gp.direct])
         self.hospital.electives(day, self.streams.generator("electives", day), busy=busy)
         self.social_care.community_entries(day, self.streams.generator("social-care", day))
+        self.community.step_ups(day, self.streams.generator("step-up", day))
 
         self.env.run(until=(day + 1) * 24.0)
         self._settle()
@@ -218,6 +219,7 @@ class WholeSystemModel(mesa.Model):
         self.ledger.close(events)
         self.hospital.on_events(events)
         self.social_care.on_events(events)
+        self.community.on_events(events)
         self.emergency.left_by(self.env.now)
         if self._deaths:
             dead = np.unique(np.concatenate(self._deaths))

@@ -98,6 +98,21 @@ PAYMENT_RULES: tuple[PaymentRule, ...] = get_args(PaymentRule)
 
 DtocResponsibility = Literal["nhs", "social_care", "both"]
 DTOC_RESPONSIBILITY: tuple[DtocResponsibility, ...] = get_args(DtocResponsibility)
+# Reasons for delay of the national DTOC collection (the monthly situation report's A-I).
+# The model represents the first five as capacity or a process; the others are named so
+# that a config can say which it does not represent (docs/model.md).
+DtocReason = Literal[
+    "completion_of_assessment",
+    "further_non_acute_nhs_care",
+    "residential_home",
+    "nursing_home",
+    "care_package_in_own_home",
+    "community_equipment",
+    "patient_or_family_choice",
+    "disputes",
+    "housing",
+]
+DTOC_REASONS: tuple[DtocReason, ...] = get_args(DtocReason)
 
 
 class Origin(IntEnum):
@@ -110,6 +125,7 @@ class Origin(IntEnum):
     CARE_HOME_ENTRY = 4  # a care-home place taken from the community
     VIRTUAL_WARD = 5  # an admission avoided: a virtual-ward or rapid-response slot
     RESIDENT = 6  # already under way when the run began (the warm start)
+    STEP_UP = 7  # referred to intermediate care from home, not from hospital
 
 
 ORIGIN_NAMES = tuple(origin.name.lower() for origin in Origin)
@@ -127,6 +143,7 @@ __all__ = [
     "PAYMENT_RULES",
     "SYSTEM_BUDGET",
     "DOWNSTREAM_POOLS",
+    "DTOC_REASONS",
     "DTOC_RESPONSIBILITY",
     "FRAILTY_LEVELS",
     "MOST_FRAIL",
@@ -140,6 +157,7 @@ __all__ = [
     "CoreEvent",
     "Arrival",
     "Commissioner",
+    "DtocReason",
     "DtocResponsibility",
     "FrailtyLevel",
     "Need",

@@ -630,8 +630,8 @@ def real_error_of(path: Path) -> str:
             "pathways.assessment_hours: needs a value for P1, P2 and P3; missing P3",
         ),
         (
-            ("pathways", "dtoc_responsibility", "assessment"),
-            "pathways.dtoc_responsibility: needs a value for P1, P2, P3",
+            ("pathways", "delay_reasons", "care_home"),
+            "pathways.delay_reasons: needs the kinds of home, reablement, community_beds and care_home; missing care_home",
         ),
     ],
 )

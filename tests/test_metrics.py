@@ -16,6 +16,7 @@ import pytest
 
 from flowsim.config import load_config
 from flowsim.ledger import route_registry
+from flowsim.metrics.delays import delay_categories
 from flowsim.metrics.kpis import kpis
 from flowsim.metrics.logs import ATTENDANCE_COLUMNS, CENSUS, POOL_HOURS, RunLogs
 from flowsim.metrics.per_day import count_at_midnights, interval_hours_by_day
@@ -95,7 +96,7 @@ def make_logs(
         attendances=ae.view(),
         routes=r.view(),
         pool_hours=hours,
-        pool_state={"capacity": state_cap, "occupied": state_occ},
+        pool_state={"capacity": state_cap, "occupied": state_occ, "requested": np.zeros((days + 1, n), np.int64)},
         census={name: np.full(days, 1000 if name == "population" else 0) for name in CENSUS},
         gp_consultations=np.zeros(days, dtype=np.int64),
         cancellations_h=np.asarray(cancellations_h, dtype=np.float64),
@@ -309,26 +310,35 @@ def test_a_capacity_cut_shows_as_overfull_beds_not_only_as_occupancy_above_one()
 
 
 def test_delays_split_between_assessment_and_the_wait_for_the_place():
-    """A P2 patient fit at 10 h, assessed by 20 h, leaves the bed at 34 h; small.yaml
-    charges assessment to the NHS and P2 (community beds) to the NHS too, P3 to social care."""
+    """A P2 patient fit at 10 h, assessed by 20 h, leaves the bed at 34 h; a P3 patient
+    waiting for a nursing home is fit at 30 h and assessed by 36 h. The footprint charges
+    both parts of a community-bed wait to the NHS ("further non-acute NHS care" after the
+    assessment), and a nursing home's assessment and wait to both NHS and social care."""
     p2 = dict(
-        origin=Origin.AE_ADMISSION, site=0, pathway=2, bed_start_h=0.0, fit_h=10.0, onward_request_h=20.0
+        origin=Origin.AE_ADMISSION, site=0, pathway=2, bed_start_h=0.0, fit_h=10.0, onward_request_h=20.0,
+        service_kind=0,
     )
     p3 = dict(
-        origin=Origin.AE_ADMISSION, site=1, pathway=3, bed_start_h=0.0, fit_h=30.0, onward_request_h=36.0
+        origin=Origin.AE_ADMISSION, site=1, pathway=3, bed_start_h=0.0, fit_h=30.0, onward_request_h=36.0,
+        service_kind=1,
     )
     logs = make_logs(2, routes=[{**p2, "bed_end_h": 34.0}, p3])
     delays = run_tables(logs)["delays"].to_pylist()
-    beds = {(r["date"].day, r["pathway"], r["responsible_organisation"]): r["beds"] for r in delays}
-    assert beds[(1, "P2", "nhs")] == pytest.approx(14 / 24)
-    assert beds[(2, "P2", "nhs")] == pytest.approx(10 / 24)
-    assert beds[(2, "P3", "nhs")] == pytest.approx(6 / 24)  # assessment 30-36 h
-    assert beds[(2, "P3", "social_care")] == pytest.approx(12 / 24)  # waiting for a care home, to 48 h
-    assert beds[(2, "P1", "both")] == 0.0
-    assert len(delays) == 2 * 3 * 3
+    beds = {(r["date"].day, r["pathway"], r["reason"], r["responsible_organisation"]): r["beds"] for r in delays}
+    assert beds[(1, "P2", "completion_of_assessment", "nhs")] == pytest.approx(10 / 24)  # 10-20 h
+    assert beds[(1, "P2", "further_non_acute_nhs_care", "nhs")] == pytest.approx(4 / 24)  # 20-24 h
+    assert beds[(2, "P2", "further_non_acute_nhs_care", "nhs")] == pytest.approx(10 / 24)
+    assert beds[(2, "P3", "completion_of_assessment", "both")] == pytest.approx(6 / 24)  # 30-36 h
+    assert beds[(2, "P3", "nursing_home", "both")] == pytest.approx(12 / 24)  # waiting for a place, to 48 h
+    assert beds[(2, "P3", "residential_home", "social_care")] == 0.0
+    assert len(delays) == 2 * len(delay_categories(logs.config))
     k = kpis(logs)
     assert k["dtoc_beds_p2_mean"] == pytest.approx(24 / 24 / 2)
-    assert k["dtoc_beds_social_care_mean"] == pytest.approx(12 / 24 / 2)
+    assert k["dtoc_beds_both_mean"] == pytest.approx(18 / 24 / 2)
+    assert k["dtoc_beds_nhs_mean"] == pytest.approx(24 / 24 / 2)
+    assert k["dtoc_beds_nursing_home_mean"] == pytest.approx(12 / 24 / 2)
+    assert k["dtoc_beds_completion_of_assessment_mean"] == pytest.approx(16 / 24 / 2)
+    assert k["dtoc_beds_housing_mean"] == 0.0  # a reason the model does not represent
 
 
 def test_spend_rows_add_up_to_each_organisation_and_the_system():
@@ -481,6 +491,7 @@ def test_a_table_refuses_a_missing_value_its_metadata_does_not_explain():
         date=np.array(["2016-04-01"], dtype="datetime64[D]"), pathway=np.array(["P1"], dtype=object)
     )
     columns["responsible_organisation"] = np.array(["nhs"], dtype=object)
+    columns["reason"] = np.array(["housing"], dtype=object)
     assert to_table("delays", columns).num_rows == 1
     with pytest.raises(ValueError, match=r"delays\.beds: a missing value"):
         to_table("delays", {**columns, "beds": np.array([np.nan])})

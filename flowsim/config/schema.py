@@ -30,6 +30,7 @@ from flowsim.vocabulary import (
     COMMISSIONERS,
     AgeBand,
     Commissioner,
+    DtocReason,
     DtocResponsibility,
     FrailtyLevel,
     Organisation,
@@ -466,6 +467,18 @@ class AcuteConfig(Strict):
         return v
 
 
+class ServiceKind(Strict):
+    """One kind of an onward service as the DTOC collection sees a wait for it: who
+    completes the assessment for it, and what the wait for a place is recorded as and
+    charged to (the organisation that provides or funds the place)."""
+
+    name: str
+    share: Fraction
+    assessment: DtocResponsibility
+    reason: DtocReason
+    responsible: DtocResponsibility
+
+
 class PathwaysConfig(Strict):
     """Shares by age band of P1/P2/P3 among discharges from home (the rest are P0)."""
 
@@ -479,14 +492,20 @@ class PathwaysConfig(Strict):
     p1_new_support_share: Fraction
     p1_restart_hours: Hours
     elective_p1_share: Fraction
-    dtoc_responsibility: dict[Literal["P1", "P2", "P3", "assessment"], DtocResponsibility]
+    delay_reasons: dict[Literal["home", "reablement", "community_beds", "care_home"], list[ServiceKind]]
 
-    @field_validator("dtoc_responsibility")
+    @field_validator("delay_reasons")
     @classmethod
-    def _every_delay(cls, v: dict) -> dict:
-        missing = [k for k in ("P1", "P2", "P3", "assessment") if k not in v]
+    def _every_service(cls, v: dict) -> dict:
+        missing = [k for k in ("home", "reablement", "community_beds", "care_home") if k not in v]
         if missing:
-            raise ValueError(f"needs a value for P1, P2, P3 and assessment; missing {', '.join(missing)}")
+            raise ValueError(
+                f"needs the kinds of home, reablement, community_beds and care_home; missing {', '.join(missing)}"
+            )
+        for service, kinds in v.items():
+            total = sum(k.share for k in kinds)
+            if not kinds or abs(total - 1.0) > 1e-6:
+                raise ValueError(f"the shares of {service}'s kinds must sum to 1, not {total:g}")
         return v
 
     @model_validator(mode="after")
@@ -515,6 +534,15 @@ class CommunityConfig(Strict):
     reablement_days: Distribution
     reablement_to_home_care: Fraction
     initial_occupancy: Fraction
+    # Referrals from home ("step-up"), of people 65+; they wait behind hospital discharges.
+    community_bed_step_up_per_1000_65_py: Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)] = 0.0
+    reablement_step_up_per_1000_65_py: Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)] = 0.0
+    # A referral from home not met within this many days is withdrawn (met another way).
+    step_up_max_wait_days: Annotated[float, Field(gt=0.0, le=MAX_HOURS / 24)] = 28.0
+    step_up_hours: Annotated[list[Annotated[float, Field(ge=0, le=24)]], Field(min_length=2, max_length=2)] = [
+        9.0,
+        17.0,
+    ]
 
     @model_validator(mode="after")
     def _onward(self) -> CommunityConfig:

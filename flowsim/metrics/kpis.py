@@ -10,7 +10,12 @@ import numpy as np
 
 from flowsim.costs import spend_by_organisation, spend_items
 from flowsim.metrics.daily import activity, daily
-from flowsim.metrics.delays import delayed_beds_by_pathway, delayed_beds_by_responsible, delays
+from flowsim.metrics.delays import (
+    delayed_beds_by_pathway,
+    delayed_beds_by_reason,
+    delayed_beds_by_responsible,
+    delays,
+)
 from flowsim.metrics.logs import RunLogs
 from flowsim.metrics.occupancy import PoolDays, pool_days
 from flowsim.metrics.readmissions import emergency_admissions, live_discharges, readmitted
@@ -77,6 +82,8 @@ def kpis(logs: RunLogs, day_figures: dict[str, np.ndarray] | None = None) -> dic
     by_org = delayed_beds_by_responsible(logs, dtoc)
     for org in DTOC_RESPONSIBILITY:
         k[f"dtoc_beds_{org}_mean"] = mean(by_org[org])
+    for reason, beds in delayed_beds_by_reason(logs, dtoc).items():
+        k[f"dtoc_beds_{reason}_mean"] = mean(beds)
     discharges = total(d["acute_discharges"])
     k["acute_discharges"] = count("acute_discharges")
     k["mean_los_days"] = _share(total(d["acute_los_days_sum"]), discharges)
@@ -119,14 +126,18 @@ def _acute_beds(d: dict[str, np.ndarray], win: slice, days: int) -> dict[str, fl
 
 
 def _pools(logs: RunLogs, pools: PoolDays, win: slice) -> dict[str, float]:
-    """Occupancy and mean queue of each pool outside the acute hospital."""
+    """Occupancy, mean queue and mean wait of each pool outside the acute hospital."""
     out = {}
     for name in POOL_NAMES:
         i = logs.pools.index(name)
         cap = float(np.sum((pools.capacity_hours[:, i] / 24.0)[win]))
         used = float(np.sum((pools.occupied_hours[:, i] / 24.0)[win]))
+        waited = (pools.queued_hours[:, i] / 24.0)[win]
         out[f"{name}_occupancy_mean"] = _share(used, cap)
-        out[f"{name}_waiting_mean"] = float(np.mean((pools.queued_hours[:, i] / 24.0)[win]))
+        out[f"{name}_waiting_mean"] = float(np.mean(waited))
+        # Little's law: days queued over requests (everyone referred, from either door,
+        # including a referral from home withdrawn after its longest wait).
+        out[f"{name}_wait_days_mean"] = _share(float(np.sum(waited)), float(np.sum(pools.requested[win, i])))
     return out
 
 

@@ -38,6 +38,7 @@ ROUTE_COLUMNS: tuple[str, ...] = (
     "site",
     "dies",
     "deconditions",
+    "service_kind",
     "lost",
     "last_pool",
     "ward_pool",
@@ -50,8 +51,8 @@ ROUTE_COLUMNS: tuple[str, ...] = (
 )
 # Time integrals of each pool, from the core (Board.stats()).
 POOL_HOURS = ("capacity_hours", "occupied_hours", "queued_hours", "delayed_hours")
-# State of each pool at an instant, from the core.
-POOL_STATE = ("capacity", "occupied")
+# State of each pool at an instant, from the core (requested: requests made so far).
+POOL_STATE = ("capacity", "occupied", "requested")
 # Counts of people at the midnight ending each day, from the population.
 CENSUS = ("population", "in_hospital", "care_home_residents", "home_care_clients")
 

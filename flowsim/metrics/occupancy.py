@@ -25,6 +25,7 @@ class PoolDays:
     queued_hours: np.ndarray
     delayed_hours: np.ndarray
     overfull: np.ndarray  # int64: in use above capacity at the midnight starting the day
+    requested: np.ndarray  # int64: requests for a place made in the day
 
 
 def pool_days(logs: RunLogs) -> PoolDays:
@@ -38,6 +39,7 @@ def pool_days(logs: RunLogs) -> PoolDays:
         queued_hours=per_day["queued_hours"],
         delayed_hours=per_day["delayed_hours"],
         overfull=overfull,
+        requested=np.diff(np.asarray(logs.pool_state["requested"]), axis=0),
     )
 
 

@@ -15,7 +15,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flowsim.vocabulary import ACCOUNT_HOLDERS, DTOC_RESPONSIBILITY, FUNDER_OF, ORGANISATIONS, PATHWAYS
+from flowsim.vocabulary import (
+    ACCOUNT_HOLDERS,
+    DTOC_REASONS,
+    DTOC_RESPONSIBILITY,
+    FUNDER_OF,
+    ORGANISATIONS,
+    PATHWAYS,
+)
 
 # -- definitions of the era's national measures ------------------------------------------
 # Stranded and super-stranded patients: in hospital 7+ and 21+ days (NHS Improvement,
@@ -565,7 +572,7 @@ OCCUPANCY: tuple[Measure, ...] = (
     ),
 )
 
-# -- the delays table: one row per day, pathway awaited and responsible organisation -----
+# -- the delays table: one row per day, pathway awaited, reason and responsible organisation
 DELAYS: tuple[Measure, ...] = (
     DATE,
     _m(
@@ -576,13 +583,22 @@ DELAYS: tuple[Measure, ...] = (
         "P1 home with support, P2 community bed, P3 care home.",
     ),
     _m(
+        "reason",
+        "Reason for the delay",
+        "reason",
+        "key",
+        "As in the national DTOC collection: " + ", ".join(DTOC_REASONS) + ". The time from medically fit "
+        "to the onward request is completion_of_assessment; the rest is the wait for the service, whose reason "
+        "follows from the kind of service awaited (pathways.delay_reasons).",
+    ),
+    _m(
         "responsible_organisation",
         "Organisation responsible for the delay",
         "organisation",
         "key",
-        "As in the national DTOC collection: " + ", ".join(DTOC_RESPONSIBILITY) + ". The time from medically "
-        "fit to the onward request (assessment) is charged to pathways.dtoc_responsibility.assessment, the rest "
-        "to the pathway's entry; a P1 restart of an existing package has no assessment.",
+        "As in the national DTOC collection: " + ", ".join(DTOC_RESPONSIBILITY) + ". An assessment is charged "
+        "to whoever assesses for the service awaited, the wait for the service to whoever provides or funds it "
+        "(pathways.delay_reasons); a P1 restart of an existing package has no assessment.",
     ),
     _m(
         "beds",
@@ -972,6 +988,19 @@ KPIS: tuple[Measure, ...] = (
         )
         for org in DTOC_RESPONSIBILITY
     ),
+    *(
+        _m(
+            f"dtoc_beds_{reason}_mean",
+            f"Delayed beds: {reason.replace('_', ' ')}, average",
+            "beds",
+            "quantity",
+            "Mean delayed acute beds recorded under this DTOC reason (the delays table by reason); zero for a "
+            "reason the model does not represent.",
+            better="lower",
+            decimals=2,
+        )
+        for reason in DTOC_REASONS
+    ),
     _m(
         "acute_discharges",
         "Acute discharges",
@@ -1069,6 +1098,18 @@ KPIS: tuple[Measure, ...] = (
                 f"Time-weighted mean queue length of {pool}.",
                 better="lower",
                 decimals=1,
+            ),
+            _m(
+                f"{pool}_wait_days_mean",
+                f"{_POOL_LABELS[pool]}: wait for a place, average",
+                "days",
+                "time",
+                f"Mean time a request for {pool} waits for a place, over everyone referred (from hospital or "
+                "from home; a referral from home withdrawn after its longest wait counts its wait): days queued "
+                "over requests in the window (Little's law).",
+                better="lower",
+                decimals=2,
+                null_when="no request in the window",
             ),
         )
     ),

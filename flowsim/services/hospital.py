@@ -88,6 +88,7 @@ class Hospital:
             ward_pool=pools[0],
             dies=routes.dies[i],
             deconditions=routes.deconditions[i],
+            service_kind=routes.service_kind[i],
             elapsed_h=t_offset,
             last_pool=pools[-1],
             request_h=self.clock.env.now,

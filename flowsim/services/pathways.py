@@ -47,6 +47,7 @@ class Routes:
     pathway: np.ndarray  # int8 [n]
     dies: np.ndarray  # bool [n]
     deconditions: np.ndarray  # bool [n]
+    service_kind: np.ndarray  # int8 [n]: kind of the first onward service (pathways.delay_reasons), or -1
 
     def legs(self, i: int):
         """The arguments of Board.admit for route i, less the time and priorities."""
@@ -100,6 +101,10 @@ class RouteBuilder:
         levers = config.interventions
         self.d2a = [c for c in levers if isinstance(c, DischargeToAssess)]
         self.seven_day = [c for c in levers if isinstance(c, SevenDayDischarge)]
+        # Cumulative shares of each onward service's kinds (who assesses and provides it).
+        self.kind_cum = {
+            self.pool[service]: np.cumsum([k.share for k in kinds]) for service, kinds in p.delay_reasons.items()
+        }
         self.hour_levers = [
             (c, np.cumsum(c.discharge_hour_profile) / np.sum(c.discharge_hour_profile))
             for c in self.seven_day
@@ -219,14 +224,28 @@ class RouteBuilder:
             pathway=pathway,
             dies=dies,
             deconditions=deconditions,
+            service_kind=np.full(n, -1, dtype=np.int8),
         )
         routes.pools[:, 0] = self.pools.acute(site, self.ward_group(person_id, episode, band, elective))
         routes.stays[:, 0] = stay0
         routes.lags[:, 0] = ward_lag
         self._onward(routes, person_id, episode, residence)
+        self._service_kind(routes, person_id, episode)
         if self.d2a or self.seven_day:
             self._discharge_levers(routes, day)
         return routes
+
+    def _service_kind(self, r: Routes, person_id, episode) -> None:
+        """Which kind of its first onward service each route waits for (say, a nursing or a
+        residential home): the DTOC reason and who answers for the wait follow from it."""
+        onward = r.n_legs > 1
+        if not onward.any():
+            return
+        u = self.keyed.uniform(person_id, episode, Draw.SERVICE_KIND)
+        first = r.pools[:, 1]
+        for pool, cum in self.kind_cum.items():
+            sel = onward & (first == pool)
+            r.service_kind[sel] = (u[sel, None] >= cum[None, :-1]).sum(axis=1)
 
     def _discharge_levers(self, r: Routes, day: np.ndarray) -> None:
         """Shorter waits once fit, from the levers in effect on the day the bed is requested.

@@ -2,8 +2,9 @@
 
 Both are pools whose places turn over slowly (a place ends with a death, a move or the end
 of need). People enter from hospital (P1 after reablement, P2, P3) and from the community;
-both queue for the same places, first come first served, so a full care-home sector
-holds people in hospital beds. The residents at the start hold their places already.
+both queue for the same places, hospital discharges first (a delayed discharge holds an
+acute bed), so people referred from home wait longest, and a care-home sector full beyond
+that holds people in hospital beds. The residents at the start hold their places already.
 Social care's rules live here: taking up a place changes where a person lives, and the end
 of a place is a death or a return to living independently.
 """
@@ -22,6 +23,9 @@ from flowsim.population import Population
 from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import stationary_residual
 from flowsim.vocabulary import AGE_BANDS, CoreEvent, Origin, Residence
+
+
+COMMUNITY_PRIORITY = 1  # behind hospital discharges (priority 0)
 
 
 class SocialCare:
@@ -86,7 +90,8 @@ class SocialCare:
             people = pop.pick_for_place(rng, n, min_band=self.min_band, residence=Residence.HOME)
             stay_h = lognormal_from_normal(rng.standard_normal(people.size), stay.mean, stay.cv) * 24.0
             at_h = day * 24.0 + first_h + (last_h - first_h) * rng.random(people.size)
-            self.ledger.start_places(people, pool, stay_h, origin=origin, at_h=at_h)
+            # Hospital discharges come first: a delayed one holds an acute bed.
+            self.ledger.start_places(people, pool, stay_h, origin=origin, at_h=at_h, priority=COMMUNITY_PRIORITY)
 
     def on_events(self, ev: dict[str, np.ndarray]) -> None:
         """Moves into a place change where people live; the end of a place is a death or a
