@@ -76,6 +76,7 @@ class Population:
             np.asarray(config.mortality_hr_by_frailty),
         )
         self._frailty_step = np.array([config.frailty_step_per_1000_py[b] for b in AGE_BANDS]) / 1000.0
+        self._frailty_recovery = np.asarray(config.frailty_recovery_per_1000_py, dtype=np.float64) / 1000.0
         self._newcomer_bands = self._stationary_inflow(band_shares)
         self._buffers: dict[str, np.ndarray] = {}  # room for newcomers (see _add_newcomers)
 
@@ -149,7 +150,8 @@ class Population:
         return np.bincount(self.code, minlength=N_CODES).reshape(N_BANDS, 4, 3)
 
     def age_and_frailty(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:
-        """Birthdays that cross a band edge, and frailty progressing by one level."""
+        """Birthdays that cross a band edge, and frailty worsening or improving by one level
+        (frailty is a dynamic state: Gill et al. 2006)."""
         by_code = self._counts_by_code()
         counts = by_code.sum(axis=(1, 2))
         changed = []
@@ -166,6 +168,16 @@ class Population:
                 eligible = lambda i, b=b, lv=level: (self.age_band[i] == b) & (self.frailty[i] == lv)  # noqa: E731
                 idx = self.pick(rng, eligible, k, by_level[b, level])
                 self.frailty[idx] += 1
+                changed.append(idx)
+        for b in range(N_BANDS):
+            for level in range(1, 4):  # mild -> fit, moderate -> mild, severe -> moderate
+                rate = self._frailty_recovery[level - 1]
+                if rate <= 0.0:
+                    continue
+                k = rng.poisson(by_level[b, level] * rate * days / 365.0)
+                eligible = lambda i, b=b, lv=level: (self.age_band[i] == b) & (self.frailty[i] == lv)  # noqa: E731
+                idx = self.pick(rng, eligible, k, by_level[b, level])
+                self.frailty[idx] -= 1
                 changed.append(idx)
         idx = np.concatenate(changed) if changed else np.empty(0, dtype=np.int64)
         self.refresh(idx)

@@ -311,7 +311,7 @@ def test_a_capacity_cut_shows_as_overfull_beds_not_only_as_occupancy_above_one()
 
 def test_delays_split_between_assessment_and_the_wait_for_the_place():
     """A P2 patient fit at 10 h, assessed by 20 h, leaves the bed at 34 h; a P3 patient
-    waiting for a nursing home is fit at 30 h and assessed by 36 h. The footprint charges
+    waiting for a jointly funded nursing home is fit at 30 h and assessed by 36 h. The footprint charges
     both parts of a community-bed wait to the NHS ("further non-acute NHS care" after the
     assessment), and a nursing home's assessment and wait to both NHS and social care."""
     p2 = dict(
@@ -320,7 +320,7 @@ def test_delays_split_between_assessment_and_the_wait_for_the_place():
     )
     p3 = dict(
         origin=Origin.AE_ADMISSION, site=1, pathway=3, bed_start_h=0.0, fit_h=30.0, onward_request_h=36.0,
-        service_kind=1,
+        service_kind=2,
     )
     logs = make_logs(2, routes=[{**p2, "bed_end_h": 34.0}, p3])
     delays = run_tables(logs)["delays"].to_pylist()

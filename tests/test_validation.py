@@ -249,7 +249,7 @@ def test_a_bad_targets_file_is_one_line_naming_file_line_and_key(tmp_path, edit,
 def test_a_target_naming_no_kpis_column_is_refused_once_the_columns_are_known():
     targets = targets_file({**OCCUPANCY, "kpi": "acute_occupancy_avg"})
     with pytest.raises(
-        ConfigError, match=r"targets.yaml: targets\[0\]\.kpi: no kpis column named 'acute_occupancy_avg'"
+        ConfigError, match=r"targets.yaml: targets\[0\]\.kpi: 'acute_occupancy_avg' is neither a kpis column"
     ):
         check_measures(targets, ["acute_occupancy_mean"], "targets.yaml")
     check_measures(targets_file(OCCUPANCY), ["acute_occupancy_mean"], "targets.yaml")

@@ -264,6 +264,10 @@ class PopulationConfig(Strict):
     frailty_step_factor_by_level: Annotated[
         list[Annotated[float, Field(ge=0.0, le=MAX_RELATIVE)]], Field(min_length=3, max_length=3)
     ]
+    # Improvement by one level a year (mild->fit, moderate->mild, severe->moderate), per 1,000.
+    frailty_recovery_per_1000_py: Annotated[
+        list[Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)]], Field(min_length=3, max_length=3)
+    ] = [0.0, 0.0, 0.0]
     mortality_per_1000_py: BandRates
     mortality_hr_by_frailty: PerFrailtyRelative
     home_care_share: BandShares

@@ -32,10 +32,11 @@ def _format_spec(spec: str) -> str:
 
 
 class Target(_Strict):
-    """A national figure the model must reproduce: a kpis column against a value."""
+    """A national figure the model must reproduce: a kpis column (or a measure of the
+    report) against a value."""
 
     label: str = Field(min_length=1)
-    kpi: str = Field(min_length=1, description="a column of the kpis table")
+    kpi: str = Field(min_length=1, description="a column of the kpis table or a measure of the report")
     convert: Convert = "as_is"
     target: float
     tolerance: float | None = Field(None, ge=0, description="in the target's unit")
@@ -147,8 +148,11 @@ def check_measures(targets: TargetsFile, kpi_columns: Collection[str], path: str
 
     known = set(kpi_columns) | set(MEASURES)
     for i, t in enumerate(targets.targets):
-        if t.kpi not in kpi_columns:
-            raise ConfigError(f"{_display(Path(path))}: targets[{i}].kpi: no kpis column named {t.kpi!r}")
+        if t.kpi not in known:
+            raise ConfigError(
+                f"{_display(Path(path))}: targets[{i}].kpi: {t.kpi!r} is neither a kpis column nor a measure "
+                "of the report (flowsim.validation.measures.MEASURES)"
+            )
     for i, f in enumerate(targets.features):
         if f.measure not in known:
             raise ConfigError(
