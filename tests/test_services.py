@@ -14,6 +14,7 @@ import pytest
 from flowsim.catchment import Catchment
 from flowsim.dates import Dates
 from flowsim.demand import Demand
+from flowsim.population import Population
 from flowsim.rng import Streams
 from flowsim.services.community import Community
 from flowsim.services.emergency import Emergency
@@ -22,7 +23,7 @@ from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
 from flowsim.services.social_care import SocialCare
 from flowsim.services.virtual_ward import VirtualWard
-from flowsim.vocabulary import OLDER_BANDS, Arrival, Need, Origin, Pathway, Residence
+from flowsim.vocabulary import OLDER_BANDS, Arrival, CoreEvent, Need, Origin, Pathway, Residence
 
 pytestmark = pytest.mark.unit
 MONDAY = dt.date(2016, 4, 4)
@@ -143,6 +144,27 @@ def test_only_people_at_home_and_not_in_hospital_die_in_the_community(population
     dead = population.deaths(np.random.default_rng(4), days=365.0)
     assert dead.size > 0
     assert (population.residence[dead] == Residence.HOME).all() and not population.busy[dead].any()
+
+
+@pytest.mark.parametrize("recovery", [[0.0, 0.0, 0.0], [400.0, 400.0, 400.0]])
+def test_frailty_improves_only_at_the_recovery_rates(small_config, recovery):
+    """With no worsening, a year moves people down one level at a time at the recovery
+    rates, and nobody when those are zero."""
+    cfg = small_config.population.model_copy(
+        update={"size": 10_000, "frailty_step_factor_by_level": [0.0, 0.0, 0.0], "frailty_recovery_per_1000_py": recovery}
+    )
+    population = Population(cfg, np.random.default_rng(7))
+    before = population.frailty.copy()
+    population.age_and_frailty(np.random.default_rng(5), days=365.0)
+    change = population.frailty.astype(int) - before
+    assert set(np.unique(change)) <= {-1, 0}
+    frail = before > 0
+    improved = np.mean(change[frail] == -1)
+    if recovery[0] == 0.0:
+        assert improved == 0.0
+    else:
+        assert improved == pytest.approx(0.4, abs=0.05)  # 400 per 1,000 over a year, drawn once
+        assert (before[change == -1] > 0).all()
 
 
 # -- routes out of hospital ------------------------------------------------------------------
@@ -282,6 +304,61 @@ def test_community_services_start_part_full(small_config, population, pools, clo
     occupied = clock.board.stats()["occupied"]
     share = small_config.community.initial_occupancy
     assert occupied[pools.index("reablement")] == round(share * small_config.community.reablement_slots)
+
+
+def _full_community_bed(clock, ledger, pools, population, stay_h):
+    """One community bed, held by someone until `stay_h`; two more people at home."""
+    pool = pools.index("community_beds")
+    clock.board.schedule_capacity(0.0, pool, 1)
+    home = np.flatnonzero(population.residence == Residence.HOME)[:3]
+    ledger.start_places(home[:1], pool, np.array([stay_h]))
+    return pool, home[1], home[2]
+
+
+def test_a_referral_from_home_waits_behind_a_hospital_discharge(small_config, population, pools, clock, ledger):
+    """The bed frees at 10 h. A referral from home made at 1 h and a hospital patient's
+    request made at 2 h both wait; the hospital patient gets the bed."""
+    pool, from_home, from_hospital = _full_community_bed(clock, ledger, pools, population, 10.0)
+    ledger.start_places(
+        np.array([from_home]), pool, np.array([100.0]), origin=Origin.STEP_UP, at_h=np.array([1.0]), priority=1
+    )
+    ledger.start_places(np.array([from_hospital]), pool, np.array([100.0]), at_h=np.array([2.0]))
+    clock.env.run(until=12.0)
+    clock.pump()
+    events = clock.take_events()
+    moved = events["route"][(events["kind"] == CoreEvent.MOVED) & (events["time"] == 10.0)]
+    assert ledger.routes.person[moved].tolist() == [from_hospital]
+
+
+def test_a_referral_from_home_is_withdrawn_after_its_longest_wait(small_config, population, pools, clock, ledger):
+    pool, from_home, _ = _full_community_bed(clock, ledger, pools, population, 1e4)
+    cfg = small_config.community.model_copy(
+        update={"community_bed_step_up_per_1000_65_py": 5000.0, "step_up_max_wait_days": 2.0}
+    )
+    community = Community(cfg, population=population, pools=pools, ledger=ledger)
+    community.step_ups(0, np.random.default_rng(3))
+    clock.env.run(until=24.0 * 3)
+    settle(clock, ledger, community)
+    r = ledger.routes.view()
+    step_ups = r["origin"] == Origin.STEP_UP
+    assert step_ups.sum() > 0
+    assert clock.board.stats()["lost"][pool] == step_ups.sum()  # nobody got the bed, all withdrawn
+    assert (population.age_band[ledger.routes.person[np.flatnonzero(step_ups)]] >= OLDER_BANDS).all()
+
+
+def test_a_step_up_place_that_comes_while_its_holder_is_in_hospital_is_released(
+    small_config, population, pools, clock, ledger
+):
+    pool, from_home, _ = _full_community_bed(clock, ledger, pools, population, 5.0)
+    community = Community(small_config.community, population=population, pools=pools, ledger=ledger)
+    ledger.start_places(np.array([from_home]), pool, np.array([500.0]), origin=Origin.STEP_UP, priority=1)
+    population.in_hospital[from_home] = True  # admitted meanwhile
+    clock.env.run(until=24.0)
+    settle(clock, ledger, community)
+    assert ledger.routes.ended_early[1]
+    clock.env.run(until=25.0)
+    clock.pump()
+    assert clock.board.stats()["occupied"][pool] == 0
 
 
 # -- A&E -----------------------------------------------------------------------------------
