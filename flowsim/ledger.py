@@ -124,7 +124,13 @@ class Ledger:
             )
 
     def _start_place(
-        self, person: int, pool: int, stay_h: float, origin: Origin, priority: int = 0, max_wait_h: float = math.inf
+        self,
+        person: int,
+        pool: int,
+        stay_h: float,
+        origin: Origin,
+        priority: int = 0,
+        max_wait_h: float = math.inf,
     ) -> None:
         handle = self.clock.admit([pool], [priority], [stay_h], [0.0], [0.0], max_wait_h)
         self.register(handle, person, origin)

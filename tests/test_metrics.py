@@ -96,7 +96,11 @@ def make_logs(
         attendances=ae.view(),
         routes=r.view(),
         pool_hours=hours,
-        pool_state={"capacity": state_cap, "occupied": state_occ, "requested": np.zeros((days + 1, n), np.int64)},
+        pool_state={
+            "capacity": state_cap,
+            "occupied": state_occ,
+            "requested": np.zeros((days + 1, n), np.int64),
+        },
         census={name: np.full(days, 1000 if name == "population" else 0) for name in CENSUS},
         gp_consultations=np.zeros(days, dtype=np.int64),
         cancellations_h=np.asarray(cancellations_h, dtype=np.float64),
@@ -315,16 +319,28 @@ def test_delays_split_between_assessment_and_the_wait_for_the_place():
     both parts of a community-bed wait to the NHS ("further non-acute NHS care" after the
     assessment), and a nursing home's assessment and wait to both NHS and social care."""
     p2 = dict(
-        origin=Origin.AE_ADMISSION, site=0, pathway=2, bed_start_h=0.0, fit_h=10.0, onward_request_h=20.0,
+        origin=Origin.AE_ADMISSION,
+        site=0,
+        pathway=2,
+        bed_start_h=0.0,
+        fit_h=10.0,
+        onward_request_h=20.0,
         service_kind=0,
     )
     p3 = dict(
-        origin=Origin.AE_ADMISSION, site=1, pathway=3, bed_start_h=0.0, fit_h=30.0, onward_request_h=36.0,
+        origin=Origin.AE_ADMISSION,
+        site=1,
+        pathway=3,
+        bed_start_h=0.0,
+        fit_h=30.0,
+        onward_request_h=36.0,
         service_kind=2,
     )
     logs = make_logs(2, routes=[{**p2, "bed_end_h": 34.0}, p3])
     delays = run_tables(logs)["delays"].to_pylist()
-    beds = {(r["date"].day, r["pathway"], r["reason"], r["responsible_organisation"]): r["beds"] for r in delays}
+    beds = {
+        (r["date"].day, r["pathway"], r["reason"], r["responsible_organisation"]): r["beds"] for r in delays
+    }
     assert beds[(1, "P2", "completion_of_assessment", "nhs")] == pytest.approx(10 / 24)  # 10-20 h
     assert beds[(1, "P2", "further_non_acute_nhs_care", "nhs")] == pytest.approx(4 / 24)  # 20-24 h
     assert beds[(2, "P2", "further_non_acute_nhs_care", "nhs")] == pytest.approx(10 / 24)

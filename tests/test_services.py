@@ -151,7 +151,11 @@ def test_frailty_improves_only_at_the_recovery_rates(small_config, recovery):
     """With no worsening, a year moves people down one level at a time at the recovery
     rates, and nobody when those are zero."""
     cfg = small_config.population.model_copy(
-        update={"size": 10_000, "frailty_step_factor_by_level": [0.0, 0.0, 0.0], "frailty_recovery_per_1000_py": recovery}
+        update={
+            "size": 10_000,
+            "frailty_step_factor_by_level": [0.0, 0.0, 0.0],
+            "frailty_recovery_per_1000_py": recovery,
+        }
     )
     population = Population(cfg, np.random.default_rng(7))
     before = population.frailty.copy()
@@ -315,12 +319,19 @@ def _full_community_bed(clock, ledger, pools, population, stay_h):
     return pool, home[1], home[2]
 
 
-def test_a_referral_from_home_waits_behind_a_hospital_discharge(small_config, population, pools, clock, ledger):
+def test_a_referral_from_home_waits_behind_a_hospital_discharge(
+    small_config, population, pools, clock, ledger
+):
     """The bed frees at 10 h. A referral from home made at 1 h and a hospital patient's
     request made at 2 h both wait; the hospital patient gets the bed."""
     pool, from_home, from_hospital = _full_community_bed(clock, ledger, pools, population, 10.0)
     ledger.start_places(
-        np.array([from_home]), pool, np.array([100.0]), origin=Origin.STEP_UP, at_h=np.array([1.0]), priority=1
+        np.array([from_home]),
+        pool,
+        np.array([100.0]),
+        origin=Origin.STEP_UP,
+        at_h=np.array([1.0]),
+        priority=1,
     )
     ledger.start_places(np.array([from_hospital]), pool, np.array([100.0]), at_h=np.array([2.0]))
     clock.env.run(until=12.0)
@@ -330,7 +341,9 @@ def test_a_referral_from_home_waits_behind_a_hospital_discharge(small_config, po
     assert ledger.routes.person[moved].tolist() == [from_hospital]
 
 
-def test_a_referral_from_home_is_withdrawn_after_its_longest_wait(small_config, population, pools, clock, ledger):
+def test_a_referral_from_home_is_withdrawn_after_its_longest_wait(
+    small_config, population, pools, clock, ledger
+):
     pool, from_home, _ = _full_community_bed(clock, ledger, pools, population, 1e4)
     cfg = small_config.community.model_copy(
         update={"community_bed_step_up_per_1000_65_py": 5000.0, "step_up_max_wait_days": 2.0}

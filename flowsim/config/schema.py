@@ -543,7 +543,9 @@ class CommunityConfig(Strict):
     reablement_step_up_per_1000_65_py: Annotated[float, Field(ge=0.0, le=MAX_PER_1000_PY)] = 0.0
     # A referral from home not met within this many days is withdrawn (met another way).
     step_up_max_wait_days: Annotated[float, Field(gt=0.0, le=MAX_HOURS / 24)] = 28.0
-    step_up_hours: Annotated[list[Annotated[float, Field(ge=0, le=24)]], Field(min_length=2, max_length=2)] = [
+    step_up_hours: Annotated[
+        list[Annotated[float, Field(ge=0, le=24)]], Field(min_length=2, max_length=2)
+    ] = [
         9.0,
         17.0,
     ]

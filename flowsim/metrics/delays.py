@@ -44,16 +44,18 @@ def delay_categories(config: FlowsimConfig) -> list[tuple[str, str, str]]:
     """Every (pathway, reason, responsible organisation) a delay can be recorded under,
     in a fixed order: the rows of the delays table on each day."""
     seen: list[tuple[str, str, str]] = []
+    reasons: dict[str, list] = {str(k): v for k, v in config.pathways.delay_reasons.items()}
     for pathway, services in SERVICE_OF_PATHWAY.items():
         for service in services:
-            for kind in config.pathways.delay_reasons[service]:
+            for kind in reasons[service]:
                 for row in ((pathway, ASSESSMENT, kind.assessment), (pathway, kind.reason, kind.responsible)):
                     if service == "home" and row[1] == ASSESSMENT:
                         continue  # a restart of an existing package has no assessment
                     if row not in seen:
                         seen.append(row)
-    order = {r: i for i, r in enumerate(DTOC_REASONS)}
-    return sorted(seen, key=lambda r: (r[0], order[r[1]], DTOC_RESPONSIBILITY.index(r[2])))  # type: ignore[arg-type]
+    order: dict[str, int] = {r: i for i, r in enumerate(DTOC_REASONS)}
+    who: dict[str, int] = {r: i for i, r in enumerate(DTOC_RESPONSIBILITY)}
+    return sorted(seen, key=lambda r: (r[0], order[r[1]], who[r[2]]))
 
 
 def delays(logs: RunLogs) -> Delays:
@@ -123,7 +125,9 @@ def delayed_beds_by_reason(logs: RunLogs, d: Delays | None = None) -> dict[str, 
     """Mean delayed acute beds each day, by the DTOC reason recorded (every reason, zero
     for those the model does not represent)."""
     d = delays(logs) if d is None else d
-    out = {reason: _beds(d, d.reason == reason, "service", logs.days) for reason in DTOC_REASONS}
+    out: dict[str, np.ndarray] = {
+        reason: _beds(d, d.reason == reason, "service", logs.days) for reason in DTOC_REASONS
+    }
     out[ASSESSMENT] = out[ASSESSMENT] + _beds(d, np.ones(d.fit.size, dtype=bool), "assessment", logs.days)
     return out
 

@@ -596,7 +596,9 @@ DELAYS: tuple[Measure, ...] = (
         "Organisation responsible for the delay",
         "organisation",
         "key",
-        "As in the national DTOC collection: " + ", ".join(DTOC_RESPONSIBILITY) + ". An assessment is charged "
+        "As in the national DTOC collection: "
+        + ", ".join(DTOC_RESPONSIBILITY)
+        + ". An assessment is charged "
         "to whoever assesses for the service awaited, the wait for the service to whoever provides or funds it "
         "(pathways.delay_reasons); a P1 restart of an existing package has no assessment.",
     ),

@@ -103,7 +103,8 @@ class RouteBuilder:
         self.seven_day = [c for c in levers if isinstance(c, SevenDayDischarge)]
         # Cumulative shares of each onward service's kinds (who assesses and provides it).
         self.kind_cum = {
-            self.pool[service]: np.cumsum([k.share for k in kinds]) for service, kinds in p.delay_reasons.items()
+            self.pool[service]: np.cumsum([k.share for k in kinds])
+            for service, kinds in p.delay_reasons.items()
         }
         self.hour_levers = [
             (c, np.cumsum(c.discharge_hour_profile) / np.sum(c.discharge_hour_profile))

@@ -24,7 +24,6 @@ from flowsim.rng import KeyedUniforms, lognormal_from_normal
 from flowsim.services.pathways import stationary_residual
 from flowsim.vocabulary import AGE_BANDS, CoreEvent, Origin, Residence
 
-
 COMMUNITY_PRIORITY = 1  # behind hospital discharges (priority 0)
 
 
@@ -91,7 +90,9 @@ class SocialCare:
             stay_h = lognormal_from_normal(rng.standard_normal(people.size), stay.mean, stay.cv) * 24.0
             at_h = day * 24.0 + first_h + (last_h - first_h) * rng.random(people.size)
             # Hospital discharges come first: a delayed one holds an acute bed.
-            self.ledger.start_places(people, pool, stay_h, origin=origin, at_h=at_h, priority=COMMUNITY_PRIORITY)
+            self.ledger.start_places(
+                people, pool, stay_h, origin=origin, at_h=at_h, priority=COMMUNITY_PRIORITY
+            )
 
     def on_events(self, ev: dict[str, np.ndarray]) -> None:
         """Moves into a place change where people live; the end of a place is a death or a
