@@ -17,6 +17,7 @@ from flowsim.cli import app, main
 from flowsim.config.loader import ConfigError
 from flowsim.stats import mean_ci
 from flowsim.validation.calibration import evaluate_features, evaluate_targets
+from flowsim.validation.fitted import fitted_parameters
 from flowsim.validation.markdown import summary, verdict
 from flowsim.validation.measures import CONVERSIONS, MEASURES, Convert, Replication, value
 from flowsim.validation.targets import TargetsFile, check_measures, load_targets
@@ -342,3 +343,33 @@ def test_report_on_a_short_small_run_names_every_target_and_leaves_the_docs_alon
         "replication=0",
         "replication=1",
     ]
+
+
+@pytest.mark.unit
+def test_the_fitted_parameters_are_the_lines_marked_cal(tmp_path):
+    """A `cal.` note at the end of a line marks that key; one on the comment lines just
+    above marks the keys below it that carry no comment of their own."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        '# "cal." marks a fitted value (a line about the mark)\n'
+        "name: x\n"
+        "acute:\n"
+        "  los_cv: 0.9          # heavy tail (C); cal.: stranded patients\n"
+        "  transfer: 1.0        # (C)\n"
+        "  # cal.: P2 and P3 shares\n"
+        "  p2_share: {a: 1}\n"
+        "  p3_share: {a: 2}\n"
+        "  frailty_odds: [1, 2]  # (C)\n"
+        "  escalation:\n"
+        "    open_at: 0.99      # cal.\n",
+        encoding="utf-8",
+    )
+    assert [(k, v) for k, v, _ in fitted_parameters(config)] == [
+        ("acute.los_cv", "0.9"),
+        ("acute.p2_share", "{a: 1}"),
+        ("acute.p3_share", "{a: 2}"),
+        ("acute.escalation.open_at", "0.99"),
+    ]
+    shipped = [k for k, _, _ in fitted_parameters(REPO / "configs" / "footprint.yaml")]
+    assert "community.community_beds" in shipped and "acute.ward_groups.outlier_reserve_share" in shipped
+    assert "population.frailty_recovery_per_1000_py" not in shipped  # a sourced input

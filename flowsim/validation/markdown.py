@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from flowsim.validation.analytic import ALPHA, N_BATCHES, AnalyticChecks, TheoryCheck, critical_t
 from flowsim.validation.calibration import FeatureResult, TargetResult
+from flowsim.validation.fitted import fitted_parameters
 from flowsim.validation.measures import Replication
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class ReportContext:
     reused: int  # replications read from an earlier run rather than simulated now
     workers: int
     seconds: float
+    config_path: str | None = None  # the config file, to list what was fitted
 
 
 def fmt(x: float, spec: str) -> str:
@@ -248,6 +250,24 @@ def render(
         )
     )
     w("")
+    fitted = fitted_parameters(context.config_path) if context.config_path else []
+    if fitted:
+        w("## What was fitted")
+        w("")
+        w(
+            f"The parameters of `{context.config_label}` marked `cal.`: each was set by hand, run against the "
+            "targets above (one to three replications a try), to the figure its note names; everything else is "
+            "an input from a source or an assumption graded in its comment. A target whose figure a fitted "
+            "parameter was tuned to is a check of the fit, not independent evidence; the features below were "
+            "not tuned to, except where their *how* column says so."
+        )
+        w("")
+        rows = [
+            [f"`{key}`", f"`{value}`" if value else NO_VALUE, note.replace("|", "/")]
+            for key, value, note in fitted
+        ]
+        w(md_table(["parameter", "value", "fitted to (the config's note)"], rows, "lll"))
+        w("")
     w("## Other features of the era (not tuned to)")
     w("")
     w(
@@ -280,8 +300,12 @@ def render(
     w(
         "Notes. The readmission figures are the KPIs `readmissions_30d_65plus_pct` and `readmissions_30d_pct` "
         "(30 days); the national 65+ figure counts 28 days. National delayed-transfer counts start when a "
-        "patient is declared ready for transfer; the model attributes the assessment wait after a patient is "
-        "medically fit to the NHS, which national returns may count differently. The drift rows compare the "
+        "patient is declared ready for transfer; the model counts from medically fit and charges the assessment "
+        "to whoever assesses for the service awaited (`pathways.delay_reasons`), which national returns may count "
+        "differently. Its responsibility shares are of the reasons it represents (assessment, further non-acute "
+        "NHS care, residential and nursing homes, care packages at home); community equipment, patient or family "
+        "choice, disputes and housing (about a fifth of delayed days nationally) have no mechanism. The drift rows "
+        "compare the "
         "last 30 days of the run with the same calendar days a year earlier, which fall in the warm-up; a "
         "stationary footprint would show no change beyond national growth."
     )

@@ -273,6 +273,7 @@ def build_report(
         command=command or f"flowsim report validation {_shown(Path(config_path))}",
         config=config,
         config_label=_shown(Path(config_path)),
+        config_path=str(config_path),
         targets_label=_shown(targets_file),
         replications=reps,
         reused=sum(r.status == "skipped" for r in records),
