@@ -37,6 +37,7 @@ class EpisodeDraw(IntEnum):
     AE_ADMIT = 22  # uniform: decision to admit
     AE_AVOIDABLE = 23  # uniform: an admission a virtual ward could avoid
     VIRTUAL_WARD_STAY = 24  # normal: days on the virtual ward
+    AE_TRIAGE = 25  # normal: triage time
     # Social care (flowsim.services.social_care).
     PLACE_ENDS_IN_DEATH = 40  # uniform: the end of a package or care-home place is a death
 

@@ -66,7 +66,7 @@ def make_logs(
         },
     )
     pools = Pools.from_config(config)
-    ae = Columns(fill={"travel_h": 0.0}, **ATTENDANCE_COLUMNS)  # no site closed
+    ae = Columns(fill={"travel_h": 0.0, "handover_h": np.nan}, **ATTENDANCE_COLUMNS)  # no site closed
     for row in attendances:
         ae.append(**row)
     r = route_registry()

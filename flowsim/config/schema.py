@@ -350,6 +350,11 @@ class EmergencyConfig(Strict):
     avoidance_share: BandShares
     virtual_ward_slots: Count
     virtual_ward_days: Distribution
+    # Triage before the clinician (a time, not a queue); absent: none.
+    triage_minutes: Distribution | None = None
+    # Majors cubicles of the footprint (split by site as the rota): an ambulance patient is
+    # handed over only into a free one, and holds it until leaving A&E. Absent: never full.
+    majors_cubicles: Annotated[int, Field(ge=1, le=MAX_PLACES)] | None = None
 
 
 class SiteConfig(Strict):

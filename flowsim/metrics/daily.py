@@ -19,6 +19,7 @@ from flowsim.metrics.registry import POOL_NAMES, STRANDED_DAYS, SUPER_STRANDED_D
 from flowsim.vocabulary import PATHWAYS, Arrival, Origin
 
 FOUR_HOURS, TWELVE_HOURS = 4.0, 12.0  # the A&E standard; the trolley-wait threshold
+HALF_HOUR, ONE_HOUR = 0.5, 1.0  # the national measures of ambulance handover delays
 
 
 def ae_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
@@ -35,6 +36,15 @@ def ae_by_day(logs: RunLogs) -> dict[str, np.ndarray]:
         col[name] = count_by_day(ae["arrival_h"][ae["arrival"] == code], days)
     # Hours added to ambulance journeys by a site's closure (consolidation), by day of arrival.
     col["ae_extra_travel_hours"] = count_by_day(ae["arrival_h"], days, weights=ae["travel_h"])
+    # Ambulance handovers by day of arrival: waits from arrival to handover into a cubicle
+    # (a crew still waiting at the end of the run is not counted).
+    handed = np.isfinite(ae["handover_h"])
+    handover_wait = (ae["handover_h"] - ae["arrival_h"])[handed]
+    arrived = ae["arrival_h"][handed]
+    col["ae_handovers"] = count_by_day(arrived, days)
+    col["ae_handover_hours"] = count_by_day(arrived, days, weights=handover_wait)
+    col["ae_handovers_over_30min"] = count_by_day(arrived[handover_wait > HALF_HOUR + 1e-9], days)
+    col["ae_handovers_over_60min"] = count_by_day(arrived[handover_wait > ONE_HOUR + 1e-9], days)
     # The 4-hour measure by day of arrival: of those who arrived, the share who left
     # within 4 hours (anyone still in A&E at the end counts once 4 hours have passed).
     end_h = days * 24.0

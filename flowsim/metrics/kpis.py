@@ -63,6 +63,10 @@ def kpis(logs: RunLogs, day_figures: dict[str, np.ndarray] | None = None) -> dic
         total(d["ae_extra_travel_hours"]), total(d["ae_ambulance_arrivals"]), 60.0
     )
     k["ae_boarders_mean"] = mean(d["ae_boarders_mean"])
+    handovers = total(d["ae_handovers"])
+    k["ambulance_handover_minutes_mean"] = _share(total(d["ae_handover_hours"]), handovers, 60.0)
+    k["ambulance_handovers_over_30min_share"] = _share(total(d["ae_handovers_over_30min"]), handovers)
+    k["ambulance_handovers_over_60min_share"] = _share(total(d["ae_handovers_over_60min"]), handovers)
     emergency = total(d["emergency_admissions"])
     k["emergency_admissions"] = count("emergency_admissions")
     k["emergency_admissions_per_1000"] = emergency / population * 1000.0 * 365.0 / days

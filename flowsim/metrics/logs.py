@@ -28,6 +28,7 @@ ATTENDANCE_COLUMNS: dict[str, type] = {
     "avoided": np.bool_,  # an admission diverted to the virtual ward
     "handle": np.int64,  # the acute route of an admission (row of `routes`), else -1
     "travel_h": np.float64,  # extra ambulance journey after a site closed (in arrival_h)
+    "handover_h": np.float64,  # an ambulance patient handed over to A&E; NaN otherwise or until then
 }
 ROUTE_COLUMNS: tuple[str, ...] = (
     "person_id",

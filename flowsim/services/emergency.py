@@ -1,10 +1,14 @@
-"""A&E: arrivals through the day, assessment by a finite clinical rota, and boarding.
+"""A&E: arrivals through the day, handover, triage, assessment by a finite clinical rota,
+and boarding.
 
-Each attendance is a SimPy process. A patient waits for a clinician (the rota changes by
-hour), is assessed, then treated and observed; then leaves, or is diverted to a virtual
-ward / rapid response if a slot is free, or is admitted: they board in A&E until the core
-grants a bed and the transfer to the ward is done. The 4-hour clock runs from arrival to
-leaving A&E; the 12-hour trolley wait from the decision to admit.
+An ambulance patient is handed over only into a free majors cubicle and holds it until
+leaving A&E, so a department full of boarders keeps crews waiting outside (exit block
+reaching the ambulance service). Every patient is triaged (a time, not a queue), waits for
+a clinician (the rota changes by hour), is assessed, then treated and observed; then
+leaves, or is diverted to a virtual ward / rapid response if a slot is free, or is
+admitted: they board in A&E until the core grants a bed and the transfer to the ward is
+done. The 4-hour clock runs from arrival to leaving A&E; the 12-hour trolley wait from the
+decision to admit. A patient costs a SimPy process only when they must wait or board.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Clinicians:
 
     At a change of shift a clinician going off duty finishes the patient in hand first.
     Lighter than a SimPy resource: a patient who finds a clinician free costs no event.
+    Majors cubicles are the same thing with a rota that never changes.
     """
 
     def __init__(self, env: simpy.Environment, by_hour: list[int]):
@@ -81,6 +86,24 @@ class Clinicians:
             self._call_next()
 
 
+class _Day:
+    """The day's attendances, as plain lists (a numpy scalar per element costs more than
+    the arithmetic; the values are the same float64s), and the cubicle each one holds."""
+
+    def __init__(self, people, rows, site, triage_h, assess_h, treat_h, admit, avoidable, vw_h, routes):
+        self.people = people
+        self.rows = rows
+        self.site = site.tolist()
+        self.triage_h = triage_h.tolist()
+        self.assess_h = assess_h.tolist()
+        self.treat_h = treat_h.tolist()
+        self.admit = admit.tolist()
+        self.avoidable = avoidable.tolist()
+        self.vw_h = vw_h.tolist()
+        self.routes = routes
+        self.cubicle: list[Clinicians | None] = [None] * people.size
+
+
 class Emergency:
     """A&E at each acute site: today's attendances, their journeys and the attendance log."""
 
@@ -120,6 +143,12 @@ class Emergency:
             Clinicians(clock.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
             for share in site_shares
         ]
+        cubicles = cfg.majors_cubicles
+        self.cubicles: list[Clinicians] | None = (
+            None
+            if cubicles is None
+            else [Clinicians(clock.env, [max(1, round(cubicles * share))] * 24) for share in site_shares]
+        )
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.admit_month = np.asarray(cfg.admit_month_factor) / np.mean(cfg.admit_month_factor)
         self._first_open = 0  # attendances before this row have all left A&E
@@ -137,6 +166,7 @@ class Emergency:
             admitted=np.bool_,
             avoided=np.bool_,
             handle=np.int64,  # the route handle of the admission, or -1
+            handover_h=np.float64,  # an ambulance patient handed over; NaN otherwise or until then
         )
 
     def attend(self, people: np.ndarray, arrival: np.ndarray, arrival_h: np.ndarray) -> None:
@@ -168,6 +198,14 @@ class Emergency:
         treat_h = lognormal_from_normal(
             k.normal(pid, episode, EpisodeDraw.AE_TREATMENT), cfg.treatment_hours.mean, cfg.treatment_hours.cv
         )
+        triage_h = (
+            np.zeros(people.size)
+            if cfg.triage_minutes is None
+            else lognormal_from_normal(
+                k.normal(pid, episode, EpisodeDraw.AE_TRIAGE), cfg.triage_minutes.mean, cfg.triage_minutes.cv
+            )
+            / 60.0
+        )
         month = self.dates.month_index(arrival_h)
         p = self.admit_p[band] * np.asarray(cfg.admit_frailty_multiplier)[frailty]
         p = p * np.where(arrival == Arrival.WALK_IN, 1.0, cfg.admit_ambulance_multiplier)
@@ -182,7 +220,7 @@ class Emergency:
         admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
         avoidable = admit & self.virtual_ward.avoidable(pid, episode, band, arrival_h // 24.0, from_ae=True)
         vw_h = self.virtual_ward.stay_hours(pid, episode)
-        expected_decision = arrival_h + assess_h + treat_h
+        expected_decision = arrival_h + triage_h + assess_h + treat_h
         routes = self.routes.acute_routes(
             pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
         )
@@ -200,71 +238,95 @@ class Emergency:
             admitted=np.zeros(people.size, bool),
             avoided=np.zeros(people.size, bool),
             handle=np.full(people.size, -1),
+            # With no cubicle limit an ambulance patient is handed over on arrival.
+            handover_h=np.where((arrival == Arrival.AMBULANCE) & (self.cubicles is None), arrival_h, np.nan),
         )
-        self.env.process(
-            self._arrivals(people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes)
-        )
+        day = _Day(people, rows, site, triage_h, assess_h, treat_h, admit, avoidable, vw_h, routes)
+        self.env.process(self._arrivals(day, arrival_h, arrival == Arrival.AMBULANCE))
 
-    def _arrivals(self, people, arrival_h, rows, site, assess_h, treat_h, admit, avoidable, vw_h, routes):
+    def _arrivals(self, day: _Day, arrival_h: np.ndarray, ambulance: np.ndarray):
+        """The day's arrivals in time order: an ambulance's handover at arrival, everyone's
+        request for a clinician after triage. One wake-up per distinct time."""
         env = self.env
-        log = self.log
-        # One pass per attendance: read the day's columns as lists (a numpy scalar per
-        # element costs more than the arithmetic; the values are the same float64s).
-        arrival_l, site_l, admit_l, assess_l, treat_l = (
-            a.tolist() for a in (arrival_h, site, admit, assess_h, treat_h)
-        )
-        for i in range(people.size):
-            wait = arrival_l[i] - env.now
+        n = day.people.size
+        handovers = np.flatnonzero(ambulance) if self.cubicles is not None else np.empty(0, np.int64)
+        times = np.concatenate([arrival_h[handovers], arrival_h + day.triage_h])
+        who = np.concatenate([handovers, np.arange(n)])
+        is_handover = np.concatenate([np.ones(handovers.size, bool), np.zeros(n, bool)])
+        order = np.lexsort((~is_handover, times))  # a handover before a request at the same time
+        waiting_outside = np.zeros(n, bool)  # their journey goes on in its own process
+        for t, i, handover in zip(times[order].tolist(), who[order].tolist(), is_handover[order].tolist()):
+            wait = t - env.now
             if wait > 0:
                 yield env.timeout(wait)
-            clinicians = self.clinicians[site_l[i]]
-            turn = clinicians.request()
-            if turn is None and not admit_l[i]:
-                # Seen at once and sent home: one event, no process, no agent.
-                env.timeout(assess_l[i]).callbacks.append(clinicians.release)
-                log.decision_h[rows[i]] = log.departure_h[rows[i]] = env.now + assess_l[i] + treat_l[i]
-                continue
-            patient = self.new_patient(int(people[i]), int(rows[i]))
-            env.process(
-                self._journey(
-                    patient,
-                    clinicians,
-                    turn,
-                    assess_l[i],
-                    treat_l[i],
-                    admit_l[i],
-                    bool(avoidable[i]),
-                    float(vw_h[i]),
-                    routes,
-                    i,
-                )
-            )
+            if handover:
+                cubicles = self.cubicles[day.site[i]]  # type: ignore[index]
+                turn = cubicles.request()
+                if turn is None:
+                    self.log.handover_h[day.rows[i]] = t
+                    day.cubicle[i] = cubicles
+                else:
+                    waiting_outside[i] = True
+                    env.process(self._handover(day, i, cubicles, turn))
+            elif not waiting_outside[i]:
+                self._see(day, i)
 
-    def _journey(self, patient, clinicians, turn, assess_h, treat_h, admit, avoidable, vw_h, routes, i):
+    def _handover(self, day: _Day, i: int, cubicles: Clinicians, turn: simpy.Event):
+        """An ambulance crew waits with its patient until a cubicle frees; then triage."""
+        yield turn
+        self.log.handover_h[day.rows[i]] = self.env.now
+        day.cubicle[i] = cubicles
+        yield self.env.timeout(day.triage_h[i])
+        self._see(day, i)
+
+    def _see(self, day: _Day, i: int) -> None:
+        """Ask for a clinician: someone seen at once and sent home costs one event (two if
+        they hold a cubicle), no process and no agent."""
+        env = self.env
+        log = self.log
+        row = day.rows[i]
+        clinicians = self.clinicians[day.site[i]]
+        turn = clinicians.request()
+        cubicle = day.cubicle[i]
+        if turn is None and not day.admit[i]:
+            env.timeout(day.assess_h[i]).callbacks.append(clinicians.release)
+            log.decision_h[row] = log.departure_h[row] = env.now + day.assess_h[i] + day.treat_h[i]
+            if cubicle is not None:
+                env.timeout(day.assess_h[i] + day.treat_h[i]).callbacks.append(cubicle.release)
+            return
+        patient = self.new_patient(int(day.people[i]), int(row))
+        env.process(self._journey(patient, clinicians, turn, cubicle, day, i))
+
+    def _journey(self, patient, clinicians, turn, cubicle, day: _Day, i: int):
         env = self.env
         clock = self.clock
         log = self.log
+        assess_h, treat_h, admit = day.assess_h[i], day.treat_h[i], day.admit[i]
         if turn is not None:
             yield turn
         yield env.timeout(assess_h)
         clinicians.release()
         row = patient.ae_row
         if not admit:
-            # Treated and sent home: nothing later depends on them, so no more events.
+            # Treated and sent home: nothing later depends on them but their cubicle.
             log.decision_h[row] = log.departure_h[row] = env.now + treat_h
+            if cubicle is not None:
+                env.timeout(treat_h).callbacks.append(cubicle.release)
             patient.remove()
             return
         yield env.timeout(treat_h)
         log.decision_h[row] = env.now
-        if admit and avoidable and self.virtual_ward.take(patient.person, vw_h, row):
+        if admit and day.avoidable[i] and self.virtual_ward.take(patient.person, day.vw_h[i], row):
             log.avoided[row] = True
             admit = False
         if admit:
-            handle = self.admit(patient.person, routes, i, Origin.AE_ADMISSION, priority=0, ae_row=row)
+            handle = self.admit(patient.person, day.routes, i, Origin.AE_ADMISSION, priority=0, ae_row=row)
             log.admitted[row] = True
             log.handle[row] = handle
             yield clock.wait_for_bed(handle)
         log.departure_h[row] = env.now
+        if cubicle is not None:
+            cubicle.release()
         patient.remove()
 
     def merge_site(self, closing: int, receivers: list[tuple[int, float]]) -> None:
@@ -273,6 +335,10 @@ class Emergency:
         rota = self.clinicians[closing].by_hour
         for site, share in receivers:
             self.clinicians[site].reinforce([round(c * share) for c in rota])
+        if self.cubicles is not None:  # and its cubicles
+            cubicles = self.cubicles[closing].by_hour
+            for site, share in receivers:
+                self.cubicles[site].reinforce([round(c * share) for c in cubicles])
 
     def left_by(self, t_hours: float) -> None:
         """Let people who have left A&E by now start new episodes of care."""
