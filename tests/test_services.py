@@ -375,6 +375,105 @@ def test_a_step_up_place_that_comes_while_its_holder_is_in_hospital_is_released(
 
 
 # -- A&E -----------------------------------------------------------------------------------
+def emergency_for(cfg, small_config, population, pools, clock, ledger, hospital_parts):
+    hospital, _, catchment, routes = hospital_parts
+    return Emergency(
+        cfg,
+        [s.catchment_share for s in small_config.acute.sites],
+        clock=clock,
+        dates=Dates(MONDAY, 10),
+        population=population,
+        catchment=catchment,
+        routes=routes,
+        keyed=keyed(),
+        ledger=ledger,
+        virtual_ward=VirtualWard(
+            cfg, [], clock=clock, ledger=ledger, keyed=keyed(), pool=pools.index("virtual_ward")
+        ),
+        admit=hospital.admit,
+        new_patient=_Agent,
+    )
+
+
+def test_an_ambulance_waits_to_hand_over_while_the_cubicles_are_full(
+    small_config, population, pools, clock, ledger, hospital_parts
+):
+    """One cubicle a site: of ambulances arriving together, the first is handed over at
+    once and each next one when the patient before leaves A&E; walk-ins never wait to
+    hand over; the 4-hour clock runs from arrival."""
+    cfg = type(small_config.emergency).model_validate(
+        {
+            **small_config.emergency.model_dump(),
+            "majors_cubicles": 1,
+            "handover_cohort_after_minutes": None,
+            "triage_minutes": {"mean": 10.0, "cv": 0.5},
+            "admit_probability_cap": 0.0,  # everyone goes home
+        }
+    )
+    emergency = emergency_for(cfg, small_config, population, pools, clock, ledger, hospital_parts)
+    site = emergency.catchment.site_of(np.arange(population.size))
+    people = np.flatnonzero((site == 0) & (population.age_band == 2))[:4]
+    population.episodes[people] += 1
+    arrival = np.array([Arrival.AMBULANCE] * 3 + [Arrival.WALK_IN], np.int8)
+    emergency.attend(people, arrival, np.full(4, 1.0))
+    clock.env.run(until=48.0)
+    log = emergency.log.view()
+    amb = log["arrival"] == Arrival.AMBULANCE
+    handover = np.sort(log["handover_h"][amb])
+    departures = np.sort(log["departure_h"][amb])
+    assert handover[0] == 1.0
+    assert handover[1:].tolist() == departures[:2].tolist()  # the cubicle frees as each leaves
+    assert np.isnan(log["handover_h"][~amb]).all()
+    assert (log["decision_h"][amb] > log["handover_h"][amb]).all()  # triage and assessment after
+    assert not log["admitted"].any()
+
+
+def test_a_crew_waiting_an_hour_hands_over_into_a_corridor(
+    small_config, population, pools, clock, ledger, hospital_parts
+):
+    """One cubicle and no beds: every patient is admitted and boards for ever. The first
+    holds the cubicle; each later crew waits its hour, then hands over into a corridor
+    (without a cubicle, so the next crew is no worse off)."""
+    dump = small_config.emergency.model_dump()
+    cfg = type(small_config.emergency).model_validate(
+        {
+            **dump,
+            "majors_cubicles": 1,
+            "handover_cohort_after_minutes": 60.0,
+            "admit_probability": {band: 1.0 for band in dump["admit_probability"]},
+            "admit_probability_cap": 1.0,
+            "avoidance_share": {band: 0.0 for band in dump["avoidance_share"]},
+        }
+    )
+    emergency = emergency_for(cfg, small_config, population, pools, clock, ledger, hospital_parts)
+    for pool in range(pools.n_acute):
+        clock.board.schedule_capacity(0.0, pool, 0)
+    site = emergency.catchment.site_of(np.arange(population.size))
+    people = np.flatnonzero((site == 0) & (population.age_band == 2))[:3]
+    population.episodes[people] += 1
+    emergency.attend(people, np.full(3, Arrival.AMBULANCE, np.int8), np.array([1.0, 1.5, 2.0]))
+    clock.env.run(until=30.0)
+    log = emergency.log.view()
+    assert log["admitted"].all() and np.isnan(log["departure_h"]).all()
+    assert (log["handover_h"] - log["arrival_h"]).tolist() == pytest.approx([0.0, 1.0, 1.0])
+
+
+def test_with_no_cubicle_limit_every_ambulance_is_handed_over_on_arrival(
+    small_config, population, pools, clock, ledger, hospital_parts
+):
+    cfg = type(small_config.emergency).model_validate(
+        {**small_config.emergency.model_dump(), "majors_cubicles": None}
+    )
+    emergency = emergency_for(cfg, small_config, population, pools, clock, ledger, hospital_parts)
+    people = np.flatnonzero(population.age_band == 5)[:50]
+    population.episodes[people] += 1
+    arrival_h = np.linspace(0.0, 2.0, people.size)
+    emergency.attend(people, np.full(people.size, Arrival.AMBULANCE, np.int8), arrival_h)
+    clock.env.run(until=24.0)
+    log = emergency.log.view()
+    assert np.array_equal(np.sort(log["handover_h"]), np.sort(arrival_h))
+
+
 def test_every_attendance_leaves_and_admitted_patients_leave_for_a_bed(
     small_config, population, pools, clock, ledger, hospital_parts
 ):

@@ -19,7 +19,7 @@ from flowsim.stats import mean_ci
 from flowsim.validation.calibration import evaluate_features, evaluate_targets
 from flowsim.validation.fitted import fitted_parameters
 from flowsim.validation.markdown import summary, verdict
-from flowsim.validation.measures import CONVERSIONS, MEASURES, Convert, Replication, value
+from flowsim.validation.measures import CONVERSIONS, MEASURES, Convert, Replication, monthly, value
 from flowsim.validation.targets import TargetsFile, check_measures, load_targets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -373,3 +373,30 @@ def test_the_fitted_parameters_are_the_lines_marked_cal(tmp_path):
     shipped = [k for k, _, _ in fitted_parameters(REPO / "configs" / "footprint.yaml")]
     assert "community.community_beds" in shipped and "acute.ward_groups.outlier_reserve_share" in shipped
     assert "population.frailty_recovery_per_1000_py" not in shipped  # a sourced input
+
+
+@pytest.mark.unit
+def test_the_month_by_month_table_reads_each_calendar_month_per_1_2_million():
+    """120,000 people: 10 delayed beds a day in February and 5 otherwise read as 100 and
+    50 per 1.2 million; occupancy and the 4-hour measure are ratios of the month's sums."""
+    daily = year_of_days(
+        warmup=30,
+        days=395,
+        start="2016-03-02",
+        acute_beds=np.full(395, 100.0),
+        acute_bed_days=lambda d: np.where(month(d) == 1, 95.0, 90.0),
+        ae_4h_known=np.full(395, 100.0),
+        ae_within_4h=lambda d: np.where(month(d) == 12, 80.0, 90.0),
+        dtoc_beds=lambda d: np.where(month(d) == 2, 10.0, 5.0),
+        emergency_admissions=np.full(395, 30.0),
+    )
+    by_month = monthly(replication(daily=daily))
+    assert sorted(by_month) == list(range(1, 13))  # March's warm-up days are dropped, April on measured
+    assert by_month[1]["occupancy_pct"] == pytest.approx(95.0) and by_month[7][
+        "occupancy_pct"
+    ] == pytest.approx(90.0)
+    assert by_month[12]["ae_4h_pct"] == pytest.approx(80.0)
+    assert by_month[2]["dtoc_beds"] == pytest.approx(100.0) and by_month[6]["dtoc_beds"] == pytest.approx(
+        50.0
+    )
+    assert by_month[5]["emergency_admissions"] == pytest.approx(300.0)

@@ -355,6 +355,8 @@ class EmergencyConfig(Strict):
     # Majors cubicles of the footprint (split by site as the rota): an ambulance patient is
     # handed over only into a free one, and holds it until leaving A&E. Absent: never full.
     majors_cubicles: Annotated[int, Field(ge=1, le=MAX_PLACES)] | None = None
+    # A crew still waiting this long hands its patient over into a corridor (no cubicle).
+    handover_cohort_after_minutes: Annotated[float, Field(gt=0.0, le=MAX_HOURS * 60)] | None = None
 
 
 class SiteConfig(Strict):

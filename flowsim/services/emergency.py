@@ -272,10 +272,19 @@ class Emergency:
                 self._see(day, i)
 
     def _handover(self, day: _Day, i: int, cubicles: Clinicians, turn: simpy.Event):
-        """An ambulance crew waits with its patient until a cubicle frees; then triage."""
-        yield turn
+        """An ambulance crew waits with its patient until a cubicle frees, or until the
+        department takes the patient into a corridor (cohorting) to release the crew; then
+        triage. A cohorted patient holds no cubicle."""
+        limit = self.cfg.handover_cohort_after_minutes
+        if limit is None:
+            yield turn
+        else:
+            yield turn | self.env.timeout(limit / 60.0)
+        if turn.triggered:
+            day.cubicle[i] = cubicles
+        else:
+            cubicles.waiting.remove(turn)
         self.log.handover_h[day.rows[i]] = self.env.now
-        day.cubicle[i] = cubicles
         yield self.env.timeout(day.triage_h[i])
         self._see(day, i)
 

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from flowsim.validation.analytic import ALPHA, N_BATCHES, AnalyticChecks, TheoryCheck, critical_t
 from flowsim.validation.calibration import FeatureResult, TargetResult
 from flowsim.validation.fitted import fitted_parameters
-from flowsim.validation.measures import Replication
+from flowsim.validation.measures import MONTHLY, Replication, monthly
 
 if TYPE_CHECKING:
     from flowsim.config.schema import FlowsimConfig
@@ -155,6 +157,35 @@ def _theory_rows(checks: Sequence[TheoryCheck]) -> list[list[str]]:
         ]
         for c in checks
     ]
+
+
+# National monthly figures of 2016/17 the report shows beside the model's (month -> measure -> text).
+NATIONAL_MONTHLY: dict[int, dict[str, str]] = {
+    # Delayed beds: England's a day (all beds) x 67% in acute beds x 2.17% (DTOC statistics).
+    10: {"dtoc_beds": "94 (6,455 a day in England)"},
+    12: {"ae_4h_pct": "86.2"},
+    1: {"ae_4h_pct": "85.1", "dtoc_beds": "92 (197,054 days in England)"},
+    2: {"dtoc_beds": "97 (6,660 a day in England)"},
+    3: {"occupancy_pct": "91.4 (Jan–Mar, KH03)"},
+}
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _monthly_table(reps: Sequence[Replication]) -> str:
+    by_rep = [monthly(rep) for rep in reps]
+    months = [m for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3) if all(m in b for b in by_rep)]
+    header = ["month"]
+    for _, label in MONTHLY:
+        header += [label, "England 2016/17"]
+    rows = []
+    for m in months:
+        row = [_MONTH_NAMES[m - 1]]
+        for key, _ in MONTHLY:
+            values = [b[m][key] for b in by_rep]
+            spec = ".1f" if key != "emergency_admissions" else ".0f"
+            row += [fmt(float(np.mean(values)), spec), NATIONAL_MONTHLY.get(m, {}).get(key, NO_VALUE)]
+        rows.append(row)
+    return md_table(header, rows, "l" + "rl" * len(MONTHLY))
 
 
 def render(
@@ -309,6 +340,17 @@ def render(
         "last 30 days of the run with the same calendar days a year earlier, which fall in the warm-up; a "
         "stationary footprint would show no change beyond national growth."
     )
+    w("")
+    w("## Month by month")
+    w("")
+    w(
+        "The year's shape: each measure's mean over replications, by calendar month of the measured window, "
+        "beside the national figure for that month of 2016/17 where the report has one (NHS England A&E and DTOC "
+        "statistics, KH03; England scaled to 1.2 million for counts, and delayed beds to the 67% in acute beds). "
+        "Not tuned to month by month: the winter wave's size was fitted to the January–March figures only."
+    )
+    w("")
+    w(_monthly_table(reps))
     w("")
     w("## Analytic checks of the core")
     w("")

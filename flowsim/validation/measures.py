@@ -127,6 +127,18 @@ def _admissions_winter_vs_summer_pct(rep: Replication) -> float:
     )
 
 
+def _handovers_over_pct(minutes: int, months: tuple[int, ...] | None) -> Callable[[Replication], float]:
+    def share(rep: Replication) -> float:
+        w = _Window(rep)
+        mask = np.ones(w.month.size, bool) if months is None else w.months(months)
+        return 100.0 * w.ratio(f"ae_handovers_over_{minutes}min", "ae_handovers", mask)
+
+    share.__doc__ = (
+        f"Ambulance handovers over {minutes} minutes, % of handovers{' in ' + str(months) if months else ''}."
+    )
+    return share
+
+
 def _dtoc_february_vs_year_pct(rep: Replication) -> float:
     w = _Window(rep)
     return _change_pct(w.mean("dtoc_beds", w.month == 2), w.mean("dtoc_beds", np.ones(w.month.size, bool)))
@@ -192,6 +204,10 @@ MEASURES: dict[str, Callable[[Replication], float]] = {
     "ae_monday_vs_friday_pct": _ae_monday_vs_friday_pct,
     "admissions_winter_vs_summer_pct": _admissions_winter_vs_summer_pct,
     "dtoc_february_vs_year_pct": _dtoc_february_vs_year_pct,
+    "handovers_over_30min_pct": _handovers_over_pct(30, None),
+    "handovers_over_60min_pct": _handovers_over_pct(60, None),
+    "handovers_over_30min_january_pct": _handovers_over_pct(30, (1,)),
+    "handovers_over_60min_january_pct": _handovers_over_pct(60, (1,)),
     "dtoc_nhs_share_pct": _dtoc_share_pct("nhs"),
     "dtoc_social_care_share_pct": _dtoc_share_pct("social_care"),
     "dtoc_both_share_pct": _dtoc_share_pct("both"),
@@ -211,3 +227,28 @@ def value(rep: Replication, name: str, convert: Convert = "as_is") -> float:
     """The measure `name` (a kpis column or one of MEASURES) of one replication, converted."""
     raw = float(rep.kpis[name]) if name in rep.kpis else MEASURES[name](rep)
     return float(CONVERSIONS[convert](raw, rep.kpis))
+
+
+# The year's shape, month by month: (column of the table, label, how to read it off a month).
+MONTHLY: tuple[tuple[str, str], ...] = (
+    ("occupancy_pct", "G&A occupancy, %"),
+    ("ae_4h_pct", "4-hour performance, %"),
+    ("dtoc_beds", "Delayed beds a day, per 1.2 million"),
+    ("emergency_admissions", "Emergency admissions a day, per 1.2 million"),
+)
+
+
+def monthly(rep: Replication) -> dict[int, dict[str, float]]:
+    """Each calendar month of the measured window (month 1-12 -> measure -> value)."""
+    w = _Window(rep)
+    scale = PEOPLE / float(rep.kpis["population"])
+    out: dict[int, dict[str, float]] = {}
+    for m in sorted(set(w.month.tolist())):
+        mask = w.month == m
+        out[m] = {
+            "occupancy_pct": 100.0 * w.ratio("acute_bed_days", "acute_beds", mask),
+            "ae_4h_pct": 100.0 * w.ratio("ae_within_4h", "ae_4h_known", mask),
+            "dtoc_beds": w.mean("dtoc_beds", mask) * scale,
+            "emergency_admissions": w.mean("emergency_admissions", mask) * scale,
+        }
+    return out
