@@ -42,6 +42,7 @@ class ReportContext:
     workers: int
     seconds: float
     config_path: str | None = None  # the config file, to list what was fitted
+    history: str = ""  # how each mechanism changed the headline figures (history.md by the targets)
 
 
 def fmt(x: float, spec: str) -> str:
@@ -298,6 +299,11 @@ def render(
             for key, value, note in fitted
         ]
         w(md_table(["parameter", "value", "fitted to (the config's note)"], rows, "lll"))
+        w("")
+    if context.history.strip():
+        w("## How each mechanism changed the headline figures")
+        w("")
+        w(context.history.strip())
         w("")
     w("## Other features of the era (not tuned to)")
     w("")

@@ -71,6 +71,13 @@ class ReportOutcome:
         return all(r.passed for r in self.targets) and self.analytic.passed and all(self.conservation)
 
 
+def _read_history(targets_file: Path) -> str:
+    """history.md beside the targets file: the measured effect of each mechanism as it was
+    added (written by hand from earlier reports; empty if there is none)."""
+    path = targets_file.parent / "history.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def _shown(path: Path) -> str:
     """A path as the report prints it: relative to the repository when inside it."""
     try:
@@ -274,6 +281,7 @@ def build_report(
         config=config,
         config_label=_shown(Path(config_path)),
         config_path=str(config_path),
+        history=_read_history(targets_file),
         targets_label=_shown(targets_file),
         replications=reps,
         reused=sum(r.status == "skipped" for r in records),
