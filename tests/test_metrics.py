@@ -318,24 +318,9 @@ def test_delays_split_between_assessment_and_the_wait_for_the_place():
     waiting for a jointly funded nursing home is fit at 30 h and assessed by 36 h. The footprint charges
     both parts of a community-bed wait to the NHS ("further non-acute NHS care" after the
     assessment), and a nursing home's assessment and wait to both NHS and social care."""
-    p2 = dict(
-        origin=Origin.AE_ADMISSION,
-        site=0,
-        pathway=2,
-        bed_start_h=0.0,
-        fit_h=10.0,
-        onward_request_h=20.0,
-        service_kind=0,
-    )
-    p3 = dict(
-        origin=Origin.AE_ADMISSION,
-        site=1,
-        pathway=3,
-        bed_start_h=0.0,
-        fit_h=30.0,
-        onward_request_h=36.0,
-        service_kind=2,
-    )
+    admitted = dict(origin=Origin.AE_ADMISSION, bed_start_h=0.0)
+    p2 = dict(admitted, site=0, pathway=2, fit_h=10.0, onward_request_h=20.0, service_kind=0)
+    p3 = dict(admitted, site=1, pathway=3, fit_h=30.0, onward_request_h=36.0, service_kind=2)
     logs = make_logs(2, routes=[{**p2, "bed_end_h": 34.0}, p3])
     delays = run_tables(logs)["delays"].to_pylist()
     beds = {

@@ -478,26 +478,8 @@ def test_every_attendance_leaves_and_admitted_patients_leave_for_a_bed(
     small_config, population, pools, clock, ledger, hospital_parts
 ):
     hospital, _, catchment, routes = hospital_parts
-    emergency = Emergency(
-        small_config.emergency,
-        [s.catchment_share for s in small_config.acute.sites],
-        clock=clock,
-        dates=Dates(MONDAY, 10),
-        population=population,
-        catchment=catchment,
-        routes=routes,
-        keyed=keyed(),
-        ledger=ledger,
-        virtual_ward=VirtualWard(
-            small_config.emergency,
-            [],
-            clock=clock,
-            ledger=ledger,
-            keyed=keyed(),
-            pool=pools.index("virtual_ward"),
-        ),
-        admit=hospital.admit,
-        new_patient=_Agent,
+    emergency = emergency_for(
+        small_config.emergency, small_config, population, pools, clock, ledger, hospital_parts
     )
     people = np.flatnonzero(population.age_band == 5)[:200]
     population.episodes[people] += 1
