@@ -126,8 +126,10 @@ def summary(
             )
     if unmeasured:
         parts.append(
-            f"{len(unmeasured)} feature{'s' if len(unmeasured) != 1 else ''} cannot be measured on this run "
-            "(too short for its seasons or its year-on-year drift)."
+            f"{len(unmeasured)} feature{'s' if len(unmeasured) != 1 else ''} cannot be measured on this run: "
+            + "; ".join(f.feature.label for f in unmeasured)
+            + " (the run is too short for its seasons or year-on-year drift, or a replication has nothing "
+            "to measure, such as no 12-hour waits)."
         )
     if analytic.passed:
         parts.append(
