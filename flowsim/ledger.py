@@ -153,5 +153,9 @@ class Ledger:
             if routes.site[handle] >= 0 and np.isnan(routes.bed_end_h[handle]) and not routes.lost[handle]:
                 self.open.add(person, handle)
                 continue
-            self.clock.end(handle)
-            routes.ended_early[handle] = True
+            self.end(handle)
+
+    def end(self, handle: int) -> None:
+        """End one route now, wherever it is, as ended by the model (not by its own course)."""
+        self.clock.end(handle)
+        self.routes.ended_early[handle] = True

@@ -164,23 +164,25 @@ class Population:
         for b in range(N_BANDS):
             for level in range(3):  # fit -> mild -> moderate -> severe, one step at a time
                 rate = self._frailty_step[b] * self.config.frailty_step_factor_by_level[level]
-                k = rng.poisson(by_level[b, level] * rate * days / 365.0)
-                eligible = lambda i, b=b, lv=level: (self.age_band[i] == b) & (self.frailty[i] == lv)  # noqa: E731
-                idx = self.pick(rng, eligible, k, by_level[b, level])
-                self.frailty[idx] += 1
-                changed.append(idx)
+                changed.append(self._move_frailty(rng, by_level, b, level, rate, days, +1))
         for b in range(N_BANDS):
             for level in range(1, 4):  # mild -> fit, moderate -> mild, severe -> moderate
                 rate = self._frailty_recovery[level - 1]
-                if rate <= 0.0:
-                    continue
-                k = rng.poisson(by_level[b, level] * rate * days / 365.0)
-                eligible = lambda i, b=b, lv=level: (self.age_band[i] == b) & (self.frailty[i] == lv)  # noqa: E731
-                idx = self.pick(rng, eligible, k, by_level[b, level])
-                self.frailty[idx] -= 1
-                changed.append(idx)
+                if rate > 0.0:
+                    changed.append(self._move_frailty(rng, by_level, b, level, rate, days, -1))
         idx = np.concatenate(changed) if changed else np.empty(0, dtype=np.int64)
         self.refresh(idx)
+        return idx
+
+    def _move_frailty(
+        self, rng, by_level: np.ndarray, band: int, level: int, rate: float, days: float, step: int
+    ) -> np.ndarray:
+        """A Poisson number of the band's people at `level` (at `rate` a year, over `days`)
+        move one level up (+1) or down (-1); returns who moved."""
+        k = rng.poisson(by_level[band, level] * rate * days / 365.0)
+        eligible = lambda i: (self.age_band[i] == band) & (self.frailty[i] == level)  # noqa: E731
+        idx = self.pick(rng, eligible, k, by_level[band, level])
+        self.frailty[idx] += step
         return idx
 
     def deaths(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:

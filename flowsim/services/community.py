@@ -75,5 +75,4 @@ class Community:
         moved &= pop.person_id[routes.person[h]] == routes.person_id[h]
         for person, handle in zip(routes.person[h[moved]].tolist(), h[moved].tolist()):
             if pop.in_hospital[person]:
-                self.ledger.clock.end(handle)
-                routes.ended_early[handle] = True
+                self.ledger.end(handle)
