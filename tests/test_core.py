@@ -63,10 +63,11 @@ def log(events):
     ]
 
 
-def admit(board, t, route, max_wait=INF):
-    """Admit a route given as [(pool, priority, stay, ready, lag), …]."""
+def admit(board, t, route, max_wait=INF, **holder):
+    """Admit a route given as [(pool, priority, stay, ready, lag), …]; `holder` passes
+    group, shield and ends_group (rule 9)."""
     pools, priorities, stays, readies, lags = (list(x) for x in zip(*route))
-    return board.admit(t, pools, priorities, stays, readies, lags, max_wait)
+    return board.admit(t, pools, priorities, stays, readies, lags, max_wait, **holder)
 
 
 def assert_identical(a, b):
@@ -799,6 +800,97 @@ def test_invalid_capacities_raise_value_error(Board, capacities):
         Board(capacities)
 
 
+# ------------------------------------------------- rule 9: a holder's routes end together
+
+
+def test_moving_into_a_care_home_ends_the_holders_other_places_at_that_moment(Board):
+    """The move into the leg named `ends_group` ends the group's other routes then: a
+    package held is left (DEPARTED, its slot to the next in queue), a request queued is
+    withdrawn (LOST). Another holder's routes are untouched; each ended route reads as
+    ended early, the mover's own does not."""
+    acute, home_care, care_home = 0, 1, 2
+    board = Board([2, 1, 1])
+    package = admit(board, 0.0, [(home_care, 0, 100.0, 0.0, 0.0)], group=7)
+    waiting = admit(board, 0.0, [(home_care, 0, 5.0, 0.0, 0.0)], group=8)  # another person
+    queued = admit(board, 0.5, [(home_care, 0, 5.0, 0.0, 0.0)], group=7)
+    stay = admit(
+        board, 1.0, [(acute, 0, 3.0, 0.0, 0.0), (care_home, 0, 50.0, 0.0, 0.5)], group=7, shield=1, ends_group=1
+    )
+    events = log(board.advance(10.0))
+    assert [e for e in events if e[0] >= 4.0] == [
+        (4.0, "FIT", stay, acute, 0),
+        (4.0, "GRANTED", stay, care_home, 1),
+        (4.5, "MOVED", stay, care_home, 1),
+        (4.5, "DEPARTED", package, home_care, 0),
+        (4.5, "GRANTED", waiting, home_care, 0),  # the other person's turn comes
+        (4.5, "LOST", queued, home_care, 0),
+        (4.5, "MOVED", waiting, home_care, 0),
+        (9.5, "DEPARTED", waiting, home_care, 0),
+    ]
+    assert board.ended_early([package, waiting, queued, stay]).tolist() == [True, False, True, False]
+    assert board.stats()["delayed_hours"][acute] == 0.5
+
+
+def test_a_death_at_the_end_of_a_stay_ends_the_holders_other_places(Board):
+    """`ends_group` equal to the number of legs: departing the last leg by its own course
+    (a death in hospital) ends the group's other routes at that moment; ended early by
+    end(), it ends nothing."""
+    acute, care_home = 0, 1
+    board = Board([2, 2])
+    place = admit(board, 0.0, [(care_home, 0, 100.0, 0.0, 0.0)], group=1)
+    dies = admit(board, 1.0, [(acute, 0, 5.0, 0.0, 0.0)], group=1, shield=1, ends_group=1)
+    kept = admit(board, 0.0, [(care_home, 0, 100.0, 0.0, 0.0)], group=2)
+    cut = admit(board, 1.0, [(acute, 0, 5.0, 0.0, 0.0)], group=2, shield=1, ends_group=1)
+    board.end(2.0, cut)
+    events = log(board.advance(200.0))
+    assert (6.0, "DEPARTED", dies, acute, 0) in events
+    assert events[events.index((6.0, "DEPARTED", dies, acute, 0)) + 1] == (6.0, "DEPARTED", place, care_home, 0)
+    assert (100.0, "DEPARTED", kept, care_home, 0) in events
+    assert board.ended_early([place, dies, kept, cut]).tolist() == [True, False, False, True]
+
+
+def test_a_hospital_stay_under_way_is_shielded_until_it_moves_on(Board):
+    """A route is not ended by its group before it moves into its leg `shield`: waiting for
+    a bed, in it, or fit and waiting to move on. Once it has moved on, it is ended."""
+    acute, community, care_home = 0, 1, 2
+    board = Board([1, 1, 1])
+    blocker = admit(board, 0.0, [(community, 0, 20.0, 0.0, 0.0)])
+    fit = admit(board, 0.0, [(acute, 0, 1.0, 0.0, 0.0), (community, 0, 5.0, 0.0, 0.0)], group=3, shield=1)
+    mover = admit(board, 2.0, [(care_home, 0, 30.0, 0.0, 0.0)], group=3, ends_group=0)
+    board.advance(10.0)
+    assert not board.ended_early([fit])[0] and board.stats()["delayed"][acute] == 1
+    on_leg_1 = admit(
+        board, 10.0, [(acute, 0, 0.0, 0.0, 0.0), (care_home, 0, 1.0, 0.0, 0.0)], group=4, shield=1
+    )
+    admit(board, 11.0, [(community, 0, 1.0, 0.0, 0.0)], group=4, ends_group=0)
+    events = log(board.advance(40.0))
+    assert (20.0, "MOVED", fit, community, 1) in events  # never ended: it moved on
+    assert board.ended_early([blocker, fit, mover, on_leg_1]).tolist() == [False, False, False, False]
+    assert (32.0, "DEPARTED", mover, care_home, 0) in events
+
+
+def test_a_holder_leaving_a_shield_then_ended_by_a_later_move(Board):
+    """After moving into its leg `shield`, a route is ended by its group like any other."""
+    acute, home_care, care_home = 0, 1, 2
+    board = Board([1, 1, 1])
+    home = admit(board, 0.0, [(acute, 0, 1.0, 0.0, 0.0), (home_care, 0, 50.0, 0.0, 0.0)], group=5, shield=1)
+    admit(board, 3.0, [(care_home, 0, 30.0, 0.0, 0.0)], group=5, ends_group=0)
+    assert log(board.advance(3.0))[-1] == (3.0, "DEPARTED", home, home_care, 1)
+    assert board.ended_early([home]).tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    "holder", [{"shield": 2}, {"shield": -1}, {"ends_group": 2}, {"ends_group": -2}, {"group": 1.5}]
+)
+def test_invalid_holder_arguments_raise_and_change_nothing(Board, holder):
+    board = Board([1])
+    with pytest.raises((ValueError, TypeError)):
+        admit(board, 0.0, [(0, 0, 1.0, 0.0, 0.0)], **holder)
+    assert admit(board, 0.0, [(0, 0, 1.0, 0.0, 0.0)]) == 0
+    with pytest.raises(ValueError):
+        board.ended_early([1])
+
+
 # --------------------------------------------------------- the twins agree, bit for bit
 
 
@@ -829,7 +921,13 @@ def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
             )
         ]
         max_wait = float(rng.choice([0.0, INF, INF, rng.exponential(4.0)]))
-        calls.append(("admit", float(t), route, max_wait))
+        # Rule 9: a few hundred holders, some routes shielded, some ending their others.
+        holder = {
+            "group": int(rng.integers(-1, 200)),
+            "shield": int(rng.integers(0, 2)),
+            "ends_group": int(rng.choice([-1, -1, rng.integers(0, n_legs + 1)])),
+        }
+        calls.append(("admit", float(t), route, max_wait, holder))
     for t in when(max(1, n_admissions // 20)):
         calls.append(("capacity", float(t), int(rng.integers(0, n_pools)), int(rng.integers(1, 10))))
     for t in when(max(1, n_admissions // 10)):
@@ -854,7 +952,7 @@ def play(board, calls, final):
     handles = 0  # routes admitted by these calls: an end() picks one (none yet: skipped)
     for call in calls:
         if call[0] == "admit":
-            seen.append(admit(board, call[1], call[2], call[3]))
+            seen.append(admit(board, call[1], call[2], call[3], **call[4]))
             handles = seen[-1] + 1
         elif call[0] == "capacity":
             board.schedule_capacity(call[1], call[2], call[3])
@@ -862,7 +960,7 @@ def play(board, calls, final):
             end_one(board, call[1], call[2], handles)
         else:
             seen += [board.advance(call[1]), board.stats(), board.next_time()]
-    seen += [board.advance(final), board.stats(), board.next_time()]
+    seen += [board.advance(final), board.stats(), board.next_time(), board.ended_early(range(handles))]
     return seen
 
 
@@ -871,6 +969,8 @@ def assert_same_observations(a, b):
     for x, y in zip(a, b):
         if isinstance(x, dict):
             assert_identical(x, y)
+        elif isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
         else:
             assert type(x) is type(y) and x == y
 
@@ -889,6 +989,7 @@ def test_twins_agree_on_random_streams(seed, grid):
     events = [x for x in python if isinstance(x, dict) and "kind" in x]
     kinds = np.bincount(np.concatenate([e["kind"] for e in events]), minlength=6)
     assert (kinds[1:] > 100).all(), kinds  # every kind of event happened, often
+    assert python[-1].sum() > 100  # and routes were ended early, often (rule 8 and 9)
 
 
 def allow_random_outlying(boards, rng, n_pools, waivers=False):
@@ -915,7 +1016,7 @@ def test_twins_agree_on_random_streams_with_outlying(seed, grid):
     allow_random_outlying([python, compiled], rng, 4)
     seen = play(python, calls, 4000.0)
     assert_same_observations(seen, play(compiled, calls, 4000.0))
-    s = seen[-2]
+    s = seen[-3]
     assert s["outlied"].sum() > 100  # outlying happened, often
     assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
 
@@ -936,7 +1037,7 @@ def test_twins_agree_on_random_streams_with_reserves_waived(seed, grid):
     seen = play(python, later, 4000.0)
     assert_same_observations(seen, play(compiled, later, 4000.0))
     assert_same_observations(seen, play(copy, later, 4000.0))
-    s = seen[-2]
+    s = seen[-3]
     assert s["outlied"].sum() > 100
     assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
 
@@ -951,15 +1052,15 @@ def test_advancing_in_steps_changes_nothing(Board):
     handles = 0
     for c in calls:
         if c[0] == "admit":
-            handles = admit(stepped, *c[1:]) + 1
+            handles = admit(stepped, *c[1:4], **c[4]) + 1
         elif c[0] == "end":
             end_one(stepped, c[1], c[2], handles)
         else:
             stepped.schedule_capacity(*c[1:])
     chunks = [stepped.advance(t) for t in np.linspace(0.0, 3000.0, 301)]
     events = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-    assert_identical(events, one[-3])
-    assert_identical(stepped.stats(), one[-2])
+    assert_identical(events, one[-4])
+    assert_identical(stepped.stats(), one[-3])
 
 
 def test_a_pickled_board_carries_on_identically(Board):
@@ -984,8 +1085,9 @@ def scenarios(draw):
     hours = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.floats(0.0, 8.0))
     leg = st.tuples(st.integers(0, n_pools - 1), st.integers(0, 2), hours, hours, hours)
     max_wait = st.one_of(st.sampled_from([0.0, INF, 1.0]), st.floats(0.0, 6.0))
+    holder = st.tuples(st.integers(-1, 2), st.integers(0, 3), st.integers(-1, 3))  # rule 9
     call = st.one_of(
-        st.tuples(st.just("admit"), hours, st.lists(leg, min_size=1, max_size=3), max_wait),
+        st.tuples(st.just("admit"), hours, st.lists(leg, min_size=1, max_size=3), max_wait, holder),
         st.tuples(st.just("capacity"), hours, st.integers(0, n_pools - 1), st.integers(0, 4)),
         st.tuples(st.just("advance"), hours),
         st.tuples(st.just("end"), hours, st.integers(0, 1000)),
@@ -1001,8 +1103,12 @@ def drive(board, calls, outlying=False):
     for call in calls:
         kind = call[0]
         if kind == "admit":
-            seen.append(admit(board, board.now + call[1], call[2], call[3]))
+            group, shield, ends = call[4]
+            n_legs = len(call[2])
+            holder = {"group": group, "shield": min(shield, n_legs), "ends_group": min(ends, n_legs)}
+            seen.append(admit(board, board.now + call[1], call[2], call[3], **holder))
             handles = seen[-1] + 1
+            seen.append(board.ended_early(range(handles)))
         elif kind == "end":
             if handles:  # a random existing route, at a random time >= now
                 board.end(board.now + call[1], call[2] % handles)

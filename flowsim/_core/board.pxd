@@ -3,6 +3,7 @@
 
 cimport cython
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 
@@ -47,6 +48,10 @@ cdef struct Route:
     int32_t state       # a RouteState code (flowsim/_core/kinds.py)
     double queued_at    # while queued: when the request joined the queue
     int64_t queue_seq   # while queued: the seq of its live queue entry
+    int64_t group       # rule 9: the holder's routes (>= 0), or -1
+    int32_t shield      # never ended by its group before moving into this leg
+    int32_t ends_group  # moving into this leg (n_legs: departing) ends the group's others; -1 never
+    int8_t ended        # ended early (rule 8 or 9), not by its own course
 
 
 cdef struct Pool:
@@ -83,6 +88,7 @@ cdef class Board:
     cdef vector[vector[Outlet]] outlets  # per pool: where its requests may outlie, in order
     cdef vector[vector[Outlet]] inlets   # per pool: whose queued requests may outlie here
     cdef vector[vector[double]] waivers  # per pool: distinct finite waits > 0 waiving a reserve
+    cdef unordered_map[int64_t, vector[int64_t]] groups  # group -> its routes not known to be over
     # Events run since the last advance() returned, as columns.
     cdef vector[double] ev_time
     cdef vector[int8_t] ev_kind
@@ -102,6 +108,8 @@ cdef class Board:
     cdef void _renege(self, double t, int64_t h) noexcept nogil
     cdef void _waive(self, double t, int64_t h, int64_t seq) noexcept nogil
     cdef void _finish(self, double t, int64_t h) noexcept nogil
+    cdef void _end_group(self, double t, int64_t h) noexcept nogil
+    cdef bint _shielded(self, int64_t h) noexcept nogil
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil
     cdef void _fill(self, int32_t p, double t) noexcept nogil

@@ -223,12 +223,21 @@ cdef class Board:
                 i += 1
             self.waivers[p].insert(self.waivers[p].begin() + i, after)
 
-    def admit(self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY):
+    def admit(
+        self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY,
+        *, group=-1, shield=0, ends_group=-1,
+    ):
         """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
 
         Leg 0's request joins its pool at `t + readies[0]`. Lower priority values go first.
         `max_wait` applies to leg 0 only: 0 makes it a loss system, inf waits for ever.
+        Rule 9: routes of one `group` (>= 0) have one holder; moving into leg `ends_group`
+        (or, when it equals the number of legs, departing the last) ends the holder's other
+        routes, except those still before moving into their leg `shield`.
         """
+        cdef int64_t c_group = operator.index(group)
+        cdef int64_t c_shield = operator.index(shield)
+        cdef int64_t c_ends = operator.index(ends_group)
         cdef Py_ssize_t n = len(pools), i
         if not 1 <= n <= C_MAX_LEGS:
             raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n}")
@@ -258,6 +267,10 @@ cdef class Board:
                     raise ValueError("priorities must not be NaN")
             if not max_wait >= 0.0:
                 raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+            if not 0 <= c_shield <= n:
+                raise ValueError(f"shield must be in 0..{n}, got {shield}")
+            if not -1 <= c_ends <= n:
+                raise ValueError(f"ends_group must be in -1..{n}, got {ends_group}")
         except BaseException:
             self.legs.resize(first)
             raise
@@ -269,8 +282,24 @@ cdef class Board:
         route.state = _PENDING
         route.queued_at = 0.0
         route.queue_seq = -1
+        route.group = c_group
+        route.shield = <int32_t>c_shield
+        route.ends_group = <int32_t>c_ends
+        route.ended = 0
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
+        cdef vector[int64_t]* members
+        cdef size_t i_m, j_m
+        if c_group >= 0:
+            # Routes over are dropped as the group grows: only live ones can be ended.
+            members = &self.groups[c_group]
+            j_m = 0
+            for i_m in range(members.size()):
+                if self.routes[members[0][i_m]].state != _DONE:
+                    members[0][j_m] = members[0][i_m]
+                    j_m += 1
+            members.resize(j_m)
+            members.push_back(handle)
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
 
@@ -288,6 +317,20 @@ cdef class Board:
         if not (self._now <= t < INFINITY):
             raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
         self._schedule(t, _FINISH, h, 0)
+
+    def ended_early(self, routes):
+        """Whether each route was ended early (rule 8 or 9) rather than by its own course."""
+        cdef cnp.ndarray[int64_t, ndim=1] handles = np.ascontiguousarray(routes, dtype=np.int64).reshape(-1)
+        cdef int64_t n = <int64_t>self.routes.size()
+        cdef Py_ssize_t i, m = handles.shape[0]
+        for i in range(m):
+            if not 0 <= handles[i] < n:
+                raise ValueError(f"routes must be handles in 0..{n - 1}")
+        out = np.empty(m, dtype=np.bool_)
+        cdef cnp.npy_bool[::1] flags = out
+        for i in range(m):
+            flags[i] = self.routes[handles[i]].ended != 0
+        return out
 
     def advance(self, double until):
         """Run every calendar event with time <= `until`; return the events, in order."""
@@ -472,6 +515,8 @@ cdef class Board:
             s.delayed -= 1
             self._fill(q, t)
         self._schedule(t + leg.stay, _END, h, k)
+        if route.ends_group == k:
+            self._end_group(t, h)
 
     cdef void _end_of_stay(self, double t, int64_t h, int32_t k) noexcept nogil:
         """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
@@ -487,6 +532,8 @@ cdef class Board:
             route.state = _DONE
             self._emit(t, K_DEPARTED, h, p, k)
             self._fill(p, t)
+            if route.ends_group == k + 1:
+                self._end_group(t, h)
         else:
             # Medically fit but still in the bed until the next leg's slot is moved into.
             s.delayed += 1
@@ -537,6 +584,7 @@ cdef class Board:
         if state == _DONE:
             return  # departed or lost already (or ended twice): nothing happens
         route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
+        route.ended = 1
         if state == _QUEUED:
             # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
             p = self.legs[route.first + k].pool
@@ -570,6 +618,33 @@ cdef class Board:
                 self.pools[p].occupied -= 1
                 self._fill(p, t)
         # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
+
+    cdef void _end_group(self, double t, int64_t h) noexcept nogil:
+        """Rule 9: route h's holder died or moved: their other routes end now, in admission
+        order, each as in rule 8, but those still shielded."""
+        cdef int64_t g = self.routes[h].group
+        if g < 0:
+            return
+        cdef vector[int64_t]* members = &self.groups[g]
+        cdef size_t i, j = 0, n = members.size()
+        cdef int64_t r
+        for i in range(n):
+            r = members[0][i]
+            if r != h and not self._shielded(r):
+                self._finish(t, r)
+        for i in range(n):
+            r = members[0][i]
+            if self.routes[r].state != _DONE:
+                members[0][j] = r
+                j += 1
+        members.resize(j)
+
+    cdef bint _shielded(self, int64_t h) noexcept nogil:
+        """Still before moving into leg `shield`: waiting for or holding an earlier leg's slot."""
+        cdef Route* route = &self.routes[h]
+        return route.leg < route.shield or (
+            0 < route.leg and route.leg == route.shield and route.state != _STAYING
+        )
 
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil:
         """A fit (delayed) patient leaves its slot in `q` without moving on: it frees."""

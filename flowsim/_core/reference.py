@@ -65,9 +65,13 @@ class _Route:
         "state",
         "queued_at",
         "queue_seq",
+        "group",
+        "shield",
+        "ends_group",
+        "ended",
     )
 
-    def __init__(self, pools, priorities, stays, readies, lags, max_wait):
+    def __init__(self, pools, priorities, stays, readies, lags, max_wait, group, shield, ends_group):
         self.pools = pools
         self.priorities = priorities
         self.stays = stays
@@ -84,6 +88,13 @@ class _Route:
         # the queue's order, rule 2b, leaves its entry there).
         self.queued_at = 0.0
         self.queue_seq = -1
+        # Rule 9: the holder's routes (group >= 0), the legs before which this route is
+        # never ended by its group, and the point (a leg's move, or n_legs: its departure)
+        # at which it ends the group's other routes (-1: never).
+        self.group = group
+        self.shield = shield
+        self.ends_group = ends_group
+        self.ended = False  # ended early (rule 8 or 9), not by its own course
 
 
 class Board:
@@ -102,6 +113,7 @@ class Board:
         self._request_seq = 0  # breaks ties in (priority, request time) within a queue
         self._queues: list[list[tuple]] = [[] for _ in range(n)]  # heaps of (prio, t, seq, h)
         self._routes: list[_Route] = []
+        self._groups: dict[int, list[int]] = {}  # group -> its routes not known to be over
         # State of each pool now, and the time up to which its integrals are accumulated.
         self._capacity = [int(c) for c in caps]
         self._occupied = [0] * n
@@ -194,12 +206,19 @@ class Board:
         readies: Sequence[float],
         lags: Sequence[float],
         max_wait: float = math.inf,
+        *,
+        group: int = -1,
+        shield: int = 0,
+        ends_group: int = -1,
     ) -> int:
         """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
 
         Leg 0's request joins its pool at `t + readies[0]`. Lower priority values go first.
         `max_wait` applies to leg 0 only: 0 makes it a loss system, inf waits for ever.
         Later legs always wait: a fit patient is never refused, only delayed.
+        Rule 9: routes of one `group` (>= 0) have one holder; moving into leg `ends_group`
+        (or, when it equals the number of legs, departing the last) ends the holder's other
+        routes, except those still before moving into their leg `shield`.
         """
         t = float(t)
         route = _Route(
@@ -209,6 +228,9 @@ class Board:
             [float(x) for x in readies],
             [float(x) for x in lags],
             float(max_wait),
+            operator.index(group),
+            operator.index(shield),
+            operator.index(ends_group),
         )
         n_legs = len(route.pools)
         if not 1 <= n_legs <= MAX_LEGS:
@@ -225,8 +247,17 @@ class Board:
             raise ValueError("priorities must not be NaN")
         if not route.max_wait >= 0.0:
             raise ValueError(f"max_wait must be >= 0, got {max_wait}")
+        if not 0 <= route.shield <= n_legs:
+            raise ValueError(f"shield must be in 0..{n_legs}, got {shield}")
+        if not -1 <= route.ends_group <= n_legs:
+            raise ValueError(f"ends_group must be in -1..{n_legs}, got {ends_group}")
         handle = len(self._routes)
         self._routes.append(route)
+        if route.group >= 0:
+            # Routes over are dropped as the group grows: only live ones can be ended.
+            members = self._groups.setdefault(route.group, [])
+            members[:] = [r for r in members if self._routes[r].state != _DONE]
+            members.append(handle)
         self._schedule(t + route.readies[0], _REQUEST, handle, 0)
         return handle
 
@@ -244,6 +275,14 @@ class Board:
         if not (self._now <= t < math.inf):
             raise ValueError(f"end at t={t} is not finite and >= now={self._now}")
         self._schedule(t, _FINISH, h, 0)
+
+    def ended_early(self, routes: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Whether each route was ended early (rule 8 or 9) rather than by its own course."""
+        n = len(self._routes)
+        handles = [operator.index(h) for h in np.asarray(routes, dtype=np.int64).tolist()]
+        if any(not 0 <= h < n for h in handles):
+            raise ValueError(f"routes must be handles in 0..{n - 1}")
+        return np.array([self._routes[h].ended for h in handles], dtype=np.bool_)
 
     def advance(self, until: float) -> dict[str, np.ndarray]:
         """Run every calendar event with time <= `until`; return the events, in order."""
@@ -387,6 +426,8 @@ class Board:
             self._delayed[q] -= 1
             self._fill(q, t)
         self._schedule(t + route.stays[k], _END, h, k)
+        if route.ends_group == k:
+            self._end_group(t, h)
 
     def _end_of_stay(self, t: float, h: int, k: int) -> None:
         """Rule 5: the last leg departs and frees its slot; an earlier one becomes FIT."""
@@ -401,6 +442,8 @@ class Board:
             route.state = _DONE
             self._emit(t, DEPARTED, h, p, k)
             self._fill(p, t)
+            if route.ends_group == k + 1:
+                self._end_group(t, h)
         else:
             # Medically fit but still in the bed until the next leg's slot is moved into.
             self._delayed[p] += 1
@@ -445,6 +488,7 @@ class Board:
         if state == _DONE:
             return  # departed or lost already (or ended twice): nothing happens
         route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
+        route.ended = True
         if state == _QUEUED:
             # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
             p = route.pools[k]
@@ -476,6 +520,23 @@ class Board:
                 self._occupied[p] -= 1
                 self._fill(p, t)
         # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
+
+    def _end_group(self, t: float, h: int) -> None:
+        """Rule 9: route h's holder died or moved: their other routes end now, in admission
+        order, each as in rule 8, but those still shielded."""
+        group = self._routes[h].group
+        if group < 0:
+            return
+        members = self._groups[group]
+        for r in members:
+            if r != h and not self._shielded(self._routes[r]):
+                self._finish(t, r)
+        members[:] = [r for r in members if self._routes[r].state != _DONE]
+
+    @staticmethod
+    def _shielded(route: _Route) -> bool:
+        """Still before moving into leg `shield`: waiting for or holding an earlier leg's slot."""
+        return route.leg < route.shield or (0 < route.leg == route.shield and route.state != _STAYING)
 
     def _leave_fit_slot(self, t: float, q: int) -> None:
         """A fit (delayed) patient leaves its slot in `q` without moving on: it frees."""
