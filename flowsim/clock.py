@@ -74,11 +74,35 @@ class CoreClock:
         self._batches: list[dict[str, np.ndarray]] = []
 
     def admit(
-        self, pools, priorities, stays, readies, lags, max_wait: float = math.inf, *, now: bool = False
+        self,
+        pools,
+        priorities,
+        stays,
+        readies,
+        lags,
+        max_wait: float = math.inf,
+        *,
+        now: bool = False,
+        holder: int = -1,
+        shield: int = 0,
+        ends_others: int = -1,
     ) -> int:
         """Hand a route to the core; `now=True` also runs the core to now, for a caller
-        that must know at once whether the first leg was granted."""
-        handle = self.board.admit(self.env.now, pools, priorities, stays, readies, lags, max_wait)
+        that must know at once whether the first leg was granted. `holder` (a person id),
+        `shield` and `ends_others` are the core's group, shield and ends_group (rule 9):
+        a death or a move into a care home ends the person's other places at that moment."""
+        handle = self.board.admit(
+            self.env.now,
+            pools,
+            priorities,
+            stays,
+            readies,
+            lags,
+            max_wait,
+            group=holder,
+            shield=shield,
+            ends_group=ends_others,
+        )
         self._last_admit = (handle, float(lags[0]), self._pumps)
         if now:
             self.pump()
@@ -87,6 +111,10 @@ class CoreClock:
     def end(self, handle: int) -> None:
         """End a route now, wherever it is (its holder died or no longer needs it)."""
         self.board.end(self.env.now, handle)
+
+    def ended_early(self, handles: np.ndarray) -> np.ndarray:
+        """Whether each route was ended by the model (rule 8 or 9), not by its own course."""
+        return self.board.ended_early(handles)
 
     def has_free_slot(self, pool: int) -> bool:
         self.pump()

@@ -82,6 +82,11 @@ class Ledger:
         self.routes = route_registry()
         self.open = OpenRoutes()
 
+    def holder(self, person: int) -> int:
+        """The core's group for a person's routes (rule 9): their id, never reused, unlike
+        their slot in the population, which a newcomer takes after a death."""
+        return int(self.population.person_id[person])
+
     def register(self, handle: int, person: int, origin: Origin, **values: Any) -> None:
         """Record the route the core has just numbered `handle`."""
         pop = self.population
@@ -108,31 +113,39 @@ class Ledger:
         at_h: np.ndarray | None = None,
         priority: int = 0,
         max_wait_h: float = math.inf,
+        ends_others: bool = False,
     ) -> None:
         """One-leg routes into a pool (a care-home place, a package, a community bed),
         now or each at its own hour. Priority 1 waits behind hospital discharges (0); a
-        request not granted within `max_wait_h` is withdrawn."""
+        request not granted within `max_wait_h` is withdrawn. With `ends_others` (a
+        care-home place), moving in ends the person's other places at that moment."""
+        place = (pool, origin, priority, max_wait_h, ends_others)
         if at_h is None:
             for person, stay in zip(people.tolist(), stay_h.tolist()):
-                self._start_place(person, pool, stay, origin, priority, max_wait_h)
+                self._start_place(person, stay, *place)
         else:
-            self.clock.at_times(
-                at_h,
-                lambda i: self._start_place(
-                    int(people[i]), pool, float(stay_h[i]), origin, priority, max_wait_h
-                ),
-            )
+            self.clock.at_times(at_h, lambda i: self._start_place(int(people[i]), float(stay_h[i]), *place))
 
     def _start_place(
         self,
         person: int,
-        pool: int,
         stay_h: float,
+        pool: int,
         origin: Origin,
-        priority: int = 0,
-        max_wait_h: float = math.inf,
+        priority: int,
+        max_wait_h: float,
+        ends_others: bool,
     ) -> None:
-        handle = self.clock.admit([pool], [priority], [stay_h], [0.0], [0.0], max_wait_h)
+        handle = self.clock.admit(
+            [pool],
+            [priority],
+            [stay_h],
+            [0.0],
+            [0.0],
+            max_wait_h,
+            holder=self.holder(person),
+            ends_others=0 if ends_others else -1,
+        )
         self.register(handle, person, origin)
 
     def close(self, events: dict[str, np.ndarray]) -> None:
@@ -141,6 +154,8 @@ class Ledger:
             return
         over = (events["kind"] == CoreEvent.DEPARTED) | (events["kind"] == CoreEvent.LOST)
         handles = events["route"][over]
+        # Some were ended by the core itself, when their holder died or moved (rule 9).
+        self.routes.ended_early[handles] |= self.clock.ended_early(handles)
         self.open.close(self.routes.person[handles], handles)
 
     def end_places(self, person: int, keep: int = -1) -> None:

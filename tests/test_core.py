@@ -814,7 +814,12 @@ def test_moving_into_a_care_home_ends_the_holders_other_places_at_that_moment(Bo
     waiting = admit(board, 0.0, [(home_care, 0, 5.0, 0.0, 0.0)], group=8)  # another person
     queued = admit(board, 0.5, [(home_care, 0, 5.0, 0.0, 0.0)], group=7)
     stay = admit(
-        board, 1.0, [(acute, 0, 3.0, 0.0, 0.0), (care_home, 0, 50.0, 0.0, 0.5)], group=7, shield=1, ends_group=1
+        board,
+        1.0,
+        [(acute, 0, 3.0, 0.0, 0.0), (care_home, 0, 50.0, 0.0, 0.5)],
+        group=7,
+        shield=1,
+        ends_group=1,
     )
     events = log(board.advance(10.0))
     assert [e for e in events if e[0] >= 4.0] == [
@@ -844,7 +849,13 @@ def test_a_death_at_the_end_of_a_stay_ends_the_holders_other_places(Board):
     board.end(2.0, cut)
     events = log(board.advance(200.0))
     assert (6.0, "DEPARTED", dies, acute, 0) in events
-    assert events[events.index((6.0, "DEPARTED", dies, acute, 0)) + 1] == (6.0, "DEPARTED", place, care_home, 0)
+    assert events[events.index((6.0, "DEPARTED", dies, acute, 0)) + 1] == (
+        6.0,
+        "DEPARTED",
+        place,
+        care_home,
+        0,
+    )
     assert (100.0, "DEPARTED", kept, care_home, 0) in events
     assert board.ended_early([place, dies, kept, cut]).tolist() == [True, False, False, True]
 

@@ -301,6 +301,78 @@ def test_a_care_home_place_changes_where_someone_lives_and_ends_their_package(
     assert person in np.concatenate(deaths)
 
 
+def test_moving_into_a_care_home_ends_the_package_at_that_moment_not_at_midnight(
+    small_config, population, pools, clock, ledger
+):
+    """The package of someone who moves into a care home at 05:30 ends at 05:30, although
+    the model sees the core's events only at midnight."""
+    social = SocialCare(
+        small_config.social_care,
+        population=population,
+        pools=pools,
+        ledger=ledger,
+        keyed=keyed(),
+        report_deaths=lambda dead: None,
+    )
+    person = int(np.flatnonzero(population.residence == Residence.HOME)[0])
+    ledger.start_places(np.array([person]), pools.index("home_care"), np.array([1e5]))
+    ledger.start_places(
+        np.array([person]),
+        pools.index("care_home"),
+        np.array([1e4]),
+        origin=Origin.CARE_HOME_ENTRY,
+        at_h=np.array([5.5]),
+        ends_others=True,
+    )
+    clock.env.run(until=24.0)
+    clock.pump()
+    events = clock.take_events()
+    ledger.close(events)
+    social.on_events(events)
+    package_ends = events["time"][(events["route"] == 0) & (events["kind"] == CoreEvent.DEPARTED)]
+    assert package_ends.tolist() == [5.5]
+    assert ledger.routes.view()["ended_early"].tolist() == [True, False]
+    assert population.residence[person] == Residence.CARE_HOME
+
+
+def test_a_death_in_hospital_ends_the_persons_other_places_at_that_moment(
+    hospital_parts, population, pools, clock, ledger
+):
+    """Someone who dies at the end of an acute stay gives up a place held (here a
+    reablement slot taken up before the admission) at the moment of death; a survivor's is kept."""
+    hospital, deaths, catchment, routes = hospital_parts
+    people = np.flatnonzero((population.residence == Residence.HOME) & (population.age_band >= OLDER_BANDS))
+    people = people[:400]
+    population.episodes[people] += 1
+    r = routes.acute_routes(
+        population.person_id[people],
+        population.episodes[people],
+        population.age_band[people],
+        population.frailty[people],
+        population.residence[people],
+        catchment.site_of(people),
+        np.full(people.size, 2.0),
+        np.zeros(people.size, dtype=bool),
+    )
+    dying = int(np.flatnonzero(r.dies)[0])
+    living = int(np.flatnonzero(~r.dies & (r.n_legs == 1))[0])
+    chosen = np.array([people[dying], people[living]])
+    ledger.start_places(chosen, pools.index("reablement"), np.array([1e5, 1e5]))
+    clock.env.run(until=2.0)
+    for i in (dying, living):
+        hospital.admit(int(people[i]), r, i, Origin.DIRECT_ADMISSION, priority=0)
+    clock.env.run(until=24.0 * 60)
+    clock.pump()
+    events = clock.take_events()
+    ledger.close(events)
+    hospital.on_events(events)
+    death_h = ledger.routes.bed_end_h[2]
+    slot_end = events["time"][(events["route"] == 0) & (events["kind"] == CoreEvent.DEPARTED)]
+    assert slot_end.tolist() == [death_h] and death_h % 24.0 != 0.0
+    assert ledger.routes.view()["ended_early"].tolist() == [True, False, False, False]
+    assert [d.tolist() for d in deaths if d.size] == [[people[dying]]]
+
+
 def test_community_services_start_part_full(small_config, population, pools, clock, ledger):
     community = Community(small_config.community, population=population, pools=pools, ledger=ledger)
     community.prefill(np.random.default_rng(8))

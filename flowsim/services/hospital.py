@@ -78,7 +78,24 @@ class Hospital:
         stays[0] = max(0.0, stays[0] - t_offset)
         priorities = np.zeros(pools.size, dtype=np.int64)
         priorities[0] = priority
-        handle = self.clock.admit(pools, priorities, stays, readies, lags, max_wait)
+        # The stay itself is never cut short (shield 1); a move into a care home, or a
+        # death at its end, ends the person's other places at that moment.
+        into_care_home = np.flatnonzero(pools == self.routes.pool["care_home"])
+        if into_care_home.size:
+            ends_others = int(into_care_home[0])
+        else:
+            ends_others = pools.size if routes.dies[i] else -1
+        handle = self.clock.admit(
+            pools,
+            priorities,
+            stays,
+            readies,
+            lags,
+            max_wait,
+            holder=self.ledger.holder(person),
+            shield=1,
+            ends_others=ends_others,
+        )
         self.ledger.register(
             handle,
             person,

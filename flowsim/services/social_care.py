@@ -64,7 +64,7 @@ class SocialCare:
             people = people[:places]
             n = people.size
             stay_h = stationary_residual(rng.standard_normal(n), rng.random(n), stay.mean, stay.cv) * 24.0
-            self.ledger.start_places(people, pool, stay_h)
+            self.ledger.start_places(people, pool, stay_h, ends_others=pool == self.care_home_pool)
 
     def community_entries(self, day: int, rng: np.random.Generator) -> None:
         """New packages and care-home entries of people not coming from hospital."""
@@ -91,7 +91,13 @@ class SocialCare:
             at_h = day * 24.0 + first_h + (last_h - first_h) * rng.random(people.size)
             # Hospital discharges come first: a delayed one holds an acute bed.
             self.ledger.start_places(
-                people, pool, stay_h, origin=origin, at_h=at_h, priority=COMMUNITY_PRIORITY
+                people,
+                pool,
+                stay_h,
+                origin=origin,
+                at_h=at_h,
+                priority=COMMUNITY_PRIORITY,
+                ends_others=pool == self.care_home_pool,
             )
 
     def on_events(self, ev: dict[str, np.ndarray]) -> None:
@@ -108,7 +114,9 @@ class SocialCare:
         self.care_home_entries_h.extend(t[ch & (routes.origin[h] != Origin.RESIDENT)].tolist())
         people = routes.person[h[ch]]
         for person, handle in zip(people.tolist(), h[ch].tolist()):
-            self.ledger.end_places(person, keep=handle)  # a package at home is no longer needed
+            # The core ended their other places as they moved in (rule 9); this ends any
+            # they took up later the same day, before the model saw the move.
+            self.ledger.end_places(person, keep=handle)
         pop.residence[people] = Residence.CARE_HOME
         pop.refresh(people)
         hc = into & (pool == self.home_care_pool)

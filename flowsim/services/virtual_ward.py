@@ -68,6 +68,8 @@ class VirtualWard:
         """
         if not self.clock.has_free_slot(self.pool):
             return False
-        handle = self.clock.admit([self.pool], [0], [stay_h], [0.0], [0.0], 0.0, now=True)
+        handle = self.clock.admit(
+            [self.pool], [0], [stay_h], [0.0], [0.0], 0.0, now=True, holder=self.ledger.holder(person)
+        )
         self.ledger.register(handle, person, Origin.VIRTUAL_WARD, request_h=self.clock.env.now, ae_row=ae_row)
         return True
