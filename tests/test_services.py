@@ -272,11 +272,8 @@ def test_an_elective_with_no_bed_is_cancelled_and_goes_home(hospital_parts, popu
     assert ledger.routes.view()["lost"].all() and not population.in_hospital.any()
 
 
-def test_a_care_home_place_changes_where_someone_lives_and_ends_their_package(
-    small_config, population, pools, clock, ledger
-):
-    deaths: list[np.ndarray] = []
-    social = SocialCare(
+def social_care(small_config, population, pools, ledger, deaths: list[np.ndarray]) -> SocialCare:
+    return SocialCare(
         small_config.social_care,
         population=population,
         pools=pools,
@@ -284,6 +281,13 @@ def test_a_care_home_place_changes_where_someone_lives_and_ends_their_package(
         keyed=keyed(),
         report_deaths=deaths.append,
     )
+
+
+def test_a_care_home_place_changes_where_someone_lives_and_ends_their_package(
+    small_config, population, pools, clock, ledger
+):
+    deaths: list[np.ndarray] = []
+    social = social_care(small_config, population, pools, ledger, deaths)
     person = int(np.flatnonzero(population.residence == Residence.HOME)[0])
     ledger.start_places(np.array([person]), pools.index("home_care"), np.array([1e5]))
     clock.env.run(until=1.0)
@@ -306,14 +310,7 @@ def test_moving_into_a_care_home_ends_the_package_at_that_moment_not_at_midnight
 ):
     """The package of someone who moves into a care home at 05:30 ends at 05:30, although
     the model sees the core's events only at midnight."""
-    social = SocialCare(
-        small_config.social_care,
-        population=population,
-        pools=pools,
-        ledger=ledger,
-        keyed=keyed(),
-        report_deaths=lambda dead: None,
-    )
+    social = social_care(small_config, population, pools, ledger, [])
     person = int(np.flatnonzero(population.residence == Residence.HOME)[0])
     ledger.start_places(np.array([person]), pools.index("home_care"), np.array([1e5]))
     ledger.start_places(
