@@ -70,6 +70,9 @@ class Population:
         self.in_ae = np.zeros(n, dtype=bool)  # due in, or in, A&E today
         self.recent_until_h = np.full(n, -np.inf)
         self.code = cohort_code(self.age_band, self.frailty, self.residence)
+        # People per cohort code, kept up to date by refresh(): the daily draws need the
+        # counts, and counting 1.2 million codes every day would cost more than the draws.
+        self.cohort_counts = np.bincount(self.code, minlength=N_CODES)
 
         self._mortality_fit = self._fit_rates(
             np.array([config.mortality_per_1000_py[b] for b in AGE_BANDS]) / 1000.0,
@@ -147,7 +150,7 @@ class Population:
 
     def _counts_by_code(self) -> np.ndarray:
         """People in each cohort, as [age band, frailty, residence]."""
-        return np.bincount(self.code, minlength=N_CODES).reshape(N_BANDS, 4, 3)
+        return self.cohort_counts.reshape(N_BANDS, 4, 3).copy()
 
     def age_and_frailty(self, rng: np.random.Generator, days: float = 1.0) -> np.ndarray:
         """Birthdays that cross a band edge, and frailty worsening or improving by one level
@@ -191,9 +194,8 @@ class Population:
         Care-home residents and people with a home-care package die at the end of their
         place or package (their stay in that pool), so the pool frees the place.
         """
-        counts = np.bincount(self.code, minlength=N_CODES)
         busy = np.flatnonzero(self.busy)
-        counts -= np.bincount(self.code[busy], minlength=N_CODES)
+        counts = self.cohort_counts - np.bincount(self.code[busy], minlength=N_CODES)
         dead = []
         for code in np.flatnonzero(counts):
             band, frailty, residence = code_parts(code)
@@ -279,7 +281,8 @@ class Population:
         self.size = n + k
         self.age_band[idx] = 0
         self._start_lives(idx, rng)
-        self.refresh(idx)
+        self.code[idx] = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
+        self.cohort_counts += np.bincount(self.code[idx], minlength=N_CODES)
         return idx
 
     @property
@@ -291,8 +294,13 @@ class Population:
         return self.in_hospital[idx] | self.in_ae[idx]
 
     def refresh(self, idx: np.ndarray) -> None:
+        """Recompute the cohort code of people whose age band, frailty or residence changed."""
         if idx.size:
-            self.code[idx] = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
+            idx = np.unique(idx)  # counted once each, however often they are listed
+            new = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
+            self.cohort_counts += np.bincount(new, minlength=N_CODES)
+            self.cohort_counts -= np.bincount(self.code[idx], minlength=N_CODES)
+            self.code[idx] = new
 
     def older_people(self) -> int:
         return int(np.count_nonzero(self.age_band >= OLDER_BANDS))

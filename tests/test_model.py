@@ -212,6 +212,8 @@ def test_places_belong_to_living_people():
     for pool, residence in (("home_care", Residence.HOME_CARE), ("care_home", Residence.CARE_HOME)):
         residents = int(np.count_nonzero(pop.residence == residence))
         assert abs(occupied[model.pools.index(pool)] - residents) <= 3, pool
+    # The people per cohort, kept up to date as people age, change and die, match a count.
+    assert (pop.cohort_counts == np.bincount(pop.code, minlength=pop.cohort_counts.size)).all()
 
 
 def test_ending_a_persons_places_never_cuts_a_hospital_stay_short():

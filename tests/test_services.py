@@ -139,6 +139,22 @@ def test_newcomers_take_the_slots_of_the_dead_with_new_ids(population):
     assert (population.residence[dead] == Residence.HOME).all() and (population.episodes[dead] == 0).all()
 
 
+def test_the_people_counted_per_cohort_follow_every_change(population):
+    """The counts the daily draws use are kept up to date, not recounted: after ageing,
+    frailty changes, deaths, newcomers, growth and a change listed twice, they still
+    match a fresh count of everyone's cohort."""
+    rng = np.random.default_rng(11)
+    population.age_and_frailty(rng, days=200.0)
+    population.replace(population.deaths(rng, days=200.0), rng)
+    population.grow(rng, np.full(6, 0.5), days=30.0)
+    moved = np.flatnonzero(population.residence == Residence.HOME)[:5]
+    population.residence[moved] = Residence.HOME_CARE
+    population.refresh(np.concatenate([moved, moved]))
+    assert population.size > 10_000
+    fresh = np.bincount(population.code, minlength=population.cohort_counts.size)
+    assert (population.cohort_counts == fresh).all()
+
+
 def test_only_people_at_home_and_not_in_hospital_die_in_the_community(population):
     population.in_hospital[:100] = True
     dead = population.deaths(np.random.default_rng(4), days=365.0)
