@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean lint golden
+.PHONY: demo test install clean lint golden library
 
 $(STAMP): pyproject.toml setup.py flowsim/_core/board.pyx flowsim/_core/board.pxd
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ lint: $(STAMP)
 # Regenerate the golden outputs (tests/golden/small.json) on purpose, after a deliberate change.
 golden: $(STAMP)
 	$(PY) -m tests.golden.outputs --write
+
+# Regenerate the scenario library's comparison (the table in docs/scenarios.md): 15
+# configs x 10 paired replications of a year (experiments/library.yaml), then the table.
+library: $(STAMP)
+	$(VENV)/bin/flowsim sweep experiments/library.yaml --workers auto
+	$(VENV)/bin/flowsim compare results/library --baseline footprint \
+	    --target 'acute_occupancy_mean<=92%' --target 'ae_4h_pct>=87' \
+	    --kpi acute_occupancy_mean --kpi ae_4h_pct --kpi ae_dta_over_4h_share --kpi dtoc_bed_days \
+	    --kpi emergency_admissions --kpi spend_total --kpi income_acute_trust --kpi surplus_acute_trust \
+	    --kpi surplus_ccg --kpi surplus_local_authority \
+	    --format markdown --out results/library/comparison.md
+	@echo "written: results/library/comparison.md"
 
 clean:
 	rm -rf $(VENV) build *.egg-info flowsim/_core/*.so flowsim/_core/*.cpp

@@ -155,6 +155,18 @@ def test_england_spec_scales_capacity_with_population() -> None:
     assert big.community.community_beds / small.community.community_beds == pytest.approx(ratio, rel=0.02)
 
 
+def test_the_library_spec_compares_every_one_year_scenario_with_the_footprint() -> None:
+    """The comparison table in docs/scenarios.md comes from experiments/library.yaml: a
+    scenario added to configs/scenarios/ must join it (the five-year baseline aside)."""
+    experiment = load_experiment(REPO / "experiments" / "library.yaml")
+    names = {c.name for c in experiment.cells}
+    shipped = {p.stem for p in (REPO / "configs" / "scenarios").glob("*.yaml")} - {"baseline_five_years"}
+    assert names == shipped | {"footprint"}
+    assert experiment.spec.replications >= 10
+    horizons = {c.config.run.horizon_days for c in experiment.cells}
+    assert horizons == {365}
+
+
 def test_a_scaled_footprint_scales_its_interventions_absolute_amounts(tmp_path: Path) -> None:
     """Slots added and pounds a year are per footprint: a quarter of the people, a quarter
     of the virtual-ward slots and of the running cost (capacity changes are relative)."""
