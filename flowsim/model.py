@@ -233,6 +233,14 @@ class WholeSystemModel(mesa.Model):
             self.ledger.end_places(person)
         self.population.replace(dead, rng)
 
+    def release(self) -> None:
+        """Let a finished model be freed. Mesa 3.3 keeps every model whose agents it has
+        numbered in a table on the Agent class (mesa issue 3179, fixed after 3.3.1), so a
+        sweep worker running model after model would keep them all: 70 MB or more each."""
+        for agent in list(self.agents):
+            agent.remove()
+        getattr(mesa.Agent, "_ids", {}).pop(self, None)
+
     def run(self, progress: Callable[[int, int], None] | None = None) -> None:
         total = self.config.total_days
         while self.day < total:
@@ -249,6 +257,7 @@ def simulate(config: FlowsimConfig, replication: int = 0, *, record_episodes: bo
     model = WholeSystemModel(config, replication)
     model.run(progress)
     tables = run_tables(model.recorder.logs(), episodes=record_episodes or config.outputs.episodes)
+    model.release()
     meta: dict[str, object] = {
         "seed": config.run.seed,
         "spawn_key": list(model.streams.spawn_key),

@@ -59,6 +59,21 @@ def test_same_seed_same_bytes():
         assert _parquet_bytes(a.tables[name]) == _parquet_bytes(b.tables[name]), name
 
 
+def test_a_finished_run_leaves_no_model_behind():
+    """A sweep worker runs model after model in one process: each model is freed once its
+    run is over, so the worker's memory does not grow run by run."""
+    import gc
+
+    def models_alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, WholeSystemModel) for o in gc.get_objects())
+
+    before = models_alive()
+    for replication in range(2):
+        simulate(small(**{"run.horizon_days": 5, "run.warmup_days": 2}), replication)
+    assert models_alive() == before
+
+
 def test_replications_differ():
     a = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 0)
     b = simulate(small(**{"run.horizon_days": 10, "run.warmup_days": 5}), 1)
