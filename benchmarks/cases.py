@@ -99,7 +99,7 @@ def core_twin(params: dict[str, Any]) -> dict[str, Any]:
         "config": params["config"],
         "people": config.population.size,
         "days": config.total_days,
-        "admissions": sum(1 for name, _ in calls if name == "admit"),
+        "admissions": sum(1 for name, _, _ in calls if name == "admit"),
         "events": n,
         "events_by_kind": _event_counts(events["kind"]),
         "recording_s": recorded_s,

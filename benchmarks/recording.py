@@ -46,9 +46,9 @@ class RecordingBoard:
             return target
         calls = self.calls
 
-        def recorded(*args: Any) -> Any:
-            calls.append((name, tuple(_plain(a) for a in args)))
-            return target(*args)
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            calls.append((name, tuple(_plain(a) for a in args), {k: _plain(v) for k, v in kwargs.items()}))
+            return target(*args, **kwargs)
 
         return recorded
 
@@ -95,8 +95,8 @@ def replay(board_cls: Any, capacities: list[int], calls: list[tuple]) -> tuple[f
     board = board_cls(np.asarray(capacities, dtype=np.int64))
     chunks = []
     start = time.perf_counter()
-    for name, args in calls:
-        result = getattr(board, name)(*args)
+    for name, args, kwargs in calls:
+        result = getattr(board, name)(*args, **kwargs)
         if name == "advance":
             chunks.append(result)
     seconds = time.perf_counter() - start
@@ -110,7 +110,7 @@ _CHANGES = ("schedule_capacity", "allow_outlying", "admit", "end")
 def by_day(calls: list[tuple]) -> list[tuple]:
     """The calls that change the board, with advances at midnights only."""
     return [
-        (name, args)
-        for name, args in calls
+        (name, args, kwargs)
+        for name, args, kwargs in calls
         if name in _CHANGES or (name == "advance" and args[0] % 24.0 == 0.0)
     ]

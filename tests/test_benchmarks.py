@@ -26,7 +26,7 @@ def test_the_suite_runs_and_writes_json(tmp_path):
             "--repeats",
             "1",
             "--only",
-            "core_simpy,model",
+            "core_twin,core_simpy,model",
             "--json",
             str(out),
         ],
@@ -40,6 +40,9 @@ def test_the_suite_runs_and_writes_json(tmp_path):
     assert report["mode"] == "smoke"
     machine = report["machine"]
     assert machine["cpu"] and machine["cores"] >= 1 and machine["python"] and machine["numpy"]
+    # The twins replayed the model's own calls to the core (rule 9's arguments included)
+    # with identical events.
+    assert report["core_twin"]["identical"] and report["core_twin"]["admissions"] > 0
     # The yardstick and the core agree on what happened to every admission.
     assert report["core_simpy"]["same_counts"]
     assert report["core_simpy"]["core_counts"]["departed"] > 0
