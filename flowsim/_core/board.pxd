@@ -108,6 +108,8 @@ cdef class Board:
     cdef void _renege(self, double t, int64_t h) noexcept nogil
     cdef void _waive(self, double t, int64_t h, int64_t seq) noexcept nogil
     cdef void _finish(self, double t, int64_t h) noexcept nogil
+    cdef int32_t _stop(self, double t, int64_t h) noexcept nogil
+    cdef void _free(self, double t, int64_t h, int32_t state) noexcept nogil
     cdef void _end_group(self, double t, int64_t h) noexcept nogil
     cdef bint _shielded(self, int64_t h) noexcept nogil
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil

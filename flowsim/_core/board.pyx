@@ -29,7 +29,7 @@ import numpy as np
 cnp.import_array()
 
 from flowsim._core.kinds import CoreEvent, RouteState, Scheduled
-from flowsim._core.reference import MAX_LEGS, STATS_COUNTERS, STATS_HOURS, STATS_INT, as_capacities
+from flowsim._core.reference import MAX_GROUP, MAX_LEGS, STATS_COUNTERS, STATS_HOURS, STATS_INT, as_capacities
 
 # The codes, copied once from flowsim/_core/kinds.py, where both boards find them.
 cdef int8_t K_GRANTED = CoreEvent.GRANTED
@@ -235,9 +235,10 @@ cdef class Board:
         (or, when it equals the number of legs, departing the last) ends the holder's other
         routes, except those still before moving into their leg `shield`.
         """
-        cdef int64_t c_group = operator.index(group)
-        cdef int64_t c_shield = operator.index(shield)
-        cdef int64_t c_ends = operator.index(ends_group)
+        g, s_, e_ = (operator.index(x) for x in (group, shield, ends_group))
+        cdef int64_t c_group = 0
+        cdef int64_t c_shield = 0
+        cdef int64_t c_ends = 0
         cdef Py_ssize_t n = len(pools), i
         if not 1 <= n <= C_MAX_LEGS:
             raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n}")
@@ -267,10 +268,13 @@ cdef class Board:
                     raise ValueError("priorities must not be NaN")
             if not max_wait >= 0.0:
                 raise ValueError(f"max_wait must be >= 0, got {max_wait}")
-            if not 0 <= c_shield <= n:
+            if not 0 <= s_ <= n:
                 raise ValueError(f"shield must be in 0..{n}, got {shield}")
-            if not -1 <= c_ends <= n:
+            if not -1 <= e_ <= n:
                 raise ValueError(f"ends_group must be in -1..{n}, got {ends_group}")
+            if not -1 <= g <= MAX_GROUP:
+                raise ValueError(f"group must be in -1..{MAX_GROUP}, got {group}")
+            c_group, c_shield, c_ends = g, s_, e_
         except BaseException:
             self.legs.resize(first)
             raise
@@ -576,24 +580,41 @@ cdef class Board:
 
     cdef void _finish(self, double t, int64_t h) noexcept nogil:
         """end(): the route ends early; what it holds or waits for is given up now."""
+        cdef int32_t state = self._stop(t, h)
+        if state >= 0:
+            self._free(t, h, state)
+
+    cdef int32_t _stop(self, double t, int64_t h) noexcept nogil:
+        """The first half of an early end: the route is over from now, so nothing can be
+        granted to it, and a queued request is withdrawn (LOST; no slot frees in that
+        pool). Returns the state it was in, or -1 if it was over already."""
         cdef Route* route = &self.routes[h]
         cdef int32_t state = route.state
         cdef int32_t k = route.leg
-        cdef int32_t p, q
+        cdef int32_t p
         cdef Pool* s
         if state == _DONE:
-            return  # departed or lost already (or ended twice): nothing happens
+            return -1  # departed or lost already (or ended twice): nothing happens
         route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
         route.ended = 1
         if state == _QUEUED:
-            # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
             p = self.legs[route.first + k].pool
             s = &self.pools[p]
             self._integrate(p, t)
             s.queued -= 1
             s.lost += 1
             self._emit(t, K_LOST, h, p, k)
-            if k > 0:
+        return state
+
+    cdef void _free(self, double t, int64_t h, int32_t state) noexcept nogil:
+        """The second half: the slots the route held, in the state it was in, free (each
+        granted down its queue)."""
+        cdef Route* route = &self.routes[h]
+        cdef int32_t k = route.leg
+        cdef int32_t p, q
+        cdef Pool* s
+        if state == _QUEUED:
+            if k > 0:  # fit in the slot of leg k - 1 while queued for leg k
                 self._leave_fit_slot(t, self.legs[route.first + k - 1].pool)
         elif state == _STAYING or (k == 0 and state == _GRANTED):
             # The slot of leg k (moved in, or granted and still in its lag) frees.
@@ -620,18 +641,29 @@ cdef class Board:
         # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
 
     cdef void _end_group(self, double t, int64_t h) noexcept nogil:
-        """Rule 9: route h's holder died or moved: their other routes end now, in admission
-        order, each as in rule 8, but those still shielded."""
+        """Rule 9: route h's holder died or moved: their other routes, but those still
+        shielded, end now, as in rule 8: first all are over and their queued requests
+        withdrawn, then their slots free, each in admission order."""
         cdef int64_t g = self.routes[h].group
         if g < 0:
             return
         cdef vector[int64_t]* members = &self.groups[g]
         cdef size_t i, j = 0, n = members.size()
         cdef int64_t r
+        cdef int32_t state
+        # All of them are over before any slot frees, so none is granted a slot another
+        # has just given up.
+        cdef vector[int64_t] stopped
+        cdef vector[int32_t] states
         for i in range(n):
             r = members[0][i]
             if r != h and not self._shielded(r):
-                self._finish(t, r)
+                state = self._stop(t, r)
+                if state >= 0:
+                    stopped.push_back(r)
+                    states.push_back(state)
+        for i in range(stopped.size()):
+            self._free(t, stopped[i], states[i])
         for i in range(n):
             r = members[0][i]
             if self.routes[r].state != _DONE:

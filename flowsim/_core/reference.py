@@ -26,6 +26,7 @@ _PENDING, _QUEUED, _GRANTED = RouteState.PENDING, RouteState.QUEUED, RouteState.
 _STAYING, _DONE = RouteState.STAYING, RouteState.DONE
 
 MAX_LEGS = 32767  # legs are reported as int16
+MAX_GROUP = 2**63 - 1  # groups are int64
 
 # The keys of Board.stats(), in order: state now, time integrals, counters.
 STATS_INT = ("capacity", "occupied", "queued", "delayed")
@@ -221,6 +222,7 @@ class Board:
         routes, except those still before moving into their leg `shield`.
         """
         t = float(t)
+        group, shield, ends_group = (operator.index(x) for x in (group, shield, ends_group))
         route = _Route(
             [self._check_pool(p) for p in pools],
             [float(x) for x in priorities],
@@ -228,9 +230,9 @@ class Board:
             [float(x) for x in readies],
             [float(x) for x in lags],
             float(max_wait),
-            operator.index(group),
-            operator.index(shield),
-            operator.index(ends_group),
+            group,
+            shield,
+            ends_group,
         )
         n_legs = len(route.pools)
         if not 1 <= n_legs <= MAX_LEGS:
@@ -251,6 +253,8 @@ class Board:
             raise ValueError(f"shield must be in 0..{n_legs}, got {shield}")
         if not -1 <= route.ends_group <= n_legs:
             raise ValueError(f"ends_group must be in -1..{n_legs}, got {ends_group}")
+        if not -1 <= route.group <= MAX_GROUP:
+            raise ValueError(f"group must be in -1..{MAX_GROUP}, got {group}")
         handle = len(self._routes)
         self._routes.append(route)
         if route.group >= 0:
@@ -279,7 +283,7 @@ class Board:
     def ended_early(self, routes: Sequence[int] | np.ndarray) -> np.ndarray:
         """Whether each route was ended early (rule 8 or 9) rather than by its own course."""
         n = len(self._routes)
-        handles = [operator.index(h) for h in np.asarray(routes, dtype=np.int64).tolist()]
+        handles = np.asarray(routes, dtype=np.int64).reshape(-1).tolist()
         if any(not 0 <= h < n for h in handles):
             raise ValueError(f"routes must be handles in 0..{n - 1}")
         return np.array([self._routes[h].ended for h in handles], dtype=np.bool_)
@@ -483,20 +487,35 @@ class Board:
 
     def _finish(self, t: float, h: int) -> None:
         """end(): the route ends early; what it holds or waits for is given up now."""
+        state = self._stop(t, h)
+        if state is not None:
+            self._free(t, h, state)
+
+    def _stop(self, t: float, h: int) -> int | None:
+        """The first half of an early end: the route is over from now, so nothing can be
+        granted to it, and a queued request is withdrawn (LOST; no slot frees in that
+        pool). Returns the state it was in, or None if it was over already."""
         route = self._routes[h]
         state, k = route.state, route.leg
         if state == _DONE:
-            return  # departed or lost already (or ended twice): nothing happens
+            return None  # departed or lost already (or ended twice): nothing happens
         route.state = _DONE  # its other calendar entries, and a queue entry, are now dead
         route.ended = True
         if state == _QUEUED:
-            # The request for leg k is withdrawn: LOST there. No slot frees in that pool.
             p = route.pools[k]
             self._integrate(p, t)
             self._queued[p] -= 1
             self._lost[p] += 1
             self._emit(t, LOST, h, p, k)
-            if k > 0:
+        return state
+
+    def _free(self, t: float, h: int, state: int) -> None:
+        """The second half: the slots the route held, in the state it was in, free (each
+        granted down its queue)."""
+        route = self._routes[h]
+        k = route.leg
+        if state == _QUEUED:
+            if k > 0:  # fit in the slot of leg k - 1 while queued for leg k
                 self._leave_fit_slot(t, route.pools[k - 1])
         elif state == _STAYING or (k == 0 and state == _GRANTED):
             # The slot of leg k (moved in, or granted and still in its lag) frees.
@@ -522,15 +541,23 @@ class Board:
         # else: leg 0 not yet requested (_PENDING): it holds nothing; no event.
 
     def _end_group(self, t: float, h: int) -> None:
-        """Rule 9: route h's holder died or moved: their other routes end now, in admission
-        order, each as in rule 8, but those still shielded."""
+        """Rule 9: route h's holder died or moved: their other routes, but those still
+        shielded, end now, as in rule 8: first all are over and their queued requests
+        withdrawn, then their slots free, each in admission order."""
         group = self._routes[h].group
         if group < 0:
             return
         members = self._groups[group]
+        # All of them are over before any slot frees, so none is granted a slot another
+        # has just given up.
+        stopped = []
         for r in members:
             if r != h and not self._shielded(self._routes[r]):
-                self._finish(t, r)
+                state = self._stop(t, r)
+                if state is not None:
+                    stopped.append((r, state))
+        for r, state in stopped:
+            self._free(t, r, state)
         members[:] = [r for r in members if self._routes[r].state != _DONE]
 
     @staticmethod
