@@ -52,6 +52,7 @@ cdef struct Route:
     int32_t shield      # never ended by its group before moving into this leg
     int32_t ends_group  # moving into this leg (n_legs: departing) ends the group's others; -1 never
     int8_t ended        # ended early (rule 8 or 9), not by its own course
+    double admitted     # the admit() time: only routes admitted before a group end join it
 
 
 cdef struct Pool:

@@ -290,6 +290,7 @@ cdef class Board:
         route.shield = <int32_t>c_shield
         route.ends_group = <int32_t>c_ends
         route.ended = 0
+        route.admitted = t
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
         cdef vector[int64_t]* members
@@ -657,7 +658,9 @@ cdef class Board:
         cdef vector[int32_t] states
         for i in range(n):
             r = members[0][i]
-            if r != h and not self._shielded(r):
+            # A route admitted at this moment or later is not yet the holder's: how far the
+            # board had been advanced when it was admitted must not matter.
+            if r != h and self.routes[r].admitted < t and not self._shielded(r):
                 state = self._stop(t, r)
                 if state >= 0:
                     stopped.push_back(r)

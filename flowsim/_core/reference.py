@@ -70,6 +70,7 @@ class _Route:
         "shield",
         "ends_group",
         "ended",
+        "admitted",
     )
 
     def __init__(self, pools, priorities, stays, readies, lags, max_wait, group, shield, ends_group):
@@ -96,6 +97,7 @@ class _Route:
         self.shield = shield
         self.ends_group = ends_group
         self.ended = False  # ended early (rule 8 or 9), not by its own course
+        self.admitted = 0.0  # the admit() time: only routes admitted before a group end join it
 
 
 class Board:
@@ -255,6 +257,7 @@ class Board:
             raise ValueError(f"ends_group must be in -1..{n_legs}, got {ends_group}")
         if not -1 <= route.group <= MAX_GROUP:
             raise ValueError(f"group must be in -1..{MAX_GROUP}, got {group}")
+        route.admitted = t
         handle = len(self._routes)
         self._routes.append(route)
         if route.group >= 0:
@@ -552,7 +555,10 @@ class Board:
         # has just given up.
         stopped = []
         for r in members:
-            if r != h and not self._shielded(self._routes[r]):
+            other = self._routes[r]
+            # A route admitted at this moment or later is not yet the holder's: how far the
+            # board had been advanced when it was admitted must not matter.
+            if r != h and other.admitted < t and not self._shielded(other):
                 state = self._stop(t, r)
                 if state is not None:
                     stopped.append((r, state))
