@@ -81,19 +81,22 @@ def core_twin(params: dict[str, Any]) -> dict[str, Any]:
     recorded_s = time.perf_counter() - start
     streams = {"model_calls": calls, "by_day": by_day(calls)}
     times: dict[str, list[float]] = {f"{s}/{b}": [] for s in streams for b in ("twin", "compiled")}
-    events = None
+    # Each stream's replays must give identical events, on either core. The two streams
+    # need not: a call for a time at which an event already falls runs before or after
+    # it according to whether the board was advanced before the call (docs/core.md).
+    first: dict[str, dict[str, np.ndarray]] = {}
     for _ in range(params["repeats"]):
         for stream, stream_calls in streams.items():
             for name, cls in (("twin", PythonBoard), ("compiled", CompiledBoard)):
                 seconds, got = replay(cls, capacities, stream_calls)
                 times[f"{stream}/{name}"].append(seconds)
-                if events is None:
-                    events = got
-                elif any(not np.array_equal(events[k], got[k]) for k in events):
+                if stream not in first:
+                    first[stream] = got
+                elif any(not np.array_equal(first[stream][k], got[k]) for k in got):
                     raise SystemExit(
                         f"FAIL: the {name} core's events ({stream}) differ from the first replay's"
                     )
-    assert events is not None
+    events = first["model_calls"]
     n = int(events["time"].size)
     out: dict[str, Any] = {
         "config": params["config"],

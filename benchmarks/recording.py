@@ -7,7 +7,9 @@ same calls on a fresh board of either implementation and returns the events, so 
 compiled core and its twin can be timed on exactly the work a model run gives them.
 `by_day(calls)` keeps only the calls that change the board, advancing it at midnights
 only: the same stream of admissions as a driver that hands the core a day at a time
-would give it (the core's events do not depend on how often it is advanced).
+would give it. Its events are the model's but for the order of simultaneous events: a
+call for a time at which an event already falls runs after that event if the board was
+advanced to it first, before it otherwise (docs/core.md).
 """
 
 from __future__ import annotations

@@ -1116,7 +1116,9 @@ def test_advancing_in_steps_changes_nothing(Board):
 def test_admitting_ahead_of_the_board_changes_nothing(Board):
     """A driver may hand the core a day's admissions before advancing it, or advance it
     before each one: the events are the same, rule 9 included (a holder's route admitted
-    after the moment of a group end is not ended by it, however early it was handed in)."""
+    after the moment of a group end is not ended by it, however early it was handed in).
+    Times here are continuous, so no call falls at the time of an event already scheduled
+    (where one does, the order of the two depends on the driver: docs/core.md)."""
     rng = np.random.default_rng(9)
     calls = random_stream(rng, 1500, 3, 1000.0)
     caps = [4, 2, 3]
