@@ -235,7 +235,10 @@ cdef class Board:
         (or, when it equals the number of legs, departing the last) ends the holder's other
         routes, except those still before moving into their leg `shield`.
         """
-        g, s_, e_ = (operator.index(x) for x in (group, shield, ends_group))
+        # Checked as integers first, as in the twin (plain ints, the model's case, as they are).
+        g = group if type(group) is int else operator.index(group)
+        s_ = shield if type(shield) is int else operator.index(shield)
+        e_ = ends_group if type(ends_group) is int else operator.index(ends_group)
         cdef int64_t c_group = 0
         cdef int64_t c_shield = 0
         cdef int64_t c_ends = 0
