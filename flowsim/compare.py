@@ -452,17 +452,18 @@ def compare_kpis(
                 difference = paired_difference(
                     x[[i for i, _ in pairs]], base[[j for _, j in pairs]], confidence
                 )
+            interval = mean_ci(x, confidence)
             rows.append(
                 KpiComparison(
                     scenario=scenario,
                     kpi=name,
-                    interval=mean_ci(x, confidence),
+                    interval=interval,
                     difference=difference,
                     paired=len(pairs),
                     unpaired=len(reps) - len(pairs),
                     verdict="baseline" if scenario == chosen else verdict(difference, measure.better),
                     needed=replications_needed(x, precision, confidence),
-                    projected=replications_projected(x, precision, confidence),
+                    projected=_projection(x, interval, precision, confidence),
                 )
             )
 
@@ -607,6 +608,15 @@ def _null_if_nan(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def _projection(x: np.ndarray, interval: Interval, precision: float, confidence: float) -> int | None:
+    """Replications to plan by, or None where the mean is not clearly away from 0 (its
+    interval holds 0): a precision relative to such a mean, a surplus near break-even say,
+    would ask for millions of runs and mean nothing."""
+    if interval.contains(0.0):
+        return None
+    return replications_projected(x, precision, confidence)
+
+
 def _needed_count(row: KpiComparison) -> int | None:
     return row.needed.n if row.needed.n is not None else row.projected
 
@@ -746,7 +756,8 @@ def _legend(c: Comparison) -> list[str]:
         "pp: percentage points.",
         f"n for ±{c.precision:.0%}: the fewest replications whose {level} interval is within ±{c.precision:.0%} "
         "of the mean (the confidence-interval method, Hoad, Robinson and Davies 2010); ≈ marks a projection "
-        f"from the replications so far, which have not reached it; {NO_VALUE} where the mean is 0 or undefined.",
+        f"from the replications so far, which have not reached it; {NO_VALUE} where the mean is 0 or undefined, "
+        "or its interval holds 0 (a precision relative to it means nothing).",
     ]
     most = c.most_replications_needed()
     if most is not None:

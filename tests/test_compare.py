@@ -30,7 +30,7 @@ from flowsim.compare import (
     write_comparison,
 )
 from flowsim.results import RunOutput, write_run
-from flowsim.stats import mean_ci, paired_difference, replications_needed
+from flowsim.stats import mean_ci, paired_difference, replications_needed, replications_projected
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -319,6 +319,24 @@ def test_the_replications_check_says_how_many_a_precision_needs(tmp_path: Path) 
     assert "run at least 87 replications" in render_markdown(c)
     assert c.table().to_pylist()[0]["replications_projected"] == 87
     assert "Only one scenario: nothing to compare it with." in c.notes()
+
+
+@pytest.mark.unit
+def test_no_replications_are_projected_for_a_mean_not_clearly_away_from_zero(tmp_path: Path) -> None:
+    """A surplus near break-even: a precision relative to its mean would ask for millions of
+    runs; the check says it cannot be told, and the headline count leaves it out."""
+    surplus = [-2.0e6, 1.5e6, -0.5e6, 1.2e6, 0.1e6]
+    los = [10.0, 11.0, 11.0, 10.0, 11.0]
+    runs: Runs = {
+        "baseline": {
+            r: {"surplus_acute_trust": s, "mean_los_days": v} for r, (s, v) in enumerate(zip(surplus, los))
+        }
+    }
+    root = write_results(tmp_path / "res", runs)
+    c = compare(root, kpis=["surplus_acute_trust", "mean_los_days"], precision=0.01)
+    assert row(c, "baseline", "surplus_acute_trust").projected is None
+    assert replications_projected(surplus, 0.01) > 1_000_000  # what it would have said
+    assert c.most_replications_needed() == row(c, "baseline", "mean_los_days").projected
 
 
 # --- outputs ------------------------------------------------------------------------------
