@@ -1092,6 +1092,18 @@ def test_twins_agree_on_random_streams_with_reserves_waived(seed, grid):
     assert s["requested"].sum() == s["granted"].sum() + s["lost"].sum() + s["queued"].sum()
 
 
+def schedule_all(board, calls):
+    """Make every admission, end and capacity change of `calls` without advancing."""
+    handles = 0
+    for c in calls:
+        if c[0] == "admit":
+            handles = admit(board, *c[1:4], **c[4]) + 1
+        elif c[0] == "end":
+            end_one(board, c[1], c[2], handles)
+        elif c[0] == "capacity":
+            board.schedule_capacity(*c[1:])
+
+
 def test_advancing_in_steps_changes_nothing(Board):
     """Integrals are accumulated at events, not at advance() boundaries: advancing in many
     steps gives the same events and the same bits as advancing once."""
@@ -1099,14 +1111,7 @@ def test_advancing_in_steps_changes_nothing(Board):
     calls = [c for c in random_stream(rng, 1500, 3, 1000.0, 0.5) if c[0] != "advance"]
     one = play(Board([4, 2, 3]), calls, 3000.0)
     stepped = Board([4, 2, 3])
-    handles = 0
-    for c in calls:
-        if c[0] == "admit":
-            handles = admit(stepped, *c[1:4], **c[4]) + 1
-        elif c[0] == "end":
-            end_one(stepped, c[1], c[2], handles)
-        else:
-            stepped.schedule_capacity(*c[1:])
+    schedule_all(stepped, calls)
     chunks = [stepped.advance(t) for t in np.linspace(0.0, 3000.0, 301)]
     events = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     assert_identical(events, one[-4])
@@ -1125,14 +1130,7 @@ def test_admitting_ahead_of_the_board_changes_nothing(Board):
     seen = play(Board(caps), calls, 3000.0)
     interleaved = [x for x in seen if isinstance(x, dict) and "kind" in x]
     ahead = Board(caps)
-    handles = 0
-    for c in calls:
-        if c[0] == "admit":
-            handles = admit(ahead, *c[1:4], **c[4]) + 1
-        elif c[0] == "end":
-            end_one(ahead, c[1], c[2], handles)
-        elif c[0] == "capacity":
-            ahead.schedule_capacity(*c[1:])
+    schedule_all(ahead, calls)
     events = ahead.advance(3000.0)
     assert_identical(events, {k: np.concatenate([e[k] for e in interleaved]) for k in events})
     assert_identical(ahead.stats(), seen[-3])

@@ -213,6 +213,12 @@ def test_route_legs_follow_the_pathway(small_config, pools):
     assert p3.any() and (r.pools[p3, 1] == pools.index("care_home")).all()
     assert (r.n_legs[r.pathway == Pathway.P0] == 1).all()
     assert (r.pathway[r.dies] == Pathway.P0).all()
+    # Where the person's other places end (core rule 9): the care-home leg, the end of a
+    # stay that ends in death, or never.
+    assert (r.ends_others[p3] == 1).all()
+    assert r.dies.any() and (r.ends_others[r.dies] == 1).all()
+    to_care_home = (r.pools == pools.index("care_home")).any(axis=1)
+    assert (r.ends_others[~to_care_home & ~r.dies] == -1).all()
 
 
 def test_care_home_residents_go_back_to_their_home_and_never_die_on_the_route(small_config, pools):

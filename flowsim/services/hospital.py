@@ -80,11 +80,6 @@ class Hospital:
         priorities[0] = priority
         # The stay itself is never cut short (shield 1); a move into a care home, or a
         # death at its end, ends the person's other places at that moment.
-        into_care_home = np.flatnonzero(pools == self.routes.pool["care_home"])
-        if into_care_home.size:
-            ends_others = int(into_care_home[0])
-        else:
-            ends_others = pools.size if routes.dies[i] else -1
         handle = self.clock.admit(
             pools,
             priorities,
@@ -94,7 +89,7 @@ class Hospital:
             max_wait,
             holder=self.ledger.holder(person),
             shield=1,
-            ends_others=ends_others,
+            ends_others=int(routes.ends_others[i]),
         )
         self.ledger.register(
             handle,

@@ -48,6 +48,7 @@ class Routes:
     dies: np.ndarray  # bool [n]
     deconditions: np.ndarray  # bool [n]
     service_kind: np.ndarray  # int8 [n]: kind of the first onward service (pathways.delay_reasons), or -1
+    ends_others: np.ndarray  # int8 [n]: the core's ends_group (rule 9): care-home leg, n_legs if dies, or -1
 
     def legs(self, i: int):
         """The arguments of Board.admit for route i, less the time and priorities."""
@@ -226,6 +227,7 @@ class RouteBuilder:
             dies=dies,
             deconditions=deconditions,
             service_kind=np.full(n, -1, dtype=np.int8),
+            ends_others=np.full(n, -1, dtype=np.int8),
         )
         routes.pools[:, 0] = self.pools.acute(site, self.ward_group(person_id, episode, band, elective))
         routes.stays[:, 0] = stay0
@@ -234,6 +236,12 @@ class RouteBuilder:
         self._service_kind(routes, person_id, episode)
         if self.d2a or self.seven_day:
             self._discharge_levers(routes, day)
+        # The point at which the person's other places end (core rule 9): the move into a
+        # care home, or the end of the stay for someone who dies there.
+        care_home = routes.pools == self.pool["care_home"]
+        routes.ends_others[:] = np.where(
+            care_home.any(axis=1), care_home.argmax(axis=1), np.where(dies, routes.n_legs, -1)
+        )
         return routes
 
     def _service_kind(self, r: Routes, person_id, episode) -> None:
