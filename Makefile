@@ -39,7 +39,9 @@ library: $(STAMP)
 	$(VENV)/bin/flowsim sweep experiments/library.yaml --workers auto
 	$(VENV)/bin/flowsim compare results/library --baseline footprint \
 	    --target 'acute_occupancy_mean<=92%' --target 'ae_4h_pct>=87' \
+	    --target 'dtoc_share_of_beds<=3.5%' --target 'spend_total<=baseline' \
 	    --kpi acute_occupancy_mean --kpi ae_4h_pct --kpi ae_dta_over_4h_share --kpi dtoc_bed_days \
+	    --kpi dtoc_share_of_beds \
 	    --kpi emergency_admissions --kpi spend_total --kpi income_acute_trust --kpi surplus_acute_trust \
 	    --kpi surplus_ccg --kpi surplus_local_authority \
 	    --format markdown --out results/library/comparison.md
