@@ -99,9 +99,9 @@ class CoreClock:
             readies,
             lags,
             max_wait,
-            group=holder,
-            shield=shield,
-            ends_group=ends_others,
+            holder,  # group, shield and ends_group, by position: keywords cost a parse per call
+            shield,
+            ends_others,
         )
         self._last_admit = (handle, float(lags[0]), self._pumps)
         if now:

@@ -53,6 +53,7 @@ cdef struct Route:
     int32_t ends_group  # moving into this leg (n_legs: departing) ends the group's others; -1 never
     int8_t ended        # ended early (rule 8 or 9), not by its own course
     double admitted     # the admit() time: only routes admitted before a group end join it
+    int64_t older       # rule 9: the group's member admitted before this one (-1: none)
 
 
 cdef struct Pool:
@@ -89,7 +90,11 @@ cdef class Board:
     cdef vector[vector[Outlet]] outlets  # per pool: where its requests may outlie, in order
     cdef vector[vector[Outlet]] inlets   # per pool: whose queued requests may outlie here
     cdef vector[vector[double]] waivers  # per pool: distinct finite waits > 0 waiving a reserve
-    cdef unordered_map[int64_t, vector[int64_t]] groups  # group -> its routes not known to be over
+    # Rule 9: each group's newest route, whose `older` links run back through the group's
+    # routes not known to be over. Small group numbers (a person id) index a vector; larger
+    # ones go through a hash map.
+    cdef vector[int64_t] newest_dense
+    cdef unordered_map[int64_t, int64_t] newest_sparse
     # Events run since the last advance() returned, as columns.
     cdef vector[double] ev_time
     cdef vector[int8_t] ev_kind
@@ -113,6 +118,8 @@ cdef class Board:
     cdef void _free(self, double t, int64_t h, int32_t state) noexcept nogil
     cdef void _end_group(self, double t, int64_t h) noexcept nogil
     cdef bint _shielded(self, int64_t h) noexcept nogil
+    cdef int64_t _newest(self, int64_t g) noexcept nogil
+    cdef int64_t _live_members(self, int64_t newest) noexcept nogil
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil
     cdef void _fill(self, int32_t p, double t) noexcept nogil

@@ -19,6 +19,8 @@ cimport cython
 from libc.math cimport INFINITY
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libc.string cimport memcpy
+from cython.operator cimport dereference as deref
+from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
 cimport numpy as cnp
@@ -51,6 +53,9 @@ cdef int32_t _STAYING = RouteState.STAYING
 cdef int32_t _DONE = RouteState.DONE
 
 cdef Py_ssize_t C_MAX_LEGS = MAX_LEGS
+# Groups below this index a vector of each group's newest route (a person id, in the
+# model); larger ones a hash map. 2**24 entries at most: 128 MB, for ids that large.
+cdef int64_t DENSE_GROUPS = 1 << 24
 
 
 cdef inline int64_t kept(int64_t reserve, double after, double since, double t) noexcept nogil:
@@ -225,7 +230,7 @@ cdef class Board:
 
     def admit(
         self, double t, pools, priorities, stays, readies, lags, double max_wait=INFINITY,
-        *, group=-1, shield=0, ends_group=-1,
+        group=-1, shield=0, ends_group=-1,
     ):
         """Start a route at time `t`; returns its handle (0, 1, 2, … in admission order).
 
@@ -242,6 +247,7 @@ cdef class Board:
         cdef int64_t c_group = 0
         cdef int64_t c_shield = 0
         cdef int64_t c_ends = 0
+        cdef bint narrow
         cdef Py_ssize_t n = len(pools), i
         if not 1 <= n <= C_MAX_LEGS:
             raise ValueError(f"a route needs 1 to {MAX_LEGS} legs, got {n}")
@@ -271,13 +277,18 @@ cdef class Board:
                     raise ValueError("priorities must not be NaN")
             if not max_wait >= 0.0:
                 raise ValueError(f"max_wait must be >= 0, got {max_wait}")
-            if not 0 <= s_ <= n:
+            # Compared as C integers when they fit (the model's case), as Python ones otherwise.
+            try:
+                c_group, c_shield, c_ends = g, s_, e_
+                narrow = True
+            except OverflowError:
+                narrow = False
+            if not (0 <= c_shield <= n if narrow else 0 <= s_ <= n):
                 raise ValueError(f"shield must be in 0..{n}, got {shield}")
-            if not -1 <= e_ <= n:
+            if not (-1 <= c_ends <= n if narrow else -1 <= e_ <= n):
                 raise ValueError(f"ends_group must be in -1..{n}, got {ends_group}")
-            if not -1 <= g <= MAX_GROUP:
+            if not (-1 <= c_group if narrow else -1 <= g <= MAX_GROUP):
                 raise ValueError(f"group must be in -1..{MAX_GROUP}, got {group}")
-            c_group, c_shield, c_ends = g, s_, e_
         except BaseException:
             self.legs.resize(first)
             raise
@@ -294,20 +305,22 @@ cdef class Board:
         route.ends_group = <int32_t>c_ends
         route.ended = 0
         route.admitted = t
+        route.older = -1
+        if c_group >= 0:
+            # Routes over are dropped from the group's links as it grows: only live ones can
+            # be ended.
+            route.older = self._live_members(self._newest(c_group))
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
-        cdef vector[int64_t]* members
-        cdef size_t i_m, j_m
         if c_group >= 0:
-            # Routes over are dropped as the group grows: only live ones can be ended.
-            members = &self.groups[c_group]
-            j_m = 0
-            for i_m in range(members.size()):
-                if self.routes[members[0][i_m]].state != _DONE:
-                    members[0][j_m] = members[0][i_m]
-                    j_m += 1
-            members.resize(j_m)
-            members.push_back(handle)
+            if c_group < DENSE_GROUPS:
+                if <size_t>c_group >= self.newest_dense.size():
+                    self.newest_dense.resize(
+                        min(max(<size_t>c_group + 1, 2 * self.newest_dense.size()), <size_t>DENSE_GROUPS), -1
+                    )
+                self.newest_dense[c_group] = handle
+            else:
+                self.newest_sparse[c_group] = handle
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
 
@@ -651,16 +664,20 @@ cdef class Board:
         cdef int64_t g = self.routes[h].group
         if g < 0:
             return
-        cdef vector[int64_t]* members = &self.groups[g]
-        cdef size_t i, j = 0, n = members.size()
-        cdef int64_t r
+        # The group's routes not known to be over, oldest first (the links run newest first).
+        cdef vector[int64_t] members
+        cdef int64_t r = self._live_members(self._newest(g))
+        while r >= 0:
+            members.push_back(r)
+            r = self.routes[r].older
+        cdef size_t i, n = members.size()
         cdef int32_t state
         # All of them are over before any slot frees, so none is granted a slot another
         # has just given up.
         cdef vector[int64_t] stopped
         cdef vector[int32_t] states
         for i in range(n):
-            r = members[0][i]
+            r = members[n - 1 - i]
             # A route admitted at this moment or later is not yet the holder's: how far the
             # board had been advanced when it was admitted must not matter.
             if r != h and self.routes[r].admitted < t and not self._shielded(r):
@@ -670,12 +687,29 @@ cdef class Board:
                     states.push_back(state)
         for i in range(stopped.size()):
             self._free(t, stopped[i], states[i])
-        for i in range(n):
-            r = members[0][i]
+
+    cdef int64_t _newest(self, int64_t g) noexcept nogil:
+        """The newest route of group `g`, or -1."""
+        if g < DENSE_GROUPS:
+            return self.newest_dense[g] if <size_t>g < self.newest_dense.size() else -1
+        cdef unordered_map[int64_t, int64_t].iterator it = self.newest_sparse.find(g)
+        return -1 if it == self.newest_sparse.end() else deref(it).second
+
+    cdef int64_t _live_members(self, int64_t newest) noexcept nogil:
+        """Unlink the routes that are over from the links that start at `newest`; returns
+        the newest route still live (-1 if none)."""
+        cdef int64_t first = -1, last = -1, r = newest
+        while r >= 0:
             if self.routes[r].state != _DONE:
-                members[0][j] = r
-                j += 1
-        members.resize(j)
+                if last < 0:
+                    first = r
+                else:
+                    self.routes[last].older = r
+                last = r
+            r = self.routes[r].older
+        if last >= 0:
+            self.routes[last].older = -1
+        return first
 
     cdef bint _shielded(self, int64_t h) noexcept nogil:
         """Still before moving into leg `shield`: waiting for or holding an earlier leg's slot."""

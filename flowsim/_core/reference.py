@@ -209,7 +209,6 @@ class Board:
         readies: Sequence[float],
         lags: Sequence[float],
         max_wait: float = math.inf,
-        *,
         group: int = -1,
         shield: int = 0,
         ends_group: int = -1,
