@@ -970,8 +970,12 @@ def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
         ]
         max_wait = float(rng.choice([0.0, INF, INF, rng.exponential(4.0)]))
         # Rule 9: a few hundred holders, some routes shielded, some ending their others.
+        # Some holders' numbers are large: across 2**24, where the compiled core stops
+        # indexing a vector by group and uses a hash map, and up to the largest allowed.
+        group = int(rng.integers(-1, 200))
+        group = group if group < 100 else 2**24 - 125 + group if group < 150 else 2**63 - 200 + group
         holder = {
-            "group": int(rng.integers(-1, 200)),
+            "group": group,
             "shield": int(rng.integers(0, 2)),
             "ends_group": int(rng.choice([-1, -1, rng.integers(0, n_legs + 1)])),
         }
