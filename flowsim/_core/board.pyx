@@ -305,11 +305,9 @@ cdef class Board:
         route.ends_group = <int32_t>c_ends
         route.ended = 0
         route.admitted = t
-        route.older = -1
-        if c_group >= 0:
-            # Routes over are dropped from the group's links as it grows: only live ones can
-            # be ended.
-            route.older = self._live_members(self._newest(c_group))
+        # The group's routes over are dropped from its links when it ends, not here: an
+        # admission need not look at the routes before it.
+        route.older = self._newest(c_group) if c_group >= 0 else -1
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
         if c_group >= 0:
