@@ -915,6 +915,71 @@ def test_a_holder_leaving_a_shield_then_ended_by_a_later_move(Board):
     assert board.ended_early([home]).tolist() == [True]
 
 
+def test_a_holder_far_beyond_the_others_is_still_found_as_their_numbers_grow(Board):
+    """Holders may be numbered anyhow: one far beyond the others (in the compiled core, a
+    hash map), then others up to and past it (its vector by group grows over that
+    number), and the first holder's routes still end together."""
+    home_care, care_home = 0, 1
+    board = Board([10, 10])
+    far = 300_000
+    package = admit(board, 0.0, [(home_care, 0, 100.0, 0.0, 0.0)], group=far)
+    others = [
+        admit(board, 0.0, [(home_care, 0, 100.0, 0.0, 0.0)], group=g) for g in (1, 100_000, 200_000, 400_000)
+    ]
+    move = admit(board, 1.0, [(care_home, 0, 50.0, 0.0, 0.0)], group=far, ends_group=0)
+    events = log(board.advance(2.0))
+    assert events[-2:] == [(1.0, "MOVED", move, care_home, 0), (1.0, "DEPARTED", package, home_care, 0)]
+    assert board.ended_early([package, *others]).tolist() == [True, False, False, False, False]
+
+
+HOLDER_VALUES = [
+    -2,
+    -1,
+    0,
+    1,
+    2,
+    3,
+    2**63 - 1,
+    2**63,
+    -(2**63) - 1,
+    True,
+    np.int64(1),
+    np.uint64(2**63),
+    1.5,
+    "1",
+    None,
+]
+
+
+@pytest.mark.parametrize("name", ["group", "shield", "ends_group"])
+def test_the_twins_refuse_a_bad_holder_argument_alike_by_position_or_keyword(name):
+    """Each of group, shield and ends_group, given by position (as the model's clock does)
+    or by keyword, is refused by both twins with the same error and message, and leaves
+    both boards as they were."""
+    position = {"group": 7, "shield": 8, "ends_group": 9}[name]
+    Compiled = compiled_board()
+    for value in HOLDER_VALUES:
+        outcomes = []
+        for Board in (PythonBoard, Compiled):
+            board = Board([1, 1])
+            args = [0.0, [0, 1], [0, 0], [1.0, 1.0], [0.0, 0.0], [0.0, 0.0], INF, 5, 1, -1]
+            for by_keyword in (False, True):
+                try:
+                    if by_keyword:
+                        board.admit(
+                            *args[:7],
+                            **{**dict(zip(("group", "shield", "ends_group"), args[7:])), name: value},
+                        )
+                    else:
+                        board.admit(*args[:position], value, *args[position + 1 :])
+                    outcomes.append("admitted")
+                except (TypeError, ValueError, OverflowError) as error:
+                    outcomes.append(f"{type(error).__name__}: {error}")
+            outcomes.append(log(board.advance(5.0)))
+        python, compiled = outcomes[:3], outcomes[3:]
+        assert python == compiled, (name, value)
+
+
 @pytest.mark.parametrize(
     "holder, error",
     [
@@ -970,10 +1035,11 @@ def random_stream(rng, n_admissions, n_pools, horizon, grid=None):
         ]
         max_wait = float(rng.choice([0.0, INF, INF, rng.exponential(4.0)]))
         # Rule 9: a few hundred holders, some routes shielded, some ending their others.
-        # Some holders' numbers are large: across 2**24, where the compiled core stops
-        # indexing a vector by group and uses a hash map, and up to the largest allowed.
+        # Some holders' numbers are large: 100,000 apart, so that some first land in the
+        # compiled core's hash map and later in its vector by group as it grows past them,
+        # and some near the largest allowed, which stay in the hash map.
         group = int(rng.integers(-1, 200))
-        group = group if group < 100 else 2**24 - 125 + group if group < 150 else 2**63 - 200 + group
+        group = group if group < 100 else 100_000 * (group - 99) if group < 150 else 2**63 - 200 + group
         holder = {
             "group": group,
             "shield": int(rng.integers(0, 2)),

@@ -91,8 +91,8 @@ cdef class Board:
     cdef vector[vector[Outlet]] inlets   # per pool: whose queued requests may outlie here
     cdef vector[vector[double]] waivers  # per pool: distinct finite waits > 0 waiving a reserve
     # Rule 9: each group's newest route, whose `older` links run back through the group's
-    # routes not known to be over. Small group numbers (a person id) index a vector; larger
-    # ones go through a hash map.
+    # routes not known to be over: by group in a vector while groups come in order (a
+    # person id), in a hash map beyond (see _set_newest).
     cdef vector[int64_t] newest_dense
     cdef unordered_map[int64_t, int64_t] newest_sparse
     # Events run since the last advance() returned, as columns.
@@ -119,6 +119,7 @@ cdef class Board:
     cdef void _end_group(self, double t, int64_t h) noexcept nogil
     cdef bint _shielded(self, int64_t h) noexcept nogil
     cdef int64_t _newest(self, int64_t g) noexcept nogil
+    cdef void _set_newest(self, int64_t g, int64_t h) noexcept nogil
     cdef int64_t _live_members(self, int64_t newest) noexcept nogil
     cdef void _leave_fit_slot(self, double t, int32_t q) noexcept nogil
     cdef void _set_capacity(self, double t, int32_t p, int64_t capacity) noexcept nogil

@@ -17,7 +17,7 @@ the twin does, in the same order (-ffp-contract=off keeps the compiler from fusi
 
 cimport cython
 from libc.math cimport INFINITY
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint64_t
 from libc.string cimport memcpy
 from cython.operator cimport dereference as deref
 from libcpp.unordered_map cimport unordered_map
@@ -53,9 +53,7 @@ cdef int32_t _STAYING = RouteState.STAYING
 cdef int32_t _DONE = RouteState.DONE
 
 cdef Py_ssize_t C_MAX_LEGS = MAX_LEGS
-# Groups below this index a vector of each group's newest route (a person id, in the
-# model); larger ones a hash map. 2**24 entries at most: 128 MB, for ids that large.
-cdef int64_t DENSE_GROUPS = 1 << 24
+cdef size_t DENSE_STEP = 1 << 16  # groups the vector of groups' newest routes grows by, at least
 
 
 cdef inline int64_t kept(int64_t reserve, double after, double since, double t) noexcept nogil:
@@ -311,14 +309,7 @@ cdef class Board:
         cdef int64_t handle = <int64_t>self.routes.size()
         self.routes.push_back(route)
         if c_group >= 0:
-            if c_group < DENSE_GROUPS:
-                if <size_t>c_group >= self.newest_dense.size():
-                    self.newest_dense.resize(
-                        min(max(<size_t>c_group + 1, 2 * self.newest_dense.size()), <size_t>DENSE_GROUPS), -1
-                    )
-                self.newest_dense[c_group] = handle
-            else:
-                self.newest_sparse[c_group] = handle
+            self._set_newest(c_group, handle)
         self._schedule(t + self.legs[first].ready, _REQUEST, handle, 0)
         return handle
 
@@ -665,6 +656,7 @@ cdef class Board:
         # The group's routes not known to be over, oldest first (the links run newest first).
         cdef vector[int64_t] members
         cdef int64_t r = self._live_members(self._newest(g))
+        self._set_newest(g, r)  # headed by its newest route not over; none: forgotten
         while r >= 0:
             members.push_back(r)
             r = self.routes[r].older
@@ -688,10 +680,30 @@ cdef class Board:
 
     cdef int64_t _newest(self, int64_t g) noexcept nogil:
         """The newest route of group `g`, or -1."""
-        if g < DENSE_GROUPS:
-            return self.newest_dense[g] if <size_t>g < self.newest_dense.size() else -1
+        if <uint64_t>g < self.newest_dense.size() and self.newest_dense[g] >= 0:
+            return self.newest_dense[g]
+        if self.newest_sparse.empty():
+            return -1
         cdef unordered_map[int64_t, int64_t].iterator it = self.newest_sparse.find(g)
         return -1 if it == self.newest_sparse.end() else deref(it).second
+
+    cdef void _set_newest(self, int64_t g, int64_t h) noexcept nogil:
+        """Make `h` (or -1: none) the newest route of group `g`. Groups numbered up to
+        about twice the highest seen so far (people's ids, as they come) go in a vector
+        indexed by group, which grows as they do; a group far beyond goes in a hash map,
+        so one large number costs no memory for those below it."""
+        cdef size_t n = self.newest_dense.size()
+        if <uint64_t>g >= n and <uint64_t>g < 2 * n + DENSE_STEP:
+            self.newest_dense.resize(2 * n + DENSE_STEP, -1)
+            n = self.newest_dense.size()
+        if <uint64_t>g < n:
+            self.newest_dense[g] = h
+            if not self.newest_sparse.empty():
+                self.newest_sparse.erase(g)  # placed there before the vector reached it
+        elif h >= 0:
+            self.newest_sparse[g] = h
+        else:
+            self.newest_sparse.erase(g)
 
     cdef int64_t _live_members(self, int64_t newest) noexcept nogil:
         """Unlink the routes that are over from the links that start at `newest`; returns
