@@ -41,19 +41,20 @@ cdef struct Outlet:
 
 
 cdef struct Route:
+    # Eight-byte fields first, then four-byte ones: 80 bytes, not 96 with padding.
     int64_t first       # index of leg 0 in Board.legs
-    int32_t n_legs
-    int32_t leg         # the leg requested, queued, granted or staying
     double max_wait     # leg 0 only
-    int32_t state       # a RouteState code (flowsim/_core/kinds.py)
     double queued_at    # while queued: when the request joined the queue
     int64_t queue_seq   # while queued: the seq of its live queue entry
     int64_t group       # rule 9: the holder's routes (>= 0), or -1
+    double admitted     # the admit() time: only routes admitted before a group end join it
+    int64_t older       # rule 9: the group's member admitted before this one (-1: none)
+    int32_t n_legs
+    int32_t leg         # the leg requested, queued, granted or staying
+    int32_t state       # a RouteState code (flowsim/_core/kinds.py)
     int32_t shield      # never ended by its group before moving into this leg
     int32_t ends_group  # moving into this leg (n_legs: departing) ends the group's others; -1 never
     int8_t ended        # ended early (rule 8 or 9), not by its own course
-    double admitted     # the admit() time: only routes admitted before a group end join it
-    int64_t older       # rule 9: the group's member admitted before this one (-1: none)
 
 
 cdef struct Pool:
