@@ -10,6 +10,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import simpy
 
 from flowsim.catchment import Catchment
 from flowsim.dates import Dates
@@ -17,7 +18,7 @@ from flowsim.demand import Demand
 from flowsim.population import Population
 from flowsim.rng import Streams
 from flowsim.services.community import Community
-from flowsim.services.emergency import Emergency
+from flowsim.services.emergency import Clinicians, Emergency
 from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
@@ -597,3 +598,52 @@ class _Agent:
 
     def remove(self) -> None:
         pass
+
+
+# --------------------------------------------------------------------------------------
+# A&E clinicians: first come, first served on an hourly rota
+
+
+def test_clinicians_take_the_next_patient_the_moment_work_in_hand_ends():
+    """Work whose end is known is counted off when the pool is next looked at, but a
+    patient waiting for it is seen at that very moment."""
+    env = simpy.Environment()
+    clinicians = Clinicians(env, [1] * 24)
+    seen: dict[str, float] = {}
+
+    def patient(name: str, arrive: float, assess: float):
+        yield env.timeout(arrive)
+        turn = clinicians.request()
+        if turn is not None:
+            yield turn
+        seen[name] = env.now
+        clinicians.release_at(env.now + assess)
+
+    for name, arrive, assess in (("a", 0.25, 2.0), ("b", 0.5, 1.0), ("c", 0.75, 0.5), ("d", 5.0, 1.0)):
+        env.process(patient(name, arrive, assess))
+    env.run(until=10.0)
+    assert seen == {"a": 0.25, "b": 2.25, "c": 3.25, "d": 5.0}
+    assert clinicians.request() is None and clinicians.busy == 1  # d's work is over
+
+
+def test_a_clinician_going_off_duty_finishes_the_patient_in_hand():
+    """Two on duty until 01:00, one after: the second patient is still seen to the end of
+    their assessment, and the one waiting is seen only when the busy count falls below
+    the single clinician now on duty."""
+    env = simpy.Environment()
+    clinicians = Clinicians(env, [2] + [1] * 23)
+    seen: dict[str, float] = {}
+
+    def patient(name: str, arrive: float, assess: float):
+        yield env.timeout(arrive)
+        turn = clinicians.request()
+        if turn is not None:
+            yield turn
+        seen[name] = env.now
+        clinicians.release_at(env.now + assess)
+
+    for name, arrive, assess in (("a", 0.5, 1.0), ("b", 0.75, 1.5), ("c", 1.1, 0.5)):
+        env.process(patient(name, arrive, assess))
+    env.run(until=5.0)
+    # a ends at 1.5, b at 2.25: at 1.5 b still keeps the one clinician on duty busy.
+    assert seen == {"a": 0.5, "b": 0.75, "c": 2.25}

@@ -13,6 +13,8 @@ decision to admit. A patient costs a SimPy process only when they must wait or b
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -42,7 +44,9 @@ class Clinicians:
     """A&E clinicians on an hourly rota, seeing patients first come, first served.
 
     At a change of shift a clinician going off duty finishes the patient in hand first.
-    Lighter than a SimPy resource: a patient who finds a clinician free costs no event.
+    Lighter than a SimPy resource: a patient who finds a clinician free costs no event, and
+    work whose end is known when it starts (`release_at`) is counted off when the pool is
+    next looked at, so it costs no event either unless somebody is waiting for it to end.
     Majors cubicles are the same thing with a rota that never changes.
     """
 
@@ -51,6 +55,8 @@ class Clinicians:
         self.by_hour = by_hour
         self.busy = 0
         self.waiting: deque[simpy.Event] = deque()
+        self._ends: list[float] = []  # a heap: when work in hand ends, not yet counted off
+        self._wake_at = math.inf  # the wake-up set for the queue, if any
         env.process(self._shifts())
 
     def on_duty(self) -> int:
@@ -58,27 +64,59 @@ class Clinicians:
 
     def request(self) -> simpy.Event | None:
         """None if a clinician takes the patient now; otherwise an event for their turn."""
+        self._count_off()
         if not self.waiting and self.busy < self.on_duty():
             self.busy += 1
             return None
         turn = self.env.event()
         self.waiting.append(turn)
+        self._arm()
         return turn
 
     def release(self, _event: simpy.Event | None = None) -> None:
+        """Work in hand ends now."""
+        self._count_off()
         self.busy -= 1
         self._call_next()
+
+    def release_at(self, t: float) -> None:
+        """Work in hand ends at `t` (not before now)."""
+        heapq.heappush(self._ends, t)
+        if self.waiting:
+            self._arm()
 
     def reinforce(self, extra_by_hour: list[int]) -> None:
         """More clinicians on duty each hour from now (staff moved from a closed site)."""
         self.by_hour = [a + b for a, b in zip(self.by_hour, extra_by_hour, strict=True)]
         self._call_next()
 
+    def _count_off(self) -> None:
+        """Work that has ended by now no longer keeps anyone busy."""
+        ends, now = self._ends, self.env.now
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+            self.busy -= 1
+
     def _call_next(self) -> None:
+        self._count_off()
         on_duty = self.on_duty()
         while self.waiting and self.busy < on_duty:
             self.busy += 1
             self.waiting.popleft().succeed()
+        if self.waiting:
+            self._arm()
+
+    def _arm(self) -> None:
+        """With somebody waiting, wake at the next end of work: the queue may move then."""
+        if self._ends and self._ends[0] < self._wake_at:
+            self._wake_at = self._ends[0]
+            self.env.timeout(self._wake_at - self.env.now).callbacks.append(self._on_wake)
+
+    def _on_wake(self, _event: simpy.Event) -> None:
+        if self.env.now != self._wake_at:
+            return  # superseded by an earlier wake-up, which has moved the queue since
+        self._wake_at = math.inf
+        self._call_next()
 
     def _shifts(self):
         while True:
@@ -298,10 +336,10 @@ class Emergency:
         turn = clinicians.request()
         cubicle = day.cubicle[i]
         if turn is None and not day.admit[i]:
-            env.timeout(day.assess_h[i]).callbacks.append(clinicians.release)
+            clinicians.release_at(env.now + day.assess_h[i])
             log.decision_h[row] = log.departure_h[row] = env.now + day.assess_h[i] + day.treat_h[i]
             if cubicle is not None:
-                env.timeout(day.assess_h[i] + day.treat_h[i]).callbacks.append(cubicle.release)
+                cubicle.release_at(env.now + (day.assess_h[i] + day.treat_h[i]))
             return
         patient = self.new_patient(int(day.people[i]), int(row))
         env.process(self._journey(patient, clinicians, turn, cubicle, day, i))
@@ -320,7 +358,7 @@ class Emergency:
             # Treated and sent home: nothing later depends on them but their cubicle.
             log.decision_h[row] = log.departure_h[row] = env.now + treat_h
             if cubicle is not None:
-                env.timeout(treat_h).callbacks.append(cubicle.release)
+                cubicle.release_at(env.now + treat_h)
             patient.remove()
             return
         yield env.timeout(treat_h)
