@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowsim.arrays import unique_ids
 from flowsim.config.schema import CareHomeSupport, DemandChange, FlowsimConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
@@ -159,7 +160,7 @@ class Demand:
         ceiling = max(float(total.max()), float(self.rates(day, levers=False).sum(axis=0).max()))
         people = population.sample_by_rate(rng, total, ceiling=ceiling)
         extra = population.sample_recent(rng, day * 24.0, total * (recent_multiplier - 1.0))
-        people = np.unique(np.concatenate([people, extra]))
+        people = unique_ids(np.concatenate([people, extra]))
         people = people[~population.is_busy(people)]
         pid, days = population.person_id[people], np.full(people.size, day)
         people = people[np.argsort(keyed.uniform(pid, days, DailyDraw.ORDER), kind="stable")]

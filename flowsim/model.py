@@ -17,6 +17,7 @@ import numpy as np
 
 from flowsim._core import Board
 from flowsim.agents import Patient
+from flowsim.arrays import first_occurrences, unique_ids
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock, DayEnvironment
 from flowsim.config.schema import (
@@ -163,7 +164,7 @@ class WholeSystemModel(mesa.Model):
         pop = self.population
         lookback = self.config.acute.warm_start_candidate_days
         candidates = pop.sample_by_rate(rng, self.demand.base[Need.AMBULANCE], days=lookback)
-        candidates = candidates[np.sort(np.unique(candidates, return_index=True)[1])]
+        candidates = candidates[np.sort(first_occurrences(candidates))]
         self.hospital.prefill(rng, candidates[~pop.is_busy(candidates)])
         self._settle()
 
@@ -222,7 +223,7 @@ class WholeSystemModel(mesa.Model):
         self.community.on_events(events)
         self.emergency.left_by(self.env.now)
         if self._deaths:
-            dead = np.unique(np.concatenate(self._deaths))
+            dead = unique_ids(np.concatenate(self._deaths))
             self._deaths.clear()
             self.recorder.hospital_and_care_deaths += dead.size
             self._bury(dead, self.streams.generator("newcomers", self.day))

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from flowsim.arrays import unique_ids
 from flowsim.config.schema import PopulationConfig
 from flowsim.vocabulary import AGE_BANDS, OLDER_BANDS, Residence
 
@@ -125,9 +126,9 @@ class Population:
         batch = int(min(self.size, 64 + 3 * k * self.size / n_eligible))
         for _ in range(1000):
             proposal = rng.integers(0, self.size, size=batch)
-            hits = np.unique(proposal[eligible(proposal)])
+            hits = unique_ids(proposal[eligible(proposal)])
             if chosen:
-                hits = np.setdiff1d(hits, np.concatenate(chosen))
+                hits = np.setdiff1d(hits, np.concatenate(chosen), assume_unique=True)  # both distinct
             chosen.append(hits)
             got += hits.size
             if got >= k:
@@ -296,7 +297,7 @@ class Population:
     def refresh(self, idx: np.ndarray) -> None:
         """Recompute the cohort code of people whose age band, frailty or residence changed."""
         if idx.size:
-            idx = np.unique(idx)  # counted once each, however often they are listed
+            idx = unique_ids(idx)  # counted once each, however often they are listed
             new = cohort_code(self.age_band[idx], self.frailty[idx], self.residence[idx])
             self.cohort_counts += np.bincount(new, minlength=N_CODES)
             self.cohort_counts -= np.bincount(self.code[idx], minlength=N_CODES)

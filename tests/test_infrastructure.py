@@ -122,3 +122,18 @@ def test_no_keyed_draw_uses_a_bare_number_as_its_slot():
                 and len(node.args) == 3
             ):
                 assert not isinstance(node.args[2], ast.Constant), f"{path.name}:{node.lineno}"
+
+
+def test_id_set_operations_give_numpys_arrays():
+    """The sorting versions of np.unique used on the day's hot paths give the same arrays,
+    dtype included, on empty, tiny and repetitive inputs."""
+    from flowsim.arrays import first_occurrences, unique_ids
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 7, 500):
+        for dtype in (np.int64, np.int32, np.int8):
+            ids = rng.integers(0, n // 3 + 2, n).astype(dtype)
+            expected, first = np.unique(ids, return_index=True)
+            got = unique_ids(ids)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected)
+            assert np.array_equal(first_occurrences(ids), first)

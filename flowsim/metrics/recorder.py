@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowsim.arrays import unique_ids
 from flowsim.clock import CoreClock
 from flowsim.config.schema import FlowsimConfig
 from flowsim.ledger import Ledger
@@ -87,7 +88,7 @@ class Recorder:
         # an open acute route (requested, not cancelled, not yet left the acute bed).
         r = self.ledger.routes.view()
         open_acute = (r["site"] >= 0) & np.isnan(r["bed_end_h"]) & ~r["lost"]
-        open_people = np.unique(r["person"][open_acute])
+        open_people = unique_ids(r["person"][open_acute])
         if open_people.size != in_hospital or not pop.in_hospital[open_people].all():
             self.conservation_failures.append(
                 f"day {day}: {in_hospital} people flagged in hospital, {open_people.size} on open acute routes"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flowsim.arrays import first_occurrences
 from flowsim.config.schema import CareHomeSupport, PrimaryCareConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
@@ -64,7 +65,7 @@ class PrimaryCare:
         # A deferred request whose person has died (their slot reused) lapses.
         deferred = self.deferred[pop.person_id[self.deferred] == self.deferred_id]
         wanting = np.concatenate([deferred, people])
-        _, first = np.unique(wanting, return_index=True)  # a deferred patient asking again is one
+        first = first_occurrences(wanting)  # a deferred patient asking again is one
         wanting = wanting[np.sort(first)]
         wanting = wanting[~pop.is_busy(wanting)]
         self.deferred = np.empty(0, dtype=np.int64)
