@@ -40,11 +40,27 @@ class Streams:
         return KeyedUniforms(self.generator(name).integers(0, 2**63, dtype=np.uint64))
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijection on 64 bits with full avalanche."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+# The constants as numpy scalars once, not on every call: keyed draws are made hundreds of
+# times a day, mostly of a few hundred values, where numpy's fixed cost per operation is
+# most of the work.
+_SHIFT_30, _SHIFT_27, _SHIFT_31, _SHIFT_11 = (np.uint64(n) for n in (30, 27, 31, 11))
+_MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_GOLDEN_GAMMA, _EPISODE_GAMMA = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD1B54A32D192ED03)
+
+
+def _mix(z: np.ndarray, scratch: np.ndarray) -> None:
+    """SplitMix64's finaliser, in place: a bijection on 64 bits with full avalanche.
+
+    `z` and `scratch` are arrays of the same shape (uint64 arithmetic wraps, as meant).
+    """
+    np.right_shift(z, _SHIFT_30, out=scratch)
+    z ^= scratch
+    z *= _MIX_1
+    np.right_shift(z, _SHIFT_27, out=scratch)
+    z ^= scratch
+    z *= _MIX_2
+    np.right_shift(z, _SHIFT_31, out=scratch)
+    z ^= scratch
 
 
 class KeyedUniforms:
@@ -56,13 +72,25 @@ class KeyedUniforms:
     def uniform(self, person: np.ndarray, episode: np.ndarray, slot: int) -> np.ndarray:
         if not 0 <= slot < _NORMAL_SLOTS * 2:
             raise ValueError(f"keyed draw slot {slot} out of range")
-        with np.errstate(over="ignore"):
-            person = np.asarray(person, dtype=np.uint64)
-            episode = np.asarray(episode, dtype=np.uint64)
-            z = _mix(self.key ^ (person * np.uint64(0x9E3779B97F4A7C15)))
-            z = _mix(z ^ (episode * np.uint64(0xD1B54A32D192ED03)) ^ np.uint64(slot + 1))
-            z = _mix(z + np.uint64(0x9E3779B97F4A7C15))
-        return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        person = np.asarray(person, dtype=np.uint64)
+        episode = np.asarray(episode, dtype=np.uint64)
+        # Arrays throughout (a 0-d one for a single draw), so the arithmetic wraps silently.
+        if person.ndim and person.shape == episode.shape:  # the usual case: one per person
+            z = person * _GOLDEN_GAMMA
+        else:
+            z = np.empty(np.broadcast_shapes(person.shape, episode.shape), dtype=np.uint64)
+            np.multiply(person, _GOLDEN_GAMMA, out=z)
+        scratch = np.empty_like(z)
+        z ^= self.key
+        _mix(z, scratch)
+        np.multiply(episode, _EPISODE_GAMMA, out=scratch)
+        z ^= scratch
+        z ^= np.uint64(slot + 1)
+        _mix(z, scratch)
+        z += _GOLDEN_GAMMA
+        _mix(z, scratch)
+        z >>= _SHIFT_11
+        return z.astype(np.float64) * (1.0 / 9007199254740992.0)
 
     def normal(self, person: np.ndarray, episode: np.ndarray, slot: int) -> np.ndarray:
         """Standard normals by Box-Muller on two keyed uniforms of their own.

@@ -54,3 +54,22 @@ def test_lognormal_has_the_mean_and_cv_asked_for():
     assert x.mean() == pytest.approx(5.0, rel=0.01)
     assert x.std() / x.mean() == pytest.approx(0.8, rel=0.02)
     assert np.allclose(lognormal_from_normal(z[:5], 3.0, 0.0), 3.0)
+
+
+def test_keyed_draws_are_the_same_for_one_person_or_many_and_never_warn():
+    """A draw depends on (key, person, episode, slot) only: the same for a person drawn
+    alone, with others, or against a scalar episode; uint64 arithmetic wraps silently."""
+    import warnings
+
+    keyed = Streams(7, 3).keyed("episode")
+    people = np.array([0, 1, 2**62, 2**63 - 1], dtype=np.int64)
+    episodes = np.array([0, 5, 9, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        together = keyed.uniform(people, episodes, 77)
+        alone = [float(keyed.uniform(int(p), int(e), 77)) for p, e in zip(people, episodes)]
+        against_scalar = keyed.uniform(people, 5, 77)
+        normals = keyed.normal(people, episodes, 4)
+    assert together.tolist() == alone
+    assert against_scalar[1] == together[1]
+    assert ((together >= 0) & (together < 1)).all() and np.isfinite(normals).all()
