@@ -604,11 +604,10 @@ class _Agent:
 # A&E clinicians: first come, first served on an hourly rota
 
 
-def test_clinicians_take_the_next_patient_the_moment_work_in_hand_ends():
-    """Work whose end is known is counted off when the pool is next looked at, but a
-    patient waiting for it is seen at that very moment."""
+def seen_by_clinicians(by_hour: list[int], patients: list[tuple[str, float, float]], until: float):
+    """When each patient (name, arrival hour, assessment hours) is seen, and the pool."""
     env = simpy.Environment()
-    clinicians = Clinicians(env, [1] * 24)
+    clinicians = Clinicians(env, by_hour)
     seen: dict[str, float] = {}
 
     def patient(name: str, arrive: float, assess: float):
@@ -619,9 +618,17 @@ def test_clinicians_take_the_next_patient_the_moment_work_in_hand_ends():
         seen[name] = env.now
         clinicians.release_at(env.now + assess)
 
-    for name, arrive, assess in (("a", 0.25, 2.0), ("b", 0.5, 1.0), ("c", 0.75, 0.5), ("d", 5.0, 1.0)):
+    for name, arrive, assess in patients:
         env.process(patient(name, arrive, assess))
-    env.run(until=10.0)
+    env.run(until=until)
+    return seen, clinicians
+
+
+def test_clinicians_take_the_next_patient_the_moment_work_in_hand_ends():
+    """Work whose end is known is counted off when the pool is next looked at, but a
+    patient waiting for it is seen at that very moment."""
+    patients = [("a", 0.25, 2.0), ("b", 0.5, 1.0), ("c", 0.75, 0.5), ("d", 5.0, 1.0)]
+    seen, clinicians = seen_by_clinicians([1] * 24, patients, 10.0)
     assert seen == {"a": 0.25, "b": 2.25, "c": 3.25, "d": 5.0}
     assert clinicians.request() is None and clinicians.busy == 1  # d's work is over
 
@@ -630,20 +637,7 @@ def test_a_clinician_going_off_duty_finishes_the_patient_in_hand():
     """Two on duty until 01:00, one after: the second patient is still seen to the end of
     their assessment, and the one waiting is seen only when the busy count falls below
     the single clinician now on duty."""
-    env = simpy.Environment()
-    clinicians = Clinicians(env, [2] + [1] * 23)
-    seen: dict[str, float] = {}
-
-    def patient(name: str, arrive: float, assess: float):
-        yield env.timeout(arrive)
-        turn = clinicians.request()
-        if turn is not None:
-            yield turn
-        seen[name] = env.now
-        clinicians.release_at(env.now + assess)
-
-    for name, arrive, assess in (("a", 0.5, 1.0), ("b", 0.75, 1.5), ("c", 1.1, 0.5)):
-        env.process(patient(name, arrive, assess))
-    env.run(until=5.0)
+    patients = [("a", 0.5, 1.0), ("b", 0.75, 1.5), ("c", 1.1, 0.5)]
+    seen, _ = seen_by_clinicians([2] + [1] * 23, patients, 5.0)
     # a ends at 1.5, b at 2.25: at 1.5 b still keeps the one clinician on duty busy.
     assert seen == {"a": 0.5, "b": 0.75, "c": 2.25}
