@@ -75,12 +75,9 @@ class KeyedUniforms:
         person = np.asarray(person, dtype=np.uint64)
         episode = np.asarray(episode, dtype=np.uint64)
         # Arrays throughout (a 0-d one for a single draw), so the arithmetic wraps silently.
-        if person.ndim and person.shape == episode.shape:  # the usual case: one per person
-            z = person * _GOLDEN_GAMMA
-        else:
-            z = np.empty(np.broadcast_shapes(person.shape, episode.shape), dtype=np.uint64)
-            np.multiply(person, _GOLDEN_GAMMA, out=z)
+        z = np.empty(np.broadcast_shapes(person.shape, episode.shape), dtype=np.uint64)
         scratch = np.empty_like(z)
+        np.multiply(person, _GOLDEN_GAMMA, out=z)
         z ^= self.key
         _mix(z, scratch)
         np.multiply(episode, _EPISODE_GAMMA, out=scratch)

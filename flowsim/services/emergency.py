@@ -73,9 +73,8 @@ class Clinicians:
         self._arm()
         return turn
 
-    def release(self, _event: simpy.Event | None = None) -> None:
+    def release(self) -> None:
         """Work in hand ends now."""
-        self._count_off()
         self.busy -= 1
         self._call_next()
 
