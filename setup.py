@@ -1,4 +1,4 @@
-"""Declares the Cython bed-and-transfer core; everything else is in pyproject.toml.
+"""Declares the Cython core (beds and transfers, and the A&E department); everything else is in pyproject.toml.
 
 The extension is optional so that a machine without a compiler still installs flowsim
 (it then runs on the pure-Python twin). FLOWSIM_REQUIRE_EXT=1 makes a failed compile an
@@ -22,7 +22,15 @@ extensions = cythonize(
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             language="c++",
             extra_compile_args=["-O2"],
-        )
+        ),
+        Extension(
+            "flowsim._core.department",
+            ["flowsim/_core/department.pyx"],
+            include_dirs=[numpy.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            language="c++",
+            extra_compile_args=["-O2"],
+        ),
     ],
     compiler_directives={"language_level": "3"},
 )

@@ -1,7 +1,7 @@
 """One clock for SimPy and the bed-and-transfer core.
 
-SimPy runs the front door (A&E journeys); the core runs beds and transfers on its own
-event calendar. The core is advanced to SimPy's `now` whenever a request is made, and,
+SimPy runs the system's processes (the day, timed admissions, the wait for a bed); the
+A&E department and the core run patients on their own event calendars. The core is advanced to SimPy's `now` whenever a request is made, and,
 while someone in A&E waits for a bed, a timer wakes SimPy when their bed is ready (the
 grant plus the transfer lag), so the boarder leaves A&E at that moment; until they are
 granted, the timer looks at the core once per lag, not at each of its events. With nobody
@@ -25,13 +25,24 @@ _GRANTED = int(CoreEvent.GRANTED)
 
 
 class DayEnvironment(simpy.Environment):
-    """SimPy's environment with its event loop inlined for a run to a time.
+    """SimPy's environment with its event loop inlined for a run to a time, and an A&E
+    department's calendar interleaved with SimPy's.
 
     The model runs SimPy a day at a time through hundreds of thousands of events a year;
     `run(until=t)` here does what `simpy.Environment.run` does (every event before `t`,
     in the same order, then `now = t`) without a method call and a stop event per event.
-    Any other `until` goes to SimPy's own loop.
+    Before each SimPy event the department takes its own events up to that time (those at
+    the same time come after SimPy's), so its patients cost SimPy nothing; when one of
+    them is decided for admission the department stops and `on_decision(row)` runs at that
+    time. Any other `until` goes to SimPy's own loop, which leaves the department alone.
     """
+
+    department = None
+    on_decision = None
+
+    def attach(self, department, on_decision) -> None:
+        """Interleave `department` (see flowsim/_core/department_reference.py)."""
+        self.department, self.on_decision = department, on_decision
 
     def run(self, until=None):
         if until is None or isinstance(until, simpy.Event):
@@ -44,7 +55,17 @@ class DayEnvironment(simpy.Environment):
         stop = self._now + (at - self._now)
         queue = self._queue
         pop = heapq.heappop
-        while queue and queue[0][0] < stop:
+        department, on_decision = self.department, self.on_decision
+        while True:
+            bound = queue[0][0] if queue and queue[0][0] < stop else stop
+            if department is not None:
+                row = department.advance(bound)
+                if row >= 0:
+                    self._now = department.now
+                    on_decision(row)
+                    continue
+            if bound == stop:
+                break
             self._now, _, _, event = pop(queue)
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
@@ -59,7 +80,7 @@ class DayEnvironment(simpy.Environment):
 
 
 class CoreClock:
-    def __init__(self, env: simpy.Environment, board):
+    def __init__(self, env: DayEnvironment, board):
         self.env = env
         self.board = board
         self._waiters: dict[int, simpy.Event] = {}

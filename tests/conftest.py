@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import simpy
 
 from flowsim._core import PythonBoard
-from flowsim.clock import CoreClock
+from flowsim.clock import CoreClock, DayEnvironment
 from flowsim.config import load_config
 from flowsim.ledger import Ledger
 from flowsim.pools import Pools
@@ -39,7 +38,7 @@ def pools(small_config):
 @pytest.fixture
 def clock(pools):
     """A SimPy environment and the pure-Python core on the small footprint's pools."""
-    return CoreClock(simpy.Environment(), PythonBoard(np.asarray(pools.capacities, dtype=np.int64)))
+    return CoreClock(DayEnvironment(), PythonBoard(np.asarray(pools.capacities, dtype=np.int64)))
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import datetime as dt
 
 import numpy as np
 import pytest
-import simpy
 
+from flowsim._core import Department
 from flowsim.catchment import Catchment
 from flowsim.dates import Dates
 from flowsim.demand import Demand
 from flowsim.population import Population
 from flowsim.rng import Streams
 from flowsim.services.community import Community
-from flowsim.services.emergency import Clinicians, Emergency
+from flowsim.services.emergency import Emergency
 from flowsim.services.hospital import Hospital
 from flowsim.services.pathways import RouteBuilder
 from flowsim.services.primary_care import PrimaryCare
@@ -605,32 +605,36 @@ class _Agent:
 
 
 def seen_by_clinicians(by_hour: list[int], patients: list[tuple[str, float, float]], until: float):
-    """When each patient (name, arrival hour, assessment hours) is seen, and the pool."""
-    env = simpy.Environment()
-    clinicians = Clinicians(env, by_hour)
-    seen: dict[str, float] = {}
-
-    def patient(name: str, arrive: float, assess: float):
-        yield env.timeout(arrive)
-        turn = clinicians.request()
-        if turn is not None:
-            yield turn
-        seen[name] = env.now
-        clinicians.release_at(env.now + assess)
-
-    for name, arrive, assess in patients:
-        env.process(patient(name, arrive, assess))
-    env.run(until=until)
-    return seen, clinicians
+    """When each patient (name, arrival hour, assessment hours) is seen, and the department."""
+    n = len(patients)
+    department = Department([by_hour], None)
+    times = [np.full(n, np.nan) for _ in range(3)]
+    department.bind(*times)
+    zeros = np.zeros(n)
+    arrive = np.array([p[1] for p in patients])
+    assess = np.array([p[2] for p in patients])
+    department.attend(
+        np.arange(n),
+        np.zeros(n, np.int64),
+        np.zeros(n, bool),
+        arrive,
+        zeros,
+        assess,
+        zeros,
+        zeros.astype(bool),
+    )
+    assert department.advance(until) == -1  # nobody admitted
+    decision = times[1]
+    return {name: decision[i] - assess[i] for i, (name, _, _) in enumerate(patients)}, department
 
 
 def test_clinicians_take_the_next_patient_the_moment_work_in_hand_ends():
     """Work whose end is known is counted off when the pool is next looked at, but a
     patient waiting for it is seen at that very moment."""
     patients = [("a", 0.25, 2.0), ("b", 0.5, 1.0), ("c", 0.75, 0.5), ("d", 5.0, 1.0)]
-    seen, clinicians = seen_by_clinicians([1] * 24, patients, 10.0)
+    seen, department = seen_by_clinicians([1] * 24, patients, 10.0)
     assert seen == {"a": 0.25, "b": 2.25, "c": 3.25, "d": 5.0}
-    assert clinicians.request() is None and clinicians.busy == 1  # d's work is over
+    assert department.busy == [0] and not department.waiting[0]  # everyone's work is over
 
 
 def test_a_clinician_going_off_duty_finishes_the_patient_in_hand():

@@ -9,22 +9,27 @@ import os
 import warnings
 from typing import Any
 
+from flowsim._core.department_reference import Department as PythonDepartment
 from flowsim._core.kinds import DEPARTED, FIT, GRANTED, LOST, MOVED, CoreEvent
 from flowsim._core.reference import Board as PythonBoard
 
 CompiledBoard: Any = None
+CompiledDepartment: Any = None
 _import_error: Exception | None = None
 if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
     try:
         from flowsim._core.board import Board as CompiledBoard  # type: ignore[no-redef]
+        from flowsim._core.department import Department as CompiledDepartment  # type: ignore[no-redef]
     except ImportError as exc:  # no compiler on this machine, or not built yet
         _import_error = exc
 
 if CompiledBoard is not None:
     Board = CompiledBoard
+    Department = CompiledDepartment
     CORE = "compiled"
 else:
     Board = PythonBoard
+    Department = PythonDepartment
     CORE = "python"
     if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
         warnings.warn(
@@ -37,6 +42,9 @@ else:
 
 __all__ = [
     "Board",
+    "Department",
+    "CompiledDepartment",
+    "PythonDepartment",
     "CompiledBoard",
     "PythonBoard",
     "CORE",

@@ -8,19 +8,19 @@ a clinician (the rota changes by hour), is assessed, then treated and observed; 
 leaves, or is diverted to a virtual ward / rapid response if a slot is free, or is
 admitted: they board in A&E until the core grants a bed and the transfer to the ward is
 done. The 4-hour clock runs from arrival to leaving A&E; the 12-hour trolley wait from the
-decision to admit. A patient costs a SimPy process only when they must wait or board.
+decision to admit. The queues themselves run in the department's compiled calendar
+(flowsim/_core/department.pyx); Python is called only at a decision to admit, and a
+boarder waits for their bed on the core's clock.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import simpy
 
+from flowsim._core import Department
 from flowsim.agents import Patient
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock
@@ -38,107 +38,6 @@ from flowsim.winter import WinterWave
 
 # Requests an acute bed for route i of a day's routes: (person, routes, i, origin, priority, ae_row) -> handle.
 AdmitAction = Callable[..., int]
-
-
-class Clinicians:
-    """A&E clinicians on an hourly rota, seeing patients first come, first served.
-
-    At a change of shift a clinician going off duty finishes the patient in hand first.
-    Lighter than a SimPy resource: a patient who finds a clinician free costs no event, and
-    work whose end is known when it starts (`release_at`) is counted off when the pool is
-    next looked at, so it costs no event either unless somebody is waiting for it to end.
-    Majors cubicles are the same thing with a rota that never changes.
-    """
-
-    def __init__(self, env: simpy.Environment, by_hour: list[int]):
-        self.env = env
-        self.by_hour = by_hour
-        self.busy = 0
-        self.waiting: deque[simpy.Event] = deque()
-        self._ends: list[float] = []  # a heap: when work in hand ends, not yet counted off
-        self._wake_at = math.inf  # the wake-up set for the queue, if any
-        env.process(self._shifts())
-
-    def on_duty(self) -> int:
-        return self.by_hour[int(self.env.now % 24)]
-
-    def request(self) -> simpy.Event | None:
-        """None if a clinician takes the patient now; otherwise an event for their turn."""
-        self._count_off()
-        if not self.waiting and self.busy < self.on_duty():
-            self.busy += 1
-            return None
-        turn = self.env.event()
-        self.waiting.append(turn)
-        self._arm()
-        return turn
-
-    def release(self) -> None:
-        """Work in hand ends now."""
-        self.busy -= 1
-        self._call_next()
-
-    def release_at(self, t: float) -> None:
-        """Work in hand ends at `t` (not before now)."""
-        heapq.heappush(self._ends, t)
-        if self.waiting:
-            self._arm()
-
-    def reinforce(self, extra_by_hour: list[int]) -> None:
-        """More clinicians on duty each hour from now (staff moved from a closed site)."""
-        self.by_hour = [a + b for a, b in zip(self.by_hour, extra_by_hour, strict=True)]
-        self._call_next()
-
-    def _count_off(self) -> None:
-        """Work that has ended by now no longer keeps anyone busy."""
-        ends, now = self._ends, self.env.now
-        while ends and ends[0] <= now:
-            heapq.heappop(ends)
-            self.busy -= 1
-
-    def _call_next(self) -> None:
-        self._count_off()
-        on_duty = self.on_duty()
-        while self.waiting and self.busy < on_duty:
-            self.busy += 1
-            self.waiting.popleft().succeed()
-        if self.waiting:
-            self._arm()
-
-    def _arm(self) -> None:
-        """With somebody waiting, wake at the next end of work: the queue may move then."""
-        if self._ends and self._ends[0] < self._wake_at:
-            self._wake_at = self._ends[0]
-            self.env.timeout(self._wake_at - self.env.now).callbacks.append(self._on_wake)
-
-    def _on_wake(self, _event: simpy.Event) -> None:
-        if self.env.now != self._wake_at:
-            return  # superseded by an earlier wake-up, which has moved the queue since
-        self._wake_at = math.inf
-        self._call_next()
-
-    def _shifts(self):
-        while True:
-            yield self.env.timeout(1.0 - self.env.now % 1.0)
-            self._call_next()
-
-
-class _Day:
-    """The day's attendances, as plain lists (a numpy scalar per element costs more than
-    the arithmetic; the values are the same float64s), and the cubicle each one holds."""
-
-    def __init__(self, people, rows, site, triage_h, assess_h, treat_h, admit, avoidable, vw_h, routes):
-        self.people = people
-        self.rows = rows
-        self.site = site.tolist()
-        self.triage_h = triage_h.tolist()
-        self.assess_h = assess_h.tolist()
-        self.treat_h = treat_h.tolist()
-        self.admit = admit.tolist()
-        self.avoidable = avoidable.tolist()
-        self.vw_h = vw_h.tolist()
-        self.routes = routes
-        self.cubicle: list[Clinicians | None] = [None] * people.size
 
 
 class Emergency:
@@ -176,16 +75,17 @@ class Emergency:
         self.care_home_support = list(care_home_support)
         self.admit = admit
         self.new_patient = new_patient
-        self.clinicians = [
-            Clinicians(clock.env, [max(1, round(c * share)) for c in cfg.clinicians_by_hour])
-            for share in site_shares
-        ]
         cubicles = cfg.majors_cubicles
-        self.cubicles: list[Clinicians] | None = (
-            None
-            if cubicles is None
-            else [Clinicians(clock.env, [max(1, round(cubicles * share))] * 24) for share in site_shares]
+        cohort_after = cfg.handover_cohort_after_minutes
+        self.department = Department(
+            [[max(1, round(c * share)) for c in cfg.clinicians_by_hour] for share in site_shares],
+            None if cubicles is None else [max(1, round(cubicles * share)) for share in site_shares],
+            math.inf if cohort_after is None else cohort_after / 60.0,
         )
+        clock.env.attach(self.department, self._decided)
+        # Of each attendance decided for admission, until the decision: (person, the
+        # day's routes, its route, avoidable by a virtual ward, virtual ward stay hours).
+        self._to_decide: dict[int, tuple] = {}
         self.admit_p = np.array([cfg.admit_probability[b] for b in AGE_BANDS])
         self.admit_month = np.asarray(cfg.admit_month_factor) / np.mean(cfg.admit_month_factor)
         self._first_open = 0  # attendances before this row have all left A&E
@@ -275,116 +175,58 @@ class Emergency:
             admitted=np.zeros(people.size, bool),
             avoided=np.zeros(people.size, bool),
             handle=np.full(people.size, -1),
-            # With no cubicle limit an ambulance patient is handed over on arrival.
-            handover_h=np.where((arrival == Arrival.AMBULANCE) & (self.cubicles is None), arrival_h, np.nan),
+            handover_h=np.full(people.size, np.nan),  # an ambulance's, written by the department
         )
-        day = _Day(people, rows, site, triage_h, assess_h, treat_h, admit, avoidable, vw_h, routes)
-        self.env.process(self._arrivals(day, arrival_h, arrival == Arrival.AMBULANCE))
+        self.department.bind(self.log.handover_h, self.log.decision_h, self.log.departure_h)
+        ambulance = arrival == Arrival.AMBULANCE
+        # At equal times an ambulance's handover is taken before anyone's request for a
+        # clinician (the department takes events at equal times in the order given).
+        handing_over = ambulance & (cfg.majors_cubicles is not None)
+        first_event = np.where(handing_over, arrival_h, arrival_h + triage_h)
+        order = np.lexsort((~handing_over, first_event))
+        self.department.attend(
+            rows[order],
+            site[order],
+            ambulance[order],
+            arrival_h[order],
+            triage_h[order],
+            assess_h[order],
+            treat_h[order],
+            admit[order],
+        )
+        to_decide = self._to_decide
+        for i, row in zip(np.flatnonzero(admit).tolist(), rows[admit].tolist()):
+            to_decide[row] = (int(people[i]), routes, i, bool(avoidable[i]), float(vw_h[i]))
 
-    def _arrivals(self, day: _Day, arrival_h: np.ndarray, ambulance: np.ndarray):
-        """The day's arrivals in time order: an ambulance's handover at arrival, everyone's
-        request for a clinician after triage. One wake-up per distinct time."""
-        env = self.env
-        n = day.people.size
-        handovers = np.flatnonzero(ambulance) if self.cubicles is not None else np.empty(0, np.int64)
-        times = np.concatenate([arrival_h[handovers], arrival_h + day.triage_h])
-        who = np.concatenate([handovers, np.arange(n)])
-        is_handover = np.concatenate([np.ones(handovers.size, bool), np.zeros(n, bool)])
-        order = np.lexsort((~is_handover, times))  # a handover before a request at the same time
-        waiting_outside = np.zeros(n, bool)  # their journey goes on in its own process
-        for t, i, handover in zip(times[order].tolist(), who[order].tolist(), is_handover[order].tolist()):
-            wait = t - env.now
-            if wait > 0:
-                yield env.timeout(wait)
-            if handover:
-                cubicles = self.cubicles[day.site[i]]  # type: ignore[index]
-                turn = cubicles.request()
-                if turn is None:
-                    self.log.handover_h[day.rows[i]] = t
-                    day.cubicle[i] = cubicles
-                else:
-                    waiting_outside[i] = True
-                    env.process(self._handover(day, i, cubicles, turn))
-            elif not waiting_outside[i]:
-                self._see(day, i)
-
-    def _handover(self, day: _Day, i: int, cubicles: Clinicians, turn: simpy.Event):
-        """An ambulance crew waits with its patient until a cubicle frees, or until the
-        department takes the patient into a corridor (cohorting) to release the crew; then
-        triage. A cohorted patient holds no cubicle."""
-        limit = self.cfg.handover_cohort_after_minutes
-        if limit is None:
-            yield turn
-        else:
-            yield turn | self.env.timeout(limit / 60.0)
-        if turn.triggered:
-            day.cubicle[i] = cubicles
-        else:
-            cubicles.waiting.remove(turn)
-        self.log.handover_h[day.rows[i]] = self.env.now
-        yield self.env.timeout(day.triage_h[i])
-        self._see(day, i)
-
-    def _see(self, day: _Day, i: int) -> None:
-        """Ask for a clinician: someone seen at once and sent home costs one event (two if
-        they hold a cubicle), no process and no agent."""
-        env = self.env
+    def _decided(self, row: int) -> None:
+        """A decision to admit, at its time: a virtual ward slot if it may and one is free,
+        else an acute bed, boarding in A&E until the bed is ready."""
+        person, routes, i, avoidable, vw_h = self._to_decide.pop(row)
         log = self.log
-        row = day.rows[i]
-        clinicians = self.clinicians[day.site[i]]
-        turn = clinicians.request()
-        cubicle = day.cubicle[i]
-        if turn is None and not day.admit[i]:
-            clinicians.release_at(env.now + day.assess_h[i])
-            log.decision_h[row] = log.departure_h[row] = env.now + day.assess_h[i] + day.treat_h[i]
-            if cubicle is not None:
-                cubicle.release_at(env.now + (day.assess_h[i] + day.treat_h[i]))
-            return
-        patient = self.new_patient(int(day.people[i]), int(row))
-        env.process(self._journey(patient, clinicians, turn, cubicle, day, i))
-
-    def _journey(self, patient, clinicians, turn, cubicle, day: _Day, i: int):
-        env = self.env
-        clock = self.clock
-        log = self.log
-        assess_h, treat_h, admit = day.assess_h[i], day.treat_h[i], day.admit[i]
-        if turn is not None:
-            yield turn
-        yield env.timeout(assess_h)
-        clinicians.release()
-        row = patient.ae_row
-        if not admit:
-            # Treated and sent home: nothing later depends on them but their cubicle.
-            log.decision_h[row] = log.departure_h[row] = env.now + treat_h
-            if cubicle is not None:
-                cubicle.release_at(env.now + treat_h)
-            patient.remove()
-            return
-        yield env.timeout(treat_h)
-        log.decision_h[row] = env.now
-        if admit and day.avoidable[i] and self.virtual_ward.take(patient.person, day.vw_h[i], row):
+        if avoidable and self.virtual_ward.take(person, vw_h, row):
             log.avoided[row] = True
-            admit = False
-        if admit:
-            handle = self.admit(patient.person, day.routes, i, Origin.AE_ADMISSION, priority=0, ae_row=row)
-            log.admitted[row] = True
-            log.handle[row] = handle
-            yield clock.wait_for_bed(handle)
-        log.departure_h[row] = env.now
-        if cubicle is not None:
-            cubicle.release()
+            self.department.leave(row, self.env.now)
+            return
+        handle = self.admit(person, routes, i, Origin.AE_ADMISSION, priority=0, ae_row=row)
+        log.admitted[row] = True
+        log.handle[row] = handle
+        patient = self.new_patient(person, row)
+        self.clock.wait_for_bed(handle).callbacks.append(lambda _event: self._boarded(patient))
+
+    def _boarded(self, patient: Patient) -> None:
+        """The boarder's bed is ready: they leave A&E for the ward."""
+        self.department.leave(patient.ae_row, self.env.now)
         patient.remove()
 
     def merge_site(self, closing: int, receivers: list[tuple[int, float]]) -> None:
-        """A consolidation: the closing site's A&E rota joins the receiving sites' in
-        proportion to their shares (the patients already in its A&E are still seen)."""
-        rota = self.clinicians[closing].by_hour
+        """A consolidation: the closing site's A&E rota and cubicles join the receiving
+        sites' in proportion to their shares (the patients already in its A&E are still seen)."""
+        department = self.department
+        rota, cubicles = list(department.rota[closing]), department.cubicles[closing]
         for site, share in receivers:
-            self.clinicians[site].reinforce([round(c * share) for c in rota])
-        if self.cubicles is not None:  # and its cubicles
-            cubicles = self.cubicles[closing].by_hour
-            for site, share in receivers:
-                self.cubicles[site].reinforce([round(c * share) for c in cubicles])
+            department.reinforce(
+                site, [round(c * share) for c in rota], round(cubicles * share), self.env.now
+            )
 
     def left_by(self, t_hours: float) -> None:
         """Let people who have left A&E by now start new episodes of care."""
