@@ -157,9 +157,19 @@ class Emergency:
         admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
         avoidable = admit & self.virtual_ward.avoidable(pid, episode, band, arrival_h // 24.0, from_ae=True)
         vw_h = self.virtual_ward.stay_hours(pid, episode)
-        expected_decision = arrival_h + triage_h + assess_h + treat_h
+        # Routes only for those to be admitted: every draw in them is keyed by person and
+        # episode, so they are the routes these people would have among everyone's.
+        a = np.flatnonzero(admit)
+        expected_decision = arrival_h[a] + triage_h[a] + assess_h[a] + treat_h[a]
         routes = self.routes.acute_routes(
-            pid, episode, band, frailty, residence, site, expected_decision, np.zeros(people.size, bool)
+            pid[a],
+            episode[a],
+            band[a],
+            frailty[a],
+            residence[a],
+            site[a],
+            expected_decision,
+            np.zeros(a.size, bool),
         )
         rows = self.log.extend(
             person=people,
@@ -195,8 +205,8 @@ class Emergency:
             admit[order],
         )
         to_decide = self._to_decide
-        for i, row in zip(np.flatnonzero(admit).tolist(), rows[admit].tolist()):
-            to_decide[row] = (int(people[i]), routes, i, bool(avoidable[i]), float(vw_h[i]))
+        for j, (i, row) in enumerate(zip(a.tolist(), rows[a].tolist())):
+            to_decide[row] = (int(people[i]), routes, j, bool(avoidable[i]), float(vw_h[i]))
 
     def _decided(self, row: int) -> None:
         """A decision to admit, at its time: a virtual ward slot if it may and one is free,
