@@ -48,6 +48,7 @@ def main() -> None:
     print(f"tables            {t3 - t2:8.2f} s")
     print(f"A&E attendances   {model.emergency.log.n:,}")
     print(f"core events       {core_events:,}  ({core_events / (t2 - t1):,.0f} per second of day loop)")
+    print(f"A&E events        {model.emergency.department.events:,}  (the department's calendar)")
     print(f"peak memory       {peak_mb:,.0f} MB")
 
 

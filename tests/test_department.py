@@ -187,7 +187,14 @@ def drive(Department, seed: int, days: int = 4):
             t, row = leaving.pop(0)
             department.leave(row, t)
     queues = [list(q) for q in department.waiting] + [list(q) for q in department.crews]
-    state = (department.busy, queues, department.in_cubicles, department.rota, department.cubicles)
+    state = (
+        department.busy,
+        queues,
+        department.in_cubicles,
+        department.rota,
+        department.cubicles,
+        department.events,
+    )
     return columns, decided, state
 
 

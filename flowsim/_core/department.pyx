@@ -102,6 +102,7 @@ cdef class Department:
     cdef double _now
     cdef vector[Event] _calendar
     cdef int64_t _seq
+    cdef int64_t _events
     cdef int64_t _hour
     cdef vector[Attendance] _rows
     cdef double[::1] _handover_h
@@ -134,6 +135,7 @@ cdef class Department:
         self._crews.resize(n)
         self._now = 0.0
         self._seq = 0
+        self._events = 0
         self._hour = 0
         self._push(0.0, K_HOUR, -1)
         self.bind(np.empty(0), np.empty(0), np.empty(0))
@@ -203,6 +205,7 @@ cdef class Department:
             e = heap_pop(&self._calendar)
             t = e.time
             self._now = t
+            self._events += 1
             if e.kind == K_DECIDE:
                 if self._rows[e.row].admit:
                     self._decision_h[e.row] = t
@@ -271,6 +274,11 @@ cdef class Department:
     @property
     def now(self):
         return self._now
+
+    @property
+    def events(self):
+        """Events taken from the calendar so far."""
+        return self._events
 
     @property
     def rota(self):

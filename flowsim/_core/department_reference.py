@@ -52,6 +52,7 @@ class Department:
         self.in_cubicles = [0] * n
         self.crews: list[deque[int]] = [deque() for _ in range(n)]  # waiting to hand over
         self.now = 0.0
+        self.events = 0  # events taken from the calendar so far
         self._calendar: list[tuple[float, int, int, int]] = []
         self._seq = 0
         self._hour = 0
@@ -112,6 +113,7 @@ class Department:
         while calendar and calendar[0][0] < bound:
             t, _, kind, row = heapq.heappop(calendar)
             self.now = t
+            self.events += 1
             if kind == DECIDE:
                 if self._rows[row][4]:
                     self.decision_h[row] = t
