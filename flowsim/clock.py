@@ -16,6 +16,7 @@ import math
 import numpy as np
 import simpy
 
+from flowsim.arrays import stable_argsort
 from flowsim.vocabulary import CoreEvent
 
 EVENT_FIELDS = ("time", "kind", "route", "pool", "leg")
@@ -148,7 +149,7 @@ class CoreClock:
 
     def _at_times(self, times: np.ndarray, action):
         env = self.env
-        for i in np.argsort(times, kind="stable").tolist():
+        for i in stable_argsort(times).tolist():
             if times[i] > env.now:
                 yield env.timeout(times[i] - env.now)
             action(i)

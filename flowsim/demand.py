@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.arrays import unique_ids
+from flowsim.arrays import stable_argsort, unique_ids
 from flowsim.config.schema import CareHomeSupport, DemandChange, FlowsimConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
@@ -163,7 +163,7 @@ class Demand:
         people = unique_ids(np.concatenate([people, extra]))
         people = people[~population.is_busy(people)]
         pid, days = population.person_id[people], np.full(people.size, day)
-        people = people[np.argsort(keyed.uniform(pid, days, DailyDraw.ORDER), kind="stable")]
+        people = people[stable_argsort(keyed.uniform(pid, days, DailyDraw.ORDER))]
         pid = population.person_id[people]
         code = population.code[people]
         cum = np.cumsum(rates[:, code], axis=0)

@@ -137,3 +137,15 @@ def test_id_set_operations_give_numpys_arrays():
             got = unique_ids(ids)
             assert got.dtype == expected.dtype and np.array_equal(got, expected)
             assert np.array_equal(first_occurrences(ids), first)
+
+
+def test_stable_argsort_is_numpys_stable_order_with_ties_nans_or_neither():
+    from flowsim.arrays import stable_argsort
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 9, 3000):
+        distinct = rng.random(n)
+        tied = np.round(distinct * 5.0)  # many equal keys
+        with_nan = np.where(rng.random(n) < 0.1, np.nan, distinct)
+        for keys in (distinct, tied, with_nan, -distinct, tied.astype(np.int64)):
+            assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))

@@ -22,6 +22,7 @@ import numpy as np
 
 from flowsim._core import Department
 from flowsim.agents import Patient
+from flowsim.arrays import stable_argsort
 from flowsim.catchment import Catchment
 from flowsim.clock import CoreClock
 from flowsim.config.schema import CareHomeSupport, EmergencyConfig
@@ -115,7 +116,7 @@ class Emergency:
         # An ambulance from a practice whose site has closed drives further (0 otherwise).
         travel_h = np.where(arrival == Arrival.AMBULANCE, self.catchment.travel_hours(people), 0.0)
         arrival_h = arrival_h + travel_h
-        order = np.argsort(arrival_h, kind="stable")
+        order = stable_argsort(arrival_h)
         people, arrival, arrival_h, travel_h = (
             people[order],
             arrival[order],
