@@ -147,5 +147,8 @@ def test_stable_argsort_is_numpys_stable_order_with_ties_nans_or_neither():
         distinct = rng.random(n)
         tied = np.round(distinct * 5.0)  # many equal keys
         with_nan = np.where(rng.random(n) < 0.1, np.nan, distinct)
-        for keys in (distinct, tied, with_nan, -distinct, tied.astype(np.int64)):
+        big = rng.integers(-(2**62), 2**62, n)  # too far apart for (key, position)
+        for keys in (distinct, tied, with_nan, -distinct, tied.astype(np.int64), tied.astype(np.int8), big):
             assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
+        if n:
+            assert np.array_equal(stable_argsort(np.array([2**64 - 1, 0, 5], np.uint64)), [1, 2, 0])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.arrays import first_occurrences
+from flowsim.arrays import first_occurrences, stable_argsort
 from flowsim.config.schema import CareHomeSupport, PrimaryCareConfig, ProactiveCare
 from flowsim.dates import Dates
 from flowsim.draw_slots import DailyDraw
@@ -76,7 +76,7 @@ class PrimaryCare:
                 factor = np.prod([1.0 + c.gp_capacity_change * c.effect(day) for c in self.more_capacity])
                 capacity = np.floor(capacity * factor).astype(np.int64)
             practice = pop.practice[wanting]
-            order = np.argsort(practice, kind="stable")
+            order = stable_argsort(practice)
             rank = np.empty(wanting.size, dtype=np.int64)
             counts = np.bincount(practice, minlength=self.capacity.size)
             starts = np.cumsum(counts) - counts
