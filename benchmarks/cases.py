@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _config(params: dict[str, Any]):
     """The config of a case: `config` with its horizon overridden, and, given `people`,
-    scaled to that many people with every capacity scaled in proportion (so that a
-    footprint twice the size is two footprints' worth of work, not one overloaded)."""
+    scaled to that many people with every capacity scaled in proportion, as a sweep of
+    England's footprints scales them (so that a footprint twice the size is two
+    footprints' worth of work, not one overloaded)."""
     from flowsim.config import load_config
 
     overrides: dict[str, Any] = {
@@ -38,26 +39,9 @@ def _config(params: dict[str, Any]):
     overrides = {k: v for k, v in overrides.items() if v is not None}
     path = ROOT / params["config"]
     if params.get("people") is not None:
-        base = load_config(path, overrides)
-        f = params["people"] / base.population.size
-        overrides.update(
-            {
-                "population.size": params["people"],
-                "population.practices": max(1, round(base.population.practices * f)),
-                "emergency.clinicians_by_hour": [
-                    max(1, round(c * f)) for c in base.emergency.clinicians_by_hour
-                ],
-                "emergency.virtual_ward_slots": round(base.emergency.virtual_ward_slots * f),
-                "acute.beds_scale": base.acute.beds_scale * f,
-                "acute.elective_admissions_per_weekday": round(
-                    base.acute.elective_admissions_per_weekday * f
-                ),
-                "community.community_beds": round(base.community.community_beds * f),
-                "community.reablement_slots": round(base.community.reablement_slots * f),
-                "social_care.home_care_packages": round(base.social_care.home_care_packages * f),
-                "social_care.care_home_places": round(base.social_care.care_home_places * f),
-            }
-        )
+        from flowsim.sweep.scale import scaled_capacity
+
+        overrides.update(scaled_capacity(load_config(path, overrides), params["people"]))
     return load_config(path, overrides)
 
 

@@ -153,6 +153,11 @@ def test_england_spec_scales_capacity_with_population() -> None:
         ratio, rel=0.02
     )
     assert big.community.community_beds / small.community.community_beds == pytest.approx(ratio, rel=0.02)
+    # A&E too: its rota and its majors cubicles, where ambulance crews wait to hand over.
+    assert big.emergency.majors_cubicles / small.emergency.majors_cubicles == pytest.approx(ratio, rel=0.05)
+    assert sum(big.emergency.clinicians_by_hour) / sum(small.emergency.clinicians_by_hour) == pytest.approx(
+        ratio, rel=0.05
+    )
 
 
 def test_the_library_spec_compares_every_one_year_scenario_with_the_footprint() -> None:

@@ -40,6 +40,8 @@ def scaled_capacity(config: FlowsimConfig, population: int) -> dict[str, object]
         section, key = path.split(".")
         out[path] = scale(getattr(getattr(config, section), key))
     out["emergency.clinicians_by_hour"] = [scale(n) for n in config.emergency.clinicians_by_hour]
+    if config.emergency.majors_cubicles is not None:  # None: no limit, at any size
+        out["emergency.majors_cubicles"] = scale(config.emergency.majors_cubicles)
     for i, site in enumerate(config.acute.sites):
         out[f"acute.sites[{i}].beds"] = scale(site.beds)
     electives = config.acute.elective_admissions_per_weekday * factor
