@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install clean lint golden library
 
-$(STAMP): pyproject.toml setup.py flowsim/_core/board.pyx flowsim/_core/board.pxd flowsim/_core/department.pyx
+$(STAMP): pyproject.toml setup.py flowsim/_core/board.pyx flowsim/_core/board.pxd flowsim/_core/department.pyx flowsim/_core/keyed.pyx
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	FLOWSIM_REQUIRE_EXT=1 $(PY) -m pip install --quiet -e '.[test,sweep,report,dashboard]'

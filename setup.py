@@ -1,4 +1,4 @@
-"""Declares the Cython core (beds and transfers, and the A&E department); everything else is in pyproject.toml.
+"""Declares the Cython core (beds and transfers, the A&E department, keyed draws); everything else is in pyproject.toml.
 
 The extension is optional so that a machine without a compiler still installs flowsim
 (it then runs on the pure-Python twin). FLOWSIM_REQUIRE_EXT=1 makes a failed compile an
@@ -18,6 +18,14 @@ extensions = cythonize(
         Extension(
             "flowsim._core.board",
             ["flowsim/_core/board.pyx"],
+            include_dirs=[numpy.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            language="c++",
+            extra_compile_args=["-O2"],
+        ),
+        Extension(
+            "flowsim._core.keyed",
+            ["flowsim/_core/keyed.pyx"],
             include_dirs=[numpy.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             language="c++",

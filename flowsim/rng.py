@@ -12,6 +12,8 @@ import zlib
 
 import numpy as np
 
+from flowsim._core import compiled_keyed_uniform
+
 _NORMAL_SLOTS = 1 << 20  # uniform slots from here on belong to normal()
 
 
@@ -63,6 +65,25 @@ def _mix(z: np.ndarray, scratch: np.ndarray) -> None:
     z ^= scratch
 
 
+def keyed_uniform(person: np.ndarray, episode: np.ndarray, key: np.uint64, slot: int) -> np.ndarray:
+    """The keyed hash in numpy (uint64 arrays of any broadcastable shapes): the readable
+    twin of flowsim/_core/keyed.pyx, and what runs for other shapes or without it."""
+    # Arrays throughout (a 0-d one for a single draw), so the arithmetic wraps silently.
+    z = np.empty(np.broadcast_shapes(person.shape, episode.shape), dtype=np.uint64)
+    scratch = np.empty_like(z)
+    np.multiply(person, _GOLDEN_GAMMA, out=z)
+    z ^= key
+    _mix(z, scratch)
+    np.multiply(episode, _EPISODE_GAMMA, out=scratch)
+    z ^= scratch
+    z ^= np.uint64(slot + 1)
+    _mix(z, scratch)
+    z += _GOLDEN_GAMMA
+    _mix(z, scratch)
+    z >>= _SHIFT_11
+    return z.astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
 class KeyedUniforms:
     """Uniforms on [0, 1) that are a pure function of (key, person, episode, slot)."""
 
@@ -74,20 +95,12 @@ class KeyedUniforms:
             raise ValueError(f"keyed draw slot {slot} out of range")
         person = np.asarray(person, dtype=np.uint64)
         episode = np.asarray(episode, dtype=np.uint64)
-        # Arrays throughout (a 0-d one for a single draw), so the arithmetic wraps silently.
-        z = np.empty(np.broadcast_shapes(person.shape, episode.shape), dtype=np.uint64)
-        scratch = np.empty_like(z)
-        np.multiply(person, _GOLDEN_GAMMA, out=z)
-        z ^= self.key
-        _mix(z, scratch)
-        np.multiply(episode, _EPISODE_GAMMA, out=scratch)
-        z ^= scratch
-        z ^= np.uint64(slot + 1)
-        _mix(z, scratch)
-        z += _GOLDEN_GAMMA
-        _mix(z, scratch)
-        z >>= _SHIFT_11
-        return z.astype(np.float64) * (1.0 / 9007199254740992.0)
+        if compiled_keyed_uniform is not None and person.ndim == 1 and episode.shape in (person.shape, ()):
+            # The same draws in one pass of C (flowsim/_core/keyed.pyx), bit for bit.
+            return compiled_keyed_uniform(
+                np.ascontiguousarray(person), np.ascontiguousarray(episode).reshape(-1), self.key, slot
+            )
+        return keyed_uniform(person, episode, self.key, slot)
 
     def normal(self, person: np.ndarray, episode: np.ndarray, slot: int) -> np.ndarray:
         """Standard normals by Box-Muller on two keyed uniforms of their own.

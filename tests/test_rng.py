@@ -73,3 +73,27 @@ def test_keyed_draws_are_the_same_for_one_person_or_many_and_never_warn():
     assert together.tolist() == alone
     assert against_scalar[1] == together[1]
     assert ((together >= 0) & (together < 1)).all() and np.isfinite(normals).all()
+
+
+@pytest.mark.core
+def test_the_compiled_keyed_draws_match_numpys_bit_for_bit():
+    """flowsim/_core/keyed.pyx against the numpy hash it replaces, on ids and episodes
+    across the whole 64-bit range, one episode for everyone, and nobody."""
+    from flowsim._core import compiled_keyed_uniform
+    from flowsim.rng import keyed_uniform
+
+    if compiled_keyed_uniform is None:
+        pytest.skip("the compiled core is not built (or FLOWSIM_PURE_PYTHON=1)")
+    rng = np.random.default_rng(11)
+    key = np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
+    for n in (0, 1, 5, 10_000):
+        person = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+        episode = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
+        for slot in (0, 7, 2**21 - 1):
+            expected = keyed_uniform(person, episode, key, slot)
+            assert compiled_keyed_uniform(person, episode, key, slot).tobytes() == expected.tobytes()
+            one = np.array([episode[0] if n else 3], dtype=np.uint64)
+            expected = keyed_uniform(person, one[0], key, slot)
+            assert compiled_keyed_uniform(person, one, key, slot).tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="length of person"):
+        compiled_keyed_uniform(np.zeros(3, np.uint64), np.zeros(2, np.uint64), key, 0)

@@ -15,13 +15,17 @@ from flowsim._core.reference import Board as PythonBoard
 
 CompiledBoard: Any = None
 CompiledDepartment: Any = None
+compiled_keyed_uniform: Any = None
 _import_error: Exception | None = None
 if os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
     try:
-        from flowsim._core.board import Board as CompiledBoard  # type: ignore[no-redef]
-        from flowsim._core.department import Department as CompiledDepartment  # type: ignore[no-redef]
+        from flowsim._core.board import Board as _board
+        from flowsim._core.department import Department as _department
+        from flowsim._core.keyed import keyed_uniform as _keyed_uniform
     except ImportError as exc:  # no compiler on this machine, or not built yet
         _import_error = exc
+    else:  # all or nothing: never a compiled board beside a twin's department
+        CompiledBoard, CompiledDepartment, compiled_keyed_uniform = _board, _department, _keyed_uniform
 
 if CompiledBoard is not None:
     Board = CompiledBoard
@@ -44,6 +48,7 @@ __all__ = [
     "Board",
     "Department",
     "CompiledDepartment",
+    "compiled_keyed_uniform",
     "PythonDepartment",
     "CompiledBoard",
     "PythonBoard",
