@@ -57,11 +57,11 @@ def test_a_decision_to_admit_stops_the_calendar_at_its_time(Department):
     attend(department, [1.0, 1.5], assess=[0.5, 0.5], treat=[1.0, 1.0], admit=[True, False])
     assert department.advance(10.0) == 0 and department.now == 2.5 and decision[0] == 2.5
     assert np.isnan(departure[0])  # boarding until the model says they leave
-    assert department.advance(10.0) == -1
+    assert department.advance(4.0) == -1
     assert decision[1] == departure[1] == 3.0  # seen when the first's assessment ended at 2.0
     department.leave(0, 4.0)
     assert departure[0] == 4.0
-    with pytest.raises(ValueError, match="row 0 is not in the department"):
+    with pytest.raises(ValueError, match="row 0 is not a patient decided for admission"):
         department.leave(0, 5.0)
 
 
@@ -77,7 +77,7 @@ def test_a_boarder_keeps_the_cubicle_and_the_next_crew_waits_for_it(Department):
         admit=[True, False],
     )
     assert department.advance(30.0) == 0  # decided at 2.0, boards
-    assert department.advance(30.0) == -1
+    assert department.advance(7.0) == -1
     assert handover[0] == 1.0 and np.isnan(handover[1])  # the second crew still waits
     department.leave(0, 7.0)
     assert handover[1] == 7.0
@@ -89,7 +89,7 @@ def test_a_crew_hands_over_into_a_corridor_after_the_limit(Department):
     handover, _, departure = bound(department, 3)
     attend(department, [1.0, 1.25, 1.5], ambulance=[True] * 3, assess=[0.25] * 3, admit=[True, False, False])
     assert department.advance(30.0) == 0
-    assert department.advance(30.0) == -1
+    assert department.advance(3.0) == -1
     assert handover.tolist() == [1.0, 1.75, 2.0] and department.in_cubicles == [1]
     department.leave(0, 3.0)
     assert department.in_cubicles == [0]  # the corridor patients held none
@@ -120,7 +120,21 @@ def test_a_reinforced_rota_sees_the_queue_at_once(Department):
         (lambda d: d.attend([0, 1], [0], [False], [1.0], [0.0], [1.0], [0.0], [False]), "of one length"),
         (lambda d: d.reinforce(0, [1] * 23, 0, 0.0), "24 counts"),
         (lambda d: d.reinforce(3, [1] * 24, 0, 0.0), "site out of range"),
-        (lambda d: d.leave(0, 0.0), "row 0 is not in the department"),
+        (lambda d: d.leave(0, 0.0), "row 0 is not a patient decided"),
+        (lambda d: d.attend([0], [0], [False], [1.0], [-0.1], [1.0], [0.0], [False]), "finite and 0 or more"),
+        (
+            lambda d: d.attend([0], [0], [False], [1.0], [0.0], [np.nan], [0.0], [False]),
+            "finite and 0 or more",
+        ),
+        (lambda d: d.attend([0], [0], [False], [np.nan], [0.0], [1.0], [0.0], [False]), "must be finite"),
+        (
+            lambda d: d.attend(
+                [1, 1], [0, 0], [False] * 2, [1.0] * 2, [0.0] * 2, [1.0] * 2, [0.0] * 2, [False] * 2
+            ),
+            "distinct",
+        ),
+        (lambda d: d.bind(np.zeros(2, np.float32), np.zeros(2), np.zeros(2)), "float64 columns"),
+        (lambda d: d.on_duty(-1), "site out of range"),
     ],
 )
 def test_bad_calls_get_the_same_error_from_both(Department, call, message):
@@ -128,6 +142,27 @@ def test_bad_calls_get_the_same_error_from_both(Department, call, message):
     bound(department, 2)
     with pytest.raises(ValueError, match=message):
         call(department)
+
+
+def test_a_patient_leaves_only_after_a_decision_to_admit_and_rows_stay_bound(Department):
+    """Somebody still waiting for a cubicle or a clinician cannot be sent on their way, a
+    row cannot be in the department twice, and the columns cannot shrink under it."""
+    department = Department([[1] * 24], [1], math.inf)
+    bound(department, 3)
+    attend(department, [1.0, 1.1, 1.2], ambulance=[True] * 3, assess=[1.0] * 3, admit=[True] * 3)
+    assert department.advance(1.5) == -1  # the first is being seen, two crews wait
+    for row in (0, 1, 2):
+        with pytest.raises(ValueError, match=f"row {row} is not a patient decided for admission"):
+            department.leave(row, 1.5)
+    with pytest.raises(ValueError, match="row 1 is already in the department"):
+        department.attend([1], [0], [False], [2.0], [0.0], [1.0], [0.0], [False])
+    with pytest.raises(ValueError, match="must hold every row attended"):
+        department.bind(np.zeros(2), np.zeros(2), np.zeros(2))
+    assert department.advance(30.0) == 0
+    with pytest.raises(ValueError, match="before now"):
+        department.leave(0, 1.0)
+    department.leave(0, department.now)
+    assert [list(q) for q in department.crews] == [[2]]  # the cubicle went to the next crew
 
 
 def test_an_arrival_before_now_is_refused(Department):

@@ -46,6 +46,7 @@ cdef struct Attendance:
     cbool cubicle      # holds a majors cubicle
     cbool crew         # an ambulance crew still waiting to hand over
     cbool present      # in the department (attended, not yet left)
+    cbool decided      # decided for admission: may leave
 
 
 cdef inline bint before(const Event& x, const Event& y) noexcept nogil:
@@ -105,6 +106,7 @@ cdef class Department:
     cdef int64_t _events
     cdef int64_t _hour
     cdef vector[Attendance] _rows
+    cdef int64_t _max_row
     cdef double[::1] _handover_h
     cdef double[::1] _decision_h
     cdef double[::1] _departure_h
@@ -137,13 +139,20 @@ cdef class Department:
         self._seq = 0
         self._events = 0
         self._hour = 0
+        self._max_row = -1
         self._push(0.0, K_HOUR, -1)
         self.bind(np.empty(0), np.empty(0), np.empty(0))
 
     # -- what the model calls ----------------------------------------------------------
     def bind(self, handover_h, decision_h, departure_h):
         """The attendance log's columns the department writes its times into, by row."""
-        self._arrays = (handover_h, decision_h, departure_h)
+        columns = (handover_h, decision_h, departure_h)
+        for c in columns:
+            if not (isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.flags.c_contiguous):
+                raise ValueError("bind needs one-dimensional, contiguous float64 columns")
+        if min(c.size for c in columns) <= self._max_row:
+            raise ValueError(f"the bound columns must hold every row attended ({self._max_row + 1})")
+        self._arrays = columns
         self._handover_h = handover_h
         self._decision_h = decision_h
         self._departure_h = departure_h
@@ -163,14 +172,27 @@ cdef class Department:
             raise ValueError("attend needs one-dimensional arrays of one length")
         if n and (np.min(s) < 0 or np.max(s) >= self.n_sites):
             raise ValueError(f"site out of range 0..{self.n_sites - 1}")
+        if not np.isfinite(np.asarray(t)).all():
+            raise ValueError("arrival hours must be finite")
         if n and np.min(t) < self._now:
             raise ValueError(f"an arrival at {np.min(t)} is before now ({self._now})")
+        hours = np.concatenate([np.asarray(tri), np.asarray(ass), np.asarray(tre)])
+        if not (np.isfinite(hours) & (hours >= 0.0)).all():
+            raise ValueError("triage, assessment and treatment hours must be finite and 0 or more")
         cdef Py_ssize_t bound = min(self._handover_h.shape[0], self._decision_h.shape[0], self._departure_h.shape[0])
         if n and (np.min(r) < 0 or np.max(r) >= bound):
             raise ValueError("rows must be 0 or more and within the bound columns")
         cdef Py_ssize_t i
         cdef int64_t row
         cdef Attendance* a
+        for i in range(n):
+            row = r[i]
+            if row < <int64_t>self._rows.size() and self._rows[row].present:
+                raise ValueError(f"row {row} is already in the department")
+        if np.unique(np.asarray(r)).size != n:
+            raise ValueError("rows must be distinct")
+        if n:
+            self._max_row = max(self._max_row, <int64_t>np.max(r))
         for i in range(n):
             row = r[i]
             if row >= <int64_t>self._rows.size():
@@ -184,6 +206,7 @@ cdef class Department:
             a.cubicle = False
             a.crew = False
             a.present = True
+            a.decided = False
             if amb[i] and self.limited:
                 self._push(t[i], K_ARRIVE, row)
             else:
@@ -208,6 +231,7 @@ cdef class Department:
             self._events += 1
             if e.kind == K_DECIDE:
                 if self._rows[e.row].admit:
+                    self._rows[e.row].decided = True
                     self._decision_h[e.row] = t
                     return e.row
                 self._decision_h[e.row] = t
@@ -246,8 +270,10 @@ cdef class Department:
 
     def leave(self, int64_t row, double t):
         """The patient leaves A&E at `t` (now): their cubicle, if any, goes to the next crew."""
-        if row < 0 or row >= <int64_t>self._rows.size() or not self._rows[row].present:
-            raise ValueError(f"row {row} is not in the department")
+        if row < 0 or row >= <int64_t>self._rows.size() or not self._rows[row].present or not self._rows[row].decided:
+            raise ValueError(f"row {row} is not a patient decided for admission in the department")
+        if not t >= self._now:
+            raise ValueError(f"leaving at {t} is before now ({self._now})")
         self._leave(row, t)
 
     def reinforce(self, int site, extra_by_hour, int extra_cubicles, double t):
@@ -269,6 +295,8 @@ cdef class Department:
         self._call_next(site, t)
 
     def on_duty(self, int site):
+        if site < 0 or site >= self.n_sites:
+            raise ValueError(f"site out of range 0..{self.n_sites - 1}")
         return self._on_duty(site, self._now)
 
     @property

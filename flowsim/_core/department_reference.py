@@ -58,8 +58,10 @@ class Department:
         self._hour = 0
         self._push(0.0, HOUR, _NO_ROW)
         # Per attendance in the department: site, triage, assessment, treatment hours,
-        # whether admitted, whether holding a cubicle, whether a crew is still waiting.
+        # whether admitted, whether holding a cubicle, whether a crew is still waiting,
+        # whether decided for admission (so it may leave).
         self._rows: dict[int, list] = {}
+        self._max_row = -1  # the highest row ever attended: the bound columns must hold it
         self.handover_h = np.empty(0)
         self.decision_h = np.empty(0)
         self.departure_h = np.empty(0)
@@ -67,7 +69,15 @@ class Department:
     # -- what the model calls ----------------------------------------------------------
     def bind(self, handover_h: np.ndarray, decision_h: np.ndarray, departure_h: np.ndarray) -> None:
         """The attendance log's columns the department writes its times into, by row."""
-        self.handover_h, self.decision_h, self.departure_h = handover_h, decision_h, departure_h
+        columns = (handover_h, decision_h, departure_h)
+        for c in columns:
+            if not (
+                isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.flags.c_contiguous
+            ):
+                raise ValueError("bind needs one-dimensional, contiguous float64 columns")
+        if min(c.size for c in columns) <= self._max_row:
+            raise ValueError(f"the bound columns must hold every row attended ({self._max_row + 1})")
+        self.handover_h, self.decision_h, self.departure_h = columns
 
     def attend(self, rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit) -> None:
         """Add attendances, in the order their arrivals are to be taken at equal times."""
@@ -81,10 +91,22 @@ class Department:
         if site.size and (site.min() < 0 or site.max() >= n_sites):
             raise ValueError(f"site out of range 0..{n_sites - 1}")
         arrival_h = arrival_h.astype(np.float64)
+        if not np.isfinite(arrival_h).all():
+            raise ValueError("arrival hours must be finite")
         if arrival_h.size and arrival_h.min() < self.now:
             raise ValueError(f"an arrival at {arrival_h.min()} is before now ({self.now})")
+        hours = np.concatenate([c.astype(np.float64) for c in columns[4:7]])
+        if not (np.isfinite(hours) & (hours >= 0.0)).all():
+            raise ValueError("triage, assessment and treatment hours must be finite and 0 or more")
         if rows.size and (rows.min() < 0 or rows.max() >= min(c.size for c in self._bound())):
             raise ValueError("rows must be 0 or more and within the bound columns")
+        for row in rows.tolist():
+            if row in self._rows:
+                raise ValueError(f"row {row} is already in the department")
+        if np.unique(rows).size != rows.size:
+            raise ValueError("rows must be distinct")
+        if rows.size:
+            self._max_row = max(self._max_row, int(rows.max()))
         for row, s, amb, t, triage, assess, treat, adm in zip(
             rows.tolist(),
             site.tolist(),
@@ -95,7 +117,7 @@ class Department:
             np.asarray(treat_h, np.float64).tolist(),
             np.asarray(admit, bool).tolist(),
         ):
-            self._rows[row] = [s, triage, assess, treat, adm, False, False]
+            self._rows[row] = [s, triage, assess, treat, adm, False, False, False]
             if amb and self.limited:
                 self._push(t, ARRIVE, row)
             else:
@@ -116,10 +138,11 @@ class Department:
             self.events += 1
             if kind == DECIDE:
                 if self._rows[row][4]:
+                    self._rows[row][7] = True
                     self.decision_h[row] = t
                     return row
                 self.decision_h[row] = t
-                self.leave(row, t)
+                self._leave(row, t)
             elif kind == SEEN:
                 s = self._rows[row][0]
                 self.busy[s] -= 1
@@ -153,9 +176,15 @@ class Department:
 
     def leave(self, row: int, t: float) -> None:
         """The patient leaves A&E at `t` (now): their cubicle, if any, goes to the next crew."""
-        state = self._rows.pop(row, None)
-        if state is None:
-            raise ValueError(f"row {row} is not in the department")
+        state = self._rows.get(row)
+        if state is None or not state[7]:
+            raise ValueError(f"row {row} is not a patient decided for admission in the department")
+        if not t >= self.now:
+            raise ValueError(f"leaving at {t} is before now ({self.now})")
+        self._leave(row, t)
+
+    def _leave(self, row: int, t: float) -> None:
+        state = self._rows.pop(row)
         self.departure_h[row] = t
         if state[5]:
             s = state[0]
@@ -179,6 +208,8 @@ class Department:
         self._call_next(site, t)
 
     def on_duty(self, site: int) -> int:
+        if not 0 <= site < len(self.rota):
+            raise ValueError(f"site out of range 0..{len(self.rota) - 1}")
         return self._on_duty(site, self.now)
 
     # -- inside --------------------------------------------------------------------------
