@@ -13,33 +13,22 @@ from setuptools import Extension, setup
 
 REQUIRE_EXT = os.environ.get("FLOWSIM_REQUIRE_EXT") == "1"
 
+
+
+def core_module(name: str) -> Extension:
+    """flowsim/_core/NAME.pyx as C++ (every compiled module of the core is built alike)."""
+    return Extension(
+        f"flowsim._core.{name}",
+        [f"flowsim/_core/{name}.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        language="c++",
+        extra_compile_args=["-O2"],
+    )
+
+
 extensions = cythonize(
-    [
-        Extension(
-            "flowsim._core.board",
-            ["flowsim/_core/board.pyx"],
-            include_dirs=[numpy.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            language="c++",
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "flowsim._core.keyed",
-            ["flowsim/_core/keyed.pyx"],
-            include_dirs=[numpy.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            language="c++",
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "flowsim._core.department",
-            ["flowsim/_core/department.pyx"],
-            include_dirs=[numpy.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            language="c++",
-            extra_compile_args=["-O2"],
-        ),
-    ],
+    [core_module(name) for name in ("board", "keyed", "department")],
     compiler_directives={"language_level": "3"},
 )
 # cythonize() drops Extension(optional=...), so set it afterwards.

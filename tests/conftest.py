@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,17 @@ from flowsim.pools import Pools
 from flowsim.population import Population
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def compiled(implementation, module: str):
+    """A compiled part of the core, or skip the test (fail when FLOWSIM_REQUIRE_EXT=1 says
+    it must have been built)."""
+    if implementation is None:
+        required = os.environ.get("FLOWSIM_REQUIRE_EXT") == "1"
+        if required and os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
+            pytest.fail(f"FLOWSIM_REQUIRE_EXT=1 but flowsim._core.{module} is not importable")
+        pytest.skip("the compiled core is not built (or FLOWSIM_PURE_PYTHON=1)")
+    return implementation
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ core against queueing theory (Erlang B, Erlang C, Little's law).
 from __future__ import annotations
 
 import math
-import os
 import pickle
 
 import numpy as np
@@ -29,6 +28,7 @@ from flowsim._core.theory import (
     single_pool,
 )
 from flowsim.stats import batch_means
+from tests.conftest import compiled
 
 pytestmark = pytest.mark.core
 
@@ -39,12 +39,7 @@ EVENT_DTYPES = {"time": np.float64, "kind": np.int8, "route": np.int64, "pool": 
 
 def compiled_board():
     """The compiled Board, or skip (fail when FLOWSIM_REQUIRE_EXT=1 demands it)."""
-    if CompiledBoard is None:
-        required = os.environ.get("FLOWSIM_REQUIRE_EXT") == "1"
-        if required and os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
-            pytest.fail("FLOWSIM_REQUIRE_EXT=1 but flowsim._core.board is not importable")
-        pytest.skip("the compiled core is not built (or FLOWSIM_PURE_PYTHON=1)")
-    return CompiledBoard
+    return compiled(CompiledBoard, "board")
 
 
 @pytest.fixture(params=["python", "compiled"])

@@ -5,23 +5,18 @@ the compiled department must match its twin bit for bit."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
 
 from flowsim._core import CompiledDepartment, PythonDepartment
+from tests.conftest import compiled
 
 pytestmark = pytest.mark.core
 
 
 def compiled_department():
-    if CompiledDepartment is None:
-        required = os.environ.get("FLOWSIM_REQUIRE_EXT") == "1"
-        if required and os.environ.get("FLOWSIM_PURE_PYTHON") != "1":
-            pytest.fail("FLOWSIM_REQUIRE_EXT=1 but flowsim._core.department is not importable")
-        pytest.skip("the compiled core is not built (or FLOWSIM_PURE_PYTHON=1)")
-    return CompiledDepartment
+    return compiled(CompiledDepartment, "department")
 
 
 @pytest.fixture(params=["python", "compiled"])

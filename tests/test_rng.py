@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from flowsim.rng import Streams, lognormal_from_normal
+from tests.conftest import compiled
 
 pytestmark = pytest.mark.unit
 
@@ -82,8 +83,7 @@ def test_the_compiled_keyed_draws_match_numpys_bit_for_bit():
     from flowsim._core import compiled_keyed_uniform
     from flowsim.rng import keyed_uniform
 
-    if compiled_keyed_uniform is None:
-        pytest.skip("the compiled core is not built (or FLOWSIM_PURE_PYTHON=1)")
+    keyed = compiled(compiled_keyed_uniform, "keyed")
     rng = np.random.default_rng(11)
     key = np.uint64(rng.integers(0, 2**63, dtype=np.uint64))
     for n in (0, 1, 5, 10_000):
@@ -91,9 +91,9 @@ def test_the_compiled_keyed_draws_match_numpys_bit_for_bit():
         episode = rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True)
         for slot in (0, 7, 2**21 - 1):
             expected = keyed_uniform(person, episode, key, slot)
-            assert compiled_keyed_uniform(person, episode, key, slot).tobytes() == expected.tobytes()
+            assert keyed(person, episode, key, slot).tobytes() == expected.tobytes()
             one = np.array([episode[0] if n else 3], dtype=np.uint64)
             expected = keyed_uniform(person, one[0], key, slot)
-            assert compiled_keyed_uniform(person, one, key, slot).tobytes() == expected.tobytes()
+            assert keyed(person, one, key, slot).tobytes() == expected.tobytes()
     with pytest.raises(ValueError, match="length of person"):
-        compiled_keyed_uniform(np.zeros(3, np.uint64), np.zeros(2, np.uint64), key, 0)
+        keyed(np.zeros(3, np.uint64), np.zeros(2, np.uint64), key, 0)
