@@ -156,11 +156,13 @@ class Emergency:
             p = np.where(resident, p * (1.0 + lever.admission_change * lever.effect(arrival_h // 24.0)), p)
         p = np.minimum(p, 1.0)
         admit = k.uniform(pid, episode, EpisodeDraw.AE_ADMIT) < p
-        avoidable = admit & self.virtual_ward.avoidable(pid, episode, band, arrival_h // 24.0, from_ae=True)
-        vw_h = self.virtual_ward.stay_hours(pid, episode)
-        # Routes only for those to be admitted: every draw in them is keyed by person and
-        # episode, so they are the routes these people would have among everyone's.
+        # Routes and virtual-ward draws only for those to be admitted: every draw in them is
+        # keyed by person and episode, so they are what these people would have among everyone's.
         a = np.flatnonzero(admit)
+        avoidable = self.virtual_ward.avoidable(
+            pid[a], episode[a], band[a], arrival_h[a] // 24.0, from_ae=True
+        )
+        vw_h = self.virtual_ward.stay_hours(pid[a], episode[a])
         expected_decision = arrival_h[a] + triage_h[a] + assess_h[a] + treat_h[a]
         routes = self.routes.acute_routes(
             pid[a],
@@ -207,7 +209,7 @@ class Emergency:
         )
         to_decide = self._to_decide
         for j, (i, row) in enumerate(zip(a.tolist(), rows[a].tolist())):
-            to_decide[row] = (int(people[i]), routes, j, bool(avoidable[i]), float(vw_h[i]))
+            to_decide[row] = (int(people[i]), routes, j, bool(avoidable[j]), float(vw_h[j]))
 
     def _decided(self, row: int) -> None:
         """A decision to admit, at its time: a virtual ward slot if it may and one is free,
