@@ -20,7 +20,18 @@ from cython.operator cimport dereference as deref, preincrement as inc
 
 import numpy as np
 
-from flowsim._core.department_reference import ARRIVE, COHORT, DECIDE, HOUR, REQUEST, SEEN
+from flowsim._core.department_reference import (
+    ARRIVE,
+    COHORT,
+    DECIDE,
+    HOUR,
+    REQUEST,
+    SEEN,
+    checked_attendances,
+    checked_columns,
+    checked_reinforcement,
+    checked_setup,
+)
 
 cdef int K_ARRIVE = ARRIVE
 cdef int K_COHORT = COHORT
@@ -113,24 +124,14 @@ cdef class Department:
     cdef object _arrays
 
     def __init__(self, clinicians_by_hour, cubicles, double cohort_after_h=INFINITY):
-        rota = [[int(c) for c in hours] for hours in clinicians_by_hour]
-        for hours in rota:
-            if len(hours) != 24 or min(hours) < 0:
-                raise ValueError("clinicians_by_hour needs 24 counts of 0 or more for each site")
+        rota, counts, self.limited, self._cohort_after_h = checked_setup(clinicians_by_hour, cubicles, cohort_after_h)
         n = len(rota)
-        self.limited = cubicles is not None
-        counts = [int(c) for c in cubicles] if cubicles is not None else [0] * n
-        if len(counts) != n or min(counts, default=0) < 0:
-            raise ValueError("cubicles needs a count of 0 or more for each site")
-        if not cohort_after_h >= 0.0:
-            raise ValueError("cohort_after_h must be 0 or more")
         self.n_sites = n
         for hours in rota:
             for c in hours:
                 self._rota.push_back(c)
         for c in counts:
             self._cubicles.push_back(c)
-        self._cohort_after_h = cohort_after_h
         self._busy.resize(n, 0)
         self._waiting.resize(n)
         self._in_cubicles.resize(n, 0)
@@ -146,12 +147,7 @@ cdef class Department:
     # -- what the model calls ----------------------------------------------------------
     def bind(self, handover_h, decision_h, departure_h):
         """The attendance log's columns the department writes its times into, by row."""
-        columns = (handover_h, decision_h, departure_h)
-        for c in columns:
-            if not (isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.flags.c_contiguous):
-                raise ValueError("bind needs one-dimensional, contiguous float64 columns")
-        if min(c.size for c in columns) <= self._max_row:
-            raise ValueError(f"the bound columns must hold every row attended ({self._max_row + 1})")
+        columns = checked_columns((handover_h, decision_h, departure_h), self._max_row)
         self._arrays = columns
         self._handover_h = handover_h
         self._decision_h = decision_h
@@ -159,29 +155,19 @@ cdef class Department:
 
     def attend(self, rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit):
         """Add attendances, in the order their arrivals are to be taken at equal times."""
-        cdef int64_t[::1] r = np.ascontiguousarray(rows, np.int64)
-        cdef int64_t[::1] s = np.ascontiguousarray(site, np.int64)
-        cdef const unsigned char[::1] amb = np.ascontiguousarray(ambulance, bool).view(np.uint8)
-        cdef double[::1] t = np.ascontiguousarray(arrival_h, np.float64)
-        cdef double[::1] tri = np.ascontiguousarray(triage_h, np.float64)
-        cdef double[::1] ass = np.ascontiguousarray(assess_h, np.float64)
-        cdef double[::1] tre = np.ascontiguousarray(treat_h, np.float64)
-        cdef const unsigned char[::1] adm = np.ascontiguousarray(admit, bool).view(np.uint8)
+        cdef Py_ssize_t n_bound = min(self._handover_h.shape[0], self._decision_h.shape[0], self._departure_h.shape[0])
+        checked = checked_attendances(
+            (rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit), self.n_sites, self._now, n_bound
+        )
+        cdef int64_t[::1] r = checked[0]
+        cdef int64_t[::1] s = checked[1]
+        cdef const unsigned char[::1] amb = checked[2].view(np.uint8)
+        cdef double[::1] t = checked[3]
+        cdef double[::1] tri = checked[4]
+        cdef double[::1] ass = checked[5]
+        cdef double[::1] tre = checked[6]
+        cdef const unsigned char[::1] adm = checked[7].view(np.uint8)
         cdef Py_ssize_t n = r.shape[0]
-        if not (s.shape[0] == amb.shape[0] == t.shape[0] == tri.shape[0] == ass.shape[0] == tre.shape[0] == adm.shape[0] == n):
-            raise ValueError("attend needs one-dimensional arrays of one length")
-        if n and (np.min(s) < 0 or np.max(s) >= self.n_sites):
-            raise ValueError(f"site out of range 0..{self.n_sites - 1}")
-        if not np.isfinite(np.asarray(t)).all():
-            raise ValueError("arrival hours must be finite")
-        if n and np.min(t) < self._now:
-            raise ValueError(f"an arrival at {np.min(t)} is before now ({self._now})")
-        hours = np.concatenate([np.asarray(tri), np.asarray(ass), np.asarray(tre)])
-        if not (np.isfinite(hours) & (hours >= 0.0)).all():
-            raise ValueError("triage, assessment and treatment hours must be finite and 0 or more")
-        cdef Py_ssize_t bound = min(self._handover_h.shape[0], self._decision_h.shape[0], self._departure_h.shape[0])
-        if n and (np.min(r) < 0 or np.max(r) >= bound):
-            raise ValueError("rows must be 0 or more and within the bound columns")
         cdef Py_ssize_t i
         cdef int64_t row
         cdef Attendance* a
@@ -189,8 +175,6 @@ cdef class Department:
             row = r[i]
             if row < <int64_t>self._rows.size() and self._rows[row].present:
                 raise ValueError(f"row {row} is already in the department")
-        if np.unique(np.asarray(r)).size != n:
-            raise ValueError("rows must be distinct")
         if n:
             self._max_row = max(self._max_row, <int64_t>np.max(r))
         for i in range(n):
@@ -279,11 +263,7 @@ cdef class Department:
     def reinforce(self, int site, extra_by_hour, int extra_cubicles, double t):
         """More clinicians each hour and more cubicles at `site` from `t` (now) on."""
         cdef int64_t row
-        extra = [int(c) for c in extra_by_hour]
-        if len(extra) != 24:
-            raise ValueError("extra_by_hour needs 24 counts")
-        if site < 0 or site >= self.n_sites:
-            raise ValueError(f"site out of range 0..{self.n_sites - 1}")
+        extra = checked_reinforcement(site, extra_by_hour, self.n_sites)
         cdef int h
         for h in range(24):
             self._rota[site * 24 + h] += <int>extra[h]

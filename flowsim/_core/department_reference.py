@@ -31,22 +31,74 @@ HOUR = 5  # the rota changes
 _NO_ROW = -1
 
 
+# -- the arguments' checks, one copy for both implementations --------------------------------
+def checked_setup(clinicians_by_hour, cubicles, cohort_after_h: float):
+    """(rota by site, cubicles by site, whether cubicles are limited, cohort hours)."""
+    rota = [[int(c) for c in hours] for hours in clinicians_by_hour]
+    for hours in rota:
+        if len(hours) != 24 or min(hours) < 0:
+            raise ValueError("clinicians_by_hour needs 24 counts of 0 or more for each site")
+    counts = [int(c) for c in cubicles] if cubicles is not None else [0] * len(rota)
+    if len(counts) != len(rota) or min(counts, default=0) < 0:
+        raise ValueError("cubicles needs a count of 0 or more for each site")
+    if not cohort_after_h >= 0.0:
+        raise ValueError("cohort_after_h must be 0 or more")
+    return rota, counts, cubicles is not None, float(cohort_after_h)
+
+
+def checked_columns(columns, max_row: int):
+    """The three columns `bind` takes, if each is a contiguous float64 vector holding `max_row`."""
+    for c in columns:
+        if not (isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.flags.c_contiguous):
+            raise ValueError("bind needs one-dimensional, contiguous float64 columns")
+    if min(c.size for c in columns) <= max_row:
+        raise ValueError(f"the bound columns must hold every row attended ({max_row + 1})")
+    return columns
+
+
+def checked_attendances(columns, n_sites: int, now: float, n_bound: int):
+    """`attend`'s eight arguments as contiguous arrays (rows and sites int64, hours float64,
+    flags bool), or a ValueError naming what is wrong. Whether a row is already in the
+    department is left to the caller, which holds that state."""
+    columns = [np.asarray(c) for c in columns]
+    if len({c.shape for c in columns}) != 1 or columns[0].ndim != 1:
+        raise ValueError("attend needs one-dimensional arrays of one length")
+    rows, site = (np.ascontiguousarray(c, np.int64) for c in columns[:2])
+    arrival_h, triage_h, assess_h, treat_h = (np.ascontiguousarray(c, np.float64) for c in columns[3:7])
+    ambulance, admit = (np.ascontiguousarray(c, bool) for c in (columns[2], columns[7]))
+    if site.size and (site.min() < 0 or site.max() >= n_sites):
+        raise ValueError(f"site out of range 0..{n_sites - 1}")
+    if not np.isfinite(arrival_h).all():
+        raise ValueError("arrival hours must be finite")
+    if arrival_h.size and arrival_h.min() < now:
+        raise ValueError(f"an arrival at {arrival_h.min()} is before now ({now})")
+    hours = np.concatenate([triage_h, assess_h, treat_h])
+    if not (np.isfinite(hours) & (hours >= 0.0)).all():
+        raise ValueError("triage, assessment and treatment hours must be finite and 0 or more")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_bound):
+        raise ValueError("rows must be 0 or more and within the bound columns")
+    if np.unique(rows).size != rows.size:
+        raise ValueError("rows must be distinct")
+    return rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit
+
+
+def checked_reinforcement(site: int, extra_by_hour, n_sites: int) -> list[int]:
+    extra = [int(c) for c in extra_by_hour]
+    if len(extra) != 24:
+        raise ValueError("extra_by_hour needs 24 counts")
+    if not 0 <= site < n_sites:
+        raise ValueError(f"site out of range 0..{n_sites - 1}")
+    return extra
+
+
 class Department:
     """Clinicians (by hour) and majors cubicles (a fixed number, or no limit) at each site."""
 
     def __init__(self, clinicians_by_hour, cubicles, cohort_after_h: float = math.inf):
-        self.rota = [[int(c) for c in hours] for hours in clinicians_by_hour]
-        for hours in self.rota:
-            if len(hours) != 24 or min(hours) < 0:
-                raise ValueError("clinicians_by_hour needs 24 counts of 0 or more for each site")
+        self.rota, self.cubicles, self.limited, self.cohort_after_h = checked_setup(
+            clinicians_by_hour, cubicles, cohort_after_h
+        )
         n = len(self.rota)
-        self.limited = cubicles is not None
-        self.cubicles = [int(c) for c in cubicles] if cubicles is not None else [0] * n
-        if len(self.cubicles) != n or min(self.cubicles, default=0) < 0:
-            raise ValueError("cubicles needs a count of 0 or more for each site")
-        if not cohort_after_h >= 0.0:
-            raise ValueError("cohort_after_h must be 0 or more")
-        self.cohort_after_h = float(cohort_after_h)
         self.busy = [0] * n  # clinicians with a patient in hand
         self.waiting: list[deque[int]] = [deque() for _ in range(n)]
         self.in_cubicles = [0] * n
@@ -69,54 +121,23 @@ class Department:
     # -- what the model calls ----------------------------------------------------------
     def bind(self, handover_h: np.ndarray, decision_h: np.ndarray, departure_h: np.ndarray) -> None:
         """The attendance log's columns the department writes its times into, by row."""
-        columns = (handover_h, decision_h, departure_h)
-        for c in columns:
-            if not (
-                isinstance(c, np.ndarray) and c.dtype == np.float64 and c.ndim == 1 and c.flags.c_contiguous
-            ):
-                raise ValueError("bind needs one-dimensional, contiguous float64 columns")
-        if min(c.size for c in columns) <= self._max_row:
-            raise ValueError(f"the bound columns must hold every row attended ({self._max_row + 1})")
+        columns = checked_columns((handover_h, decision_h, departure_h), self._max_row)
         self.handover_h, self.decision_h, self.departure_h = columns
 
     def attend(self, rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit) -> None:
         """Add attendances, in the order their arrivals are to be taken at equal times."""
-        columns = [
-            np.asarray(c) for c in (rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit)
-        ]
-        if len({c.shape for c in columns}) != 1 or columns[0].ndim != 1:
-            raise ValueError("attend needs one-dimensional arrays of one length")
-        rows, site, arrival_h = columns[0].astype(np.int64), columns[1].astype(np.int64), columns[3]
-        n_sites = len(self.rota)
-        if site.size and (site.min() < 0 or site.max() >= n_sites):
-            raise ValueError(f"site out of range 0..{n_sites - 1}")
-        arrival_h = arrival_h.astype(np.float64)
-        if not np.isfinite(arrival_h).all():
-            raise ValueError("arrival hours must be finite")
-        if arrival_h.size and arrival_h.min() < self.now:
-            raise ValueError(f"an arrival at {arrival_h.min()} is before now ({self.now})")
-        hours = np.concatenate([c.astype(np.float64) for c in columns[4:7]])
-        if not (np.isfinite(hours) & (hours >= 0.0)).all():
-            raise ValueError("triage, assessment and treatment hours must be finite and 0 or more")
-        if rows.size and (rows.min() < 0 or rows.max() >= min(c.size for c in self._bound())):
-            raise ValueError("rows must be 0 or more and within the bound columns")
-        for row in rows.tolist():
+        checked = checked_attendances(
+            (rows, site, ambulance, arrival_h, triage_h, assess_h, treat_h, admit),
+            len(self.rota),
+            self.now,
+            min(c.size for c in (self.handover_h, self.decision_h, self.departure_h)),
+        )
+        for row in checked[0].tolist():
             if row in self._rows:
                 raise ValueError(f"row {row} is already in the department")
-        if np.unique(rows).size != rows.size:
-            raise ValueError("rows must be distinct")
-        if rows.size:
-            self._max_row = max(self._max_row, int(rows.max()))
-        for row, s, amb, t, triage, assess, treat, adm in zip(
-            rows.tolist(),
-            site.tolist(),
-            np.asarray(ambulance, bool).tolist(),
-            arrival_h.tolist(),
-            np.asarray(triage_h, np.float64).tolist(),
-            np.asarray(assess_h, np.float64).tolist(),
-            np.asarray(treat_h, np.float64).tolist(),
-            np.asarray(admit, bool).tolist(),
-        ):
+        if checked[0].size:
+            self._max_row = max(self._max_row, int(checked[0].max()))
+        for row, s, amb, t, triage, assess, treat, adm in zip(*(c.tolist() for c in checked)):
             self._rows[row] = [s, triage, assess, treat, adm, False, False, False]
             if amb and self.limited:
                 self._push(t, ARRIVE, row)
@@ -124,9 +145,6 @@ class Department:
                 if amb:
                     self.handover_h[row] = t
                 self._push(t + triage, REQUEST, row)
-
-    def _bound(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.handover_h, self.decision_h, self.departure_h
 
     def advance(self, bound: float) -> int:
         """Take every event before `bound`, in order; stop at a decision to admit and
@@ -195,11 +213,7 @@ class Department:
 
     def reinforce(self, site: int, extra_by_hour, extra_cubicles: int, t: float) -> None:
         """More clinicians each hour and more cubicles at `site` from `t` (now) on."""
-        extra = [int(c) for c in extra_by_hour]
-        if len(extra) != 24:
-            raise ValueError("extra_by_hour needs 24 counts")
-        if not 0 <= site < len(self.rota):
-            raise ValueError(f"site out of range 0..{len(self.rota) - 1}")
+        extra = checked_reinforcement(site, extra_by_hour, len(self.rota))
         self.rota[site] = [a + b for a, b in zip(self.rota[site], extra, strict=True)]
         self.cubicles[site] += int(extra_cubicles)
         crews = self.crews[site]
