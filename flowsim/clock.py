@@ -1,11 +1,13 @@
 """One clock for SimPy and the bed-and-transfer core.
 
 SimPy runs the system's processes (the day, timed admissions, the wait for a bed); the
-A&E department and the core run patients on their own event calendars. The core is advanced to SimPy's `now` whenever a request is made, and,
-while someone in A&E waits for a bed, a timer wakes SimPy when their bed is ready (the
-grant plus the transfer lag), so the boarder leaves A&E at that moment; until they are
-granted, the timer looks at the core once per lag, not at each of its events. With nobody
-waiting, the core runs ahead unobserved until the next request or the end of the day.
+A&E department and the core run patients on their own event calendars. The department
+is interleaved with SimPy's events (`DayEnvironment.run`). The core is advanced to
+SimPy's `now` whenever a request is made, and, while someone in A&E waits for a bed, a
+timer wakes SimPy when their bed is ready (the grant plus the transfer lag), so the
+boarder leaves A&E at that moment; until they are granted, the timer looks at the core
+once per lag, not at each of its events. With nobody waiting, the core runs ahead
+unobserved until the next request or the end of the day.
 """
 
 from __future__ import annotations
